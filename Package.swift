@@ -1,0 +1,43 @@
+// swift-tools-version:6.0
+// Elder: git for a language model's knowledge. See README.md and Sources/*/ for the module layout.
+import PackageDescription
+
+/// Hand-written float kernels need AVX2 + FMA to vectorize (see ../shared/docs/TOOLCHAIN.md).
+let fastMath: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
+
+let package = Package(
+    name: "Elder",
+    products: [
+        .executable(name: "elder", targets: ["ElderCLI"]),
+        .library(name: "Elder", targets: ["Elder"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+    ],
+    targets: [
+        // System libraries (Debian packages: libgit2-dev, libopenblas-dev, libzstd-dev).
+        .systemLibrary(name: "CLibGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+
+        // Dependencies point one way: Tensor <- Model <- Editing; Store knows no model; Elder joins them.
+        .target(name: "ElderTensor", dependencies: ["COpenBLAS"], swiftSettings: fastMath),
+        .target(name: "ElderModel", dependencies: ["ElderTensor", .product(name: "Crypto", package: "swift-crypto")],
+                swiftSettings: fastMath),
+        .target(name: "ElderEditing", dependencies: ["ElderTensor", "ElderModel"], swiftSettings: fastMath),
+        .target(name: "ElderStore", dependencies: ["CLibGit2", "CZstd", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "ElderEval", dependencies: ["ElderTensor", "ElderModel", "ElderEditing"]),
+        .target(name: "Elder", dependencies: ["ElderModel", "ElderEditing", "ElderStore", "ElderEval"]),
+        .executableTarget(name: "ElderCLI", dependencies: [
+            "Elder", "ElderTensor", "ElderModel", "ElderStore", "ElderEval",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "ElderTensorTests", dependencies: ["ElderTensor"]),
+        .testTarget(name: "ElderModelTests", dependencies: ["ElderModel", "ElderTensor"]),
+        .testTarget(name: "ElderStoreTests", dependencies: ["ElderStore"]),
+        .testTarget(name: "ElderEditingTests", dependencies: ["ElderEditing", "ElderModel", "ElderTensor"]),
+        .testTarget(name: "ElderCLITests", dependencies: ["ElderCLI"]),
+    ]
+)

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+extension ElderCommand {
+    /// Benchmarks that write reports: kernels, model, edit, store, lifelong.
+    struct Bench: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run a benchmark and write its report.",
+            subcommands: [])
+    }
+}

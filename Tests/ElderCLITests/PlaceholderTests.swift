@@ -1,0 +1,5 @@
+import XCTest
+
+final class ElderCLIPackageTests: XCTestCase {
+    func testModuleBuilds() { XCTAssertTrue(true) }
+}

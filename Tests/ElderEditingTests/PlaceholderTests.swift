@@ -1,0 +1,5 @@
+import XCTest
+
+final class ElderEditingPackageTests: XCTestCase {
+    func testModuleBuilds() { XCTAssertTrue(true) }
+}

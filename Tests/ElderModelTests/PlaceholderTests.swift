@@ -1,0 +1,5 @@
+import XCTest
+
+final class ElderModelPackageTests: XCTestCase {
+    func testModuleBuilds() { XCTAssertTrue(true) }
+}

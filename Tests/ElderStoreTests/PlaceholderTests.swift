@@ -1,0 +1,5 @@
+import XCTest
+
+final class ElderStorePackageTests: XCTestCase {
+    func testModuleBuilds() { XCTAssertTrue(true) }
+}

@@ -1,0 +1,5 @@
+import XCTest
+
+final class ElderTensorPackageTests: XCTestCase {
+    func testModuleBuilds() { XCTAssertTrue(true) }
+}
