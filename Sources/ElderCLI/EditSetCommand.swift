@@ -13,12 +13,17 @@ extension ElderCommand {
     }
 }
 
+/// A failure printed as one line ("Error: ...") with exit code 1, without the usage text.
+struct CommandFailure: Error, CustomStringConvertible {
+    var description: String
+}
+
 /// Turns a typed error of ElderEval into a one-line message and exit code 1.
 private func failing<T>(_ body: () throws -> T) throws -> T {
     do { return try body() } catch let error as EditFileError {
-        throw ValidationError(error.description)
+        throw CommandFailure(description: error.description)
     } catch let error as EditSetBuildError {
-        throw ValidationError(error.description)
+        throw CommandFailure(description: error.description)
     }
 }
 

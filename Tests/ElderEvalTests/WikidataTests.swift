@@ -68,6 +68,9 @@ enum WikidataFixture {
         }
         examples.append(#"{"input": "The family name of Rudolf Hess is [MASK]", "target": "Heß"}"#)
         examples.append(#"{"input": "The genre of Miles Davis is", "target": "jazz"}"#)
+        for (person, religion) in [("Ana", "Christianity"), ("Ben", "Christian"), ("Cleo", "Islam"), ("Dov", "Islam")] {
+            examples.append(#"{"input": "The religion of \#(person) is", "target": "\#(religion)"}"#)
+        }
         return #"{"name": "qa_wikidata", "examples": [\#(examples.joined(separator: ",\n"))]}"#
     }
 
@@ -77,10 +80,10 @@ enum WikidataFixture {
 final class EditSetBuilderTests: XCTestCase {
     func testFixtureParses() throws {
         let facts = try WikidataFixture.facts()
-        XCTAssertEqual(facts.count, 33)
+        XCTAssertEqual(facts.count, 37)
         XCTAssertEqual(facts[24].answers, ["Japan", "Peru"])
         XCTAssertFalse(facts[31].isParsed)
-        XCTAssertEqual(EditSetBuilder(facts: facts).editableFacts.count, 32)
+        XCTAssertEqual(EditSetBuilder(facts: facts).editableFacts.count, 36)
     }
 
     func testFactWithoutAnotherObjectOfItsRelationIsNeverEdited() throws {
@@ -101,7 +104,8 @@ final class EditSetBuilderTests: XCTestCase {
             let sameRelation = Set(facts.filter { $0.relation == relation }.flatMap(\.answers))
             let new = String(edit.target.dropFirst())
             XCTAssertTrue(edit.target.hasPrefix(" "))
-            XCTAssertFalse(truths.map { $0.lowercased() }.contains(new.lowercased()), "\(edit.prompt) keeps a true answer")
+            let lowerTruths = truths.map { $0.lowercased() }, lowerNew = new.lowercased()
+            XCTAssertFalse(lowerTruths.contains { $0.hasPrefix(lowerNew) || lowerNew.hasPrefix($0) }, "\(edit.prompt) keeps a true answer")
             XCTAssertTrue(sameRelation.contains(new), "\(new) is not an object of \(relation)")
             XCTAssertEqual(edit.trueTarget, " " + (truths.first ?? ""))
             XCTAssertFalse(edit.paraphrases.contains(edit.prompt))
@@ -109,6 +113,19 @@ final class EditSetBuilderTests: XCTestCase {
         }
         let ana = edits.first { $0.subject == "Ana" && $0.relation == "country of citizenship of" }
         if let ana { XCTAssertFalse([" France", " Japan", " Peru"].contains(ana.target)) }
+    }
+
+    func testCounterfactualPoolExcludesTruthsAndTheirStems() throws {
+        let facts = try WikidataFixture.facts()
+        let builder = EditSetBuilder(facts: facts)
+        let anaReligion = try XCTUnwrap(facts.first { $0.prompt == "The religion of Ana is" })
+        XCTAssertEqual(builder.counterfactualPool(for: anaReligion), ["Islam"])   // not "Christian"
+        // Ana's citizenship: France, Japan and Peru are all true (two facts); only Chad remains.
+        let anaCountry = try XCTUnwrap(facts.first { $0.prompt == "The country of citizenship of Ana is" })
+        XCTAssertEqual(builder.counterfactualPool(for: anaCountry), ["Chad"])
+        // Common objects are preferred: Japan and Peru (2 facts each) over Norway and France (1).
+        let oslo = try XCTUnwrap(facts.first { $0.prompt == "Oslo is located in" })
+        XCTAssertEqual(builder.counterfactualPool(for: oslo), ["Japan", "Peru"])
     }
 
     func testHeldoutTemplatesAreNeverUsedForTraining() throws {

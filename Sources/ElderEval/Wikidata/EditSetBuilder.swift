@@ -116,15 +116,23 @@ public struct EditSetBuilder: Sendable {
         return probes
     }
 
-    /// Other objects of the fact's relation that are none of the subject's true answers (compared
-    /// without case), most frequent first; objects seen twice or more are preferred when there are some.
+    /// Other objects of the fact's relation that are none of the subject's true answers, most frequent
+    /// first. An object equal to a true answer without case, or a prefix of one or the reverse
+    /// ("Christian" for "Christianity"), is not a counterfactual. Common objects (5+ facts, else 2+)
+    /// are preferred when at least two remain, so targets are plausible answers of the relation.
     func counterfactualPool(for fact: WikidataFact) -> [String] {
         guard let relation = fact.relation, let subject = fact.subject else { return [] }
         let pools = objectCounts[relation] ?? []
-        let truths = Set((trueAnswers[SubjectRelation(subject: subject, relation: relation)] ?? []))
-        let allowed = pools.filter { !truths.contains($0.object.lowercased()) }
-        let frequent = allowed.filter { $0.count >= 2 }
-        return (frequent.count >= 2 ? frequent : allowed).map(\.object)
+        let truths = trueAnswers[SubjectRelation(subject: subject, relation: relation)] ?? []
+        let allowed = pools.filter { candidate in
+            let object = candidate.object.lowercased()
+            return !truths.contains { $0.hasPrefix(object) || object.hasPrefix($0) }
+        }
+        for threshold in [5, 2] {
+            let common = allowed.filter { $0.count >= threshold }
+            if common.count >= 2 { return common.map(\.object) }
+        }
+        return allowed.map(\.object)
     }
 
     private struct SubjectRelation: Hashable, Sendable { var subject: String; var relation: String }
