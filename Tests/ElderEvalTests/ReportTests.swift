@@ -119,3 +119,22 @@ enum XMLLikeCheck {
         guard stack.isEmpty else { throw Unbalanced() }
     }
 }
+
+final class ReportFileTests: XCTestCase {
+    func testWritesMarkdownJSONAndSVG() throws {
+        var curve = LifelongCurve()
+        let one = try TokenComparison(predicted: [1, 2], reference: [1, 2])
+        for t in 1...4 {
+            try curve.record(editsApplied: t, scores: (0..<t).map { _ in EditScores(editID: "e", reliability: [one], generalization: [one], locality: [one]) })
+        }
+        let report = LifelongReport(title: "t", evaluationProtocol: EvaluationProtocol(editCount: 4, editSet: "x.jsonl", checkpoints: [1, 2, 3, 4], afterEachEdit: false),
+                                    environment: LifelongReport.standardEnvironment(model: "toy"), methods: [MethodResult(name: "m", curve: curve)])
+        XCTAssertEqual(report.environment.map(\.0), ["model", "cores", "OPENBLAS_NUM_THREADS", "date"])
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("elder-report-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let paths = try report.write(to: folder, name: "lifelong")
+        XCTAssertEqual(paths.map { URL(fileURLWithPath: $0).lastPathComponent }, ["lifelong.md", "lifelong.json", "lifelong.svg"])
+        XCTAssertEqual(try String(contentsOfFile: paths[0], encoding: .utf8), report.markdown)
+        XCTAssertEqual(try String(contentsOfFile: paths[2], encoding: .utf8), report.svg())
+    }
+}
