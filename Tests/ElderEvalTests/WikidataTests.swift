@@ -126,6 +126,12 @@ final class EditSetBuilderTests: XCTestCase {
         // Common objects are preferred: Japan and Peru (2 facts each) over Norway and France (1).
         let oslo = try XCTUnwrap(facts.first { $0.prompt == "Oslo is located in" })
         XCTAssertEqual(builder.counterfactualPool(for: oslo), ["Japan", "Peru"])
+        // Nara: Japan is true; Peru (2 facts) is the only repeated object left, so France and Norway (1) are not used.
+        let nara = try XCTUnwrap(facts.first { $0.prompt == "Nara is located in" })
+        XCTAssertEqual(builder.counterfactualPool(for: nara), ["Peru"])
+        // Lima: Peru is true; Japan is the only repeated object left.
+        let lima = try XCTUnwrap(facts.first { $0.prompt == "Lima is located in" })
+        XCTAssertEqual(builder.counterfactualPool(for: lima), ["Japan"])
     }
 
     func testHeldoutTemplatesAreNeverUsedForTraining() throws {

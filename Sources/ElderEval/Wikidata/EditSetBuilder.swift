@@ -119,7 +119,8 @@ public struct EditSetBuilder: Sendable {
     /// Other objects of the fact's relation that are none of the subject's true answers, most frequent
     /// first. An object equal to a true answer without case, or a prefix of one or the reverse
     /// ("Christian" for "Christianity"), is not a counterfactual. Common objects (5+ facts, else 2+)
-    /// are preferred when at least two remain, so targets are plausible answers of the relation.
+    /// are preferred when at least two remain, then any object seen twice, then any object: targets
+    /// should be plausible answers of the relation, not one-off values.
     func counterfactualPool(for fact: WikidataFact) -> [String] {
         guard let relation = fact.relation, let subject = fact.subject else { return [] }
         let pools = objectCounts[relation] ?? []
@@ -132,7 +133,8 @@ public struct EditSetBuilder: Sendable {
             let common = allowed.filter { $0.count >= threshold }
             if common.count >= 2 { return common.map(\.object) }
         }
-        return allowed.map(\.object)
+        let repeated = allowed.filter { $0.count >= 2 }
+        return (repeated.isEmpty ? allowed : repeated).map(\.object)
     }
 
     private struct SubjectRelation: Hashable, Sendable { var subject: String; var relation: String }
