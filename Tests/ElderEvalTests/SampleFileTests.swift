@@ -7,7 +7,8 @@ import XCTest
 final class SampleFileTests: XCTestCase {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
-    static let dataPath = ProcessInfo.processInfo.environment["ELDER_WIKIDATA_PATH"] ?? "/work/shared/data/qa_wikidata.dev.json"
+    static let dataPath = ProcessInfo.processInfo.environment["ELDER_WIKIDATA_PATH"] 
+        ?? root.deletingLastPathComponent().appendingPathComponent("shared/data/qa_wikidata.dev.json").path
 
     func path(_ relative: String) -> String { SampleFileTests.root.appendingPathComponent(relative).path }
 
