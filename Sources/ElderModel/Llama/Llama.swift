@@ -13,16 +13,20 @@ public struct LlamaAttention: Sendable {
     public var wo: Tensor   // [D, Hq*hd]
     public let configuration: LlamaConfiguration
 
+    public init(wq: Tensor, wk: Tensor, wv: Tensor, wo: Tensor, configuration: LlamaConfiguration) {
+        (self.wq, self.wk, self.wv, self.wo, self.configuration) = (wq, wk, wv, wo, configuration)
+    }
+
     /// x [T, D] (already normalized) at absolute `positions` -> [T, D]. With a cache, the new keys and
     /// values are appended and the queries attend to every cached position; `positions` must then
     /// continue the cache (positions[0] == cache.count).
     public func forward(_ x: Tensor, positions: [Int], cache: LayerKVCache?) -> Tensor {
         let c = configuration
-        let q = rope(matmul(x, wq, transposeB: true), heads: c.headCount, headDim: c.headDimension,
+        let q = rope(linear(x, wq), heads: c.headCount, headDim: c.headDimension,
                      positions: positions, base: c.ropeBase, style: c.ropeStyle.style)         // [T, Hq*hd]
-        let k = rope(matmul(x, wk, transposeB: true), heads: c.kvHeadCount, headDim: c.headDimension,
+        let k = rope(linear(x, wk), heads: c.kvHeadCount, headDim: c.headDimension,
                      positions: positions, base: c.ropeBase, style: c.ropeStyle.style)         // [T, Hkv*hd]
-        let v = matmul(x, wv, transposeB: true)                                                 // [T, Hkv*hd]
+        let v = linear(x, wv)                                                 // [T, Hkv*hd]
         let mixed: Tensor                                                                        // [T, Hq*hd]
         if let cache {
             precondition(positions.first == cache.count, "LlamaAttention: positions must continue the cache")
@@ -34,7 +38,7 @@ public struct LlamaAttention: Sendable {
             mixed = attention(q: q, k: k, v: v, heads: c.headCount, kvHeads: c.kvHeadCount,
                               headDim: c.headDimension, queryOffset: 0)
         }
-        return matmul(mixed, wo, transposeB: true)
+        return linear(mixed, wo)
     }
 }
 
@@ -44,12 +48,14 @@ public struct LlamaMLP: Sendable {
     public var up: Tensor    // [F, D]
     public var down: Tensor  // [D, F]
 
+    public init(gate: Tensor, up: Tensor, down: Tensor) { (self.gate, self.up, self.down) = (gate, up, down) }
+
     /// The SwiGLU activation v [T, F] that enters the down projection (the editor's key vector).
     public func activation(_ x: Tensor) -> Tensor {
-        swiglu(gate: matmul(x, gate, transposeB: true), up: matmul(x, up, transposeB: true))
+        swiglu(gate: linear(x, gate), up: linear(x, up))
     }
     /// The frozen down projection W0 v: [T, F] -> [T, D].
-    public func project(_ v: Tensor) -> Tensor { matmul(v, down, transposeB: true) }
+    public func project(_ v: Tensor) -> Tensor { linear(v, down) }
 
     public func forward(_ x: Tensor) -> Tensor { project(activation(x)) }
 }
@@ -75,6 +81,10 @@ public struct LlamaBlock: Sendable {
     public var attention: LlamaAttention
     public var mlpNorm: Tensor        // [D]
     public var mlp: LlamaMLP
+
+    public init(attentionNorm: Tensor, attention: LlamaAttention, mlpNorm: Tensor, mlp: LlamaMLP) {
+        (self.attentionNorm, self.attention, self.mlpNorm, self.mlp) = (attentionNorm, attention, mlpNorm, mlp)
+    }
 
     /// x [T, D] -> [T, D], the residual stream after this block.
     public func forward(_ x: Tensor, positions: [Int], cache: LayerKVCache? = nil, hooks: BlockHooks? = nil) -> Tensor {
@@ -123,7 +133,7 @@ public struct LlamaModel: Sendable {
 
     /// Logits [T, V] of the final residual stream h [T, D].
     public func logits(_ h: Tensor) -> Tensor {
-        matmul(rmsNorm(h, weight: finalNorm, eps: configuration.rmsNormEpsilon), head, transposeB: true)
+        linear(rmsNorm(h, weight: finalNorm, eps: configuration.rmsNormEpsilon), head)
     }
 
     /// Logits of `ids` placed after the cache's positions (or at 0...). With `lastOnly`, only the last
