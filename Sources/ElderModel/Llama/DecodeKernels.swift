@@ -19,6 +19,12 @@ public enum DecodeThreads {
 /// Rows up to which `linear` uses the matrix-vector loop instead of sgemm.
 let matrixVectorRowLimit = 2
 
+/// y = x · Wᵀ, from `packed` (W's quantized blocks) when decoding a few rows, else from W.
+public func linear(_ x: Tensor, _ w: Tensor, packed: PackedMatrix?) -> Tensor {
+    if let packed, x.rowCount <= matrixVectorRowLimit { return packed.apply(x) }
+    return linear(x, w)
+}
+
 /// y [T, N] = x [T, K] · Wᵀ with W [N, K] (a row per output).
 public func linear(_ x: Tensor, _ w: Tensor) -> Tensor {
     let t = x.rowCount, k = x.lastDimension, n = w.rowCount
