@@ -86,7 +86,7 @@ public struct PackedMatrix: Sendable, Equatable {
     @inline(__always)
     static func dotQ4(_ w: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ sums: UnsafePointer<Float>, _ count: Int,
                       hasMin: Bool) -> Float {
-        var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
+        var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>(), acc2 = SIMD8<Float>(), acc3 = SIMD8<Float>()
         var offsetSum: Float = 0
         let stride = hasMin ? 20 : 18
         let xr = UnsafeRawPointer(x)
@@ -100,33 +100,31 @@ public struct PackedMatrix: Sendable, Equatable {
             let xb = xr + b * 128
             acc0 = acc0.addingProduct(floats(lo.lowHalf) * ds, xb.loadUnaligned(as: SIMD8<Float>.self))
             acc1 = acc1.addingProduct(floats(lo.highHalf) * ds, xb.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
-            acc0 = acc0.addingProduct(floats(hi.lowHalf) * ds, xb.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self))
-            acc1 = acc1.addingProduct(floats(hi.highHalf) * ds, xb.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self))
+            acc2 = acc2.addingProduct(floats(hi.lowHalf) * ds, xb.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self))
+            acc3 = acc3.addingProduct(floats(hi.highHalf) * ds, xb.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self))
             offsetSum += m * sums[b]
         }
-        return (acc0 + acc1).sum() + offsetSum
+        return ((acc0 + acc1) + (acc2 + acc3)).sum() + offsetSum
     }
 
     /// One row of Q8_0 blocks (f16 d, 32 int8) times x.
     @inline(__always)
     static func dotQ8(_ w: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ count: Int) -> Float {
-        var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
+        var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>(), acc2 = SIMD8<Float>(), acc3 = SIMD8<Float>()
         let xr = UnsafeRawPointer(x)
+        @inline(__always) func weights(_ p: UnsafeRawPointer, _ ds: SIMD8<Float>) -> SIMD8<Float> {
+            SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: p.loadUnaligned(as: SIMD8<Int8>.self))) * ds
+        }
         for b in 0..<count {
             let block = w + b * 34
             let ds = SIMD8<Float>(repeating: half(block))
             let xb = xr + b * 128
-            for part in 0..<4 {
-                let q = (block + 2 + 8 * part).loadUnaligned(as: SIMD8<Int8>.self)
-                let wv = SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: q)) * ds
-                if part & 1 == 0 {
-                    acc0 = acc0.addingProduct(wv, xb.loadUnaligned(fromByteOffset: 32 * part, as: SIMD8<Float>.self))
-                } else {
-                    acc1 = acc1.addingProduct(wv, xb.loadUnaligned(fromByteOffset: 32 * part, as: SIMD8<Float>.self))
-                }
-            }
+            acc0 = acc0.addingProduct(weights(block + 2, ds), xb.loadUnaligned(as: SIMD8<Float>.self))
+            acc1 = acc1.addingProduct(weights(block + 10, ds), xb.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
+            acc2 = acc2.addingProduct(weights(block + 18, ds), xb.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self))
+            acc3 = acc3.addingProduct(weights(block + 26, ds), xb.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self))
         }
-        return (acc0 + acc1).sum()
+        return ((acc0 + acc1) + (acc2 + acc3)).sum()
     }
 }
 
