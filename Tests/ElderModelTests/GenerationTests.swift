@@ -103,7 +103,7 @@ final class GenerationTests: XCTestCase {
         XCTAssertEqual(ModelLocator.defaultModelsFolder(environment: ["HOME": "/h"]), "/h/.cache/elder/models")
         XCTAssertThrowsError(try ModelLocator.resolve(empty + "/missing.gguf"))
         let file = empty + "/x.gguf"
-        FileManager.default.createFile(atPath: file, contents: Data())
+        XCTAssertTrue(FileManager.default.createFile(atPath: file, contents: Data()))
         XCTAssertEqual(try ModelLocator.resolve(file), file)
     }
 }

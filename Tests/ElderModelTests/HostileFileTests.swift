@@ -16,7 +16,7 @@ final class HostileFileTests: XCTestCase {
 
     func write(_ data: Data, _ name: String = "h.gguf") -> String {
         let path = temporaryFolder() + "/" + name
-        FileManager.default.createFile(atPath: path, contents: data)
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: data))
         return path
     }
 
