@@ -19,6 +19,30 @@ final class ForwardKernelTests: XCTestCase {
         } }
     }
 
+    func testMatrixVectorShapesAllTransposeCombinations() {
+        // One output row (decode) or column goes through sgemv; check every layout, alpha/beta, and that
+        // beta = 0 overwrites a NaN-filled output.
+        var rng = SeededRandom(seed: 21)
+        for (m, k, n) in [(1, 9, 6), (6, 9, 1), (1, 9, 1), (1, 1, 5)] {
+            for ta in [false, true] { for tb in [false, true] {
+                let a = rng.tensor(ta ? [k, m] : [m, k]), b = rng.tensor(tb ? [n, k] : [k, n])
+                let ref = Ref.matmul(a.doubles, b.doubles, m: m, k: k, n: n, ta: ta, tb: tb)
+                var c = Tensor(repeating: .nan, shape: [m, n])
+                matmul(into: &c, a, b, transposeA: ta, transposeB: tb)
+                XCTAssertLessThan(worstError(c.scalars, ref, rtol: 1e-5), 1e-5, "\(m)x\(k)x\(n) ta=\(ta) tb=\(tb)")
+                var c2 = rng.tensor([m, n])
+                let c0 = c2.doubles
+                matmul(into: &c2, a, b, transposeA: ta, transposeB: tb, alpha: 2, beta: -1)
+                let ref2 = (0..<(m * n)).map { 2 * ref[$0] - c0[$0] }
+                XCTAssertLessThan(worstError(c2.scalars, ref2, rtol: 1e-5), 1e-5, "alpha/beta \(m)x\(k)x\(n) ta=\(ta) tb=\(tb)")
+            } }
+        }
+        // K = 0: the product is empty, c = beta * c.
+        var c = Tensor(repeating: 3, shape: [2, 2])
+        matmul(into: &c, Tensor(zeros: [2, 0]), Tensor(zeros: [0, 2]), beta: 0.5)
+        XCTAssertEqual(c.scalars, [1.5, 1.5, 1.5, 1.5])
+    }
+
     func testMatmulIntoAppliesAlphaAndBeta() {
         var rng = SeededRandom(seed: 2)
         let a = rng.tensor([4, 6]), b = rng.tensor([3, 6])
