@@ -146,6 +146,22 @@ final class ForwardKernelTests: XCTestCase {
         }
     }
 
+    func testPreallocatedKVCacheGivesTheSameAttention() {
+        // A cache tensor with spare rows, filled step by step with replaceRows, gives the prefill result.
+        var rng = SeededRandom(seed: 22)
+        let (heads, kvHeads, hd, t) = (4, 2, 8, 5)
+        let q = rng.tensor([t, heads * hd]), k = rng.tensor([t, kvHeads * hd]), v = rng.tensor([t, kvHeads * hd])
+        let full = attention(q: q, k: k, v: v, heads: heads, kvHeads: kvHeads, headDim: hd, queryOffset: 0)
+        var kc = Tensor(repeating: .nan, shape: [16, kvHeads * hd]), vc = kc
+        for i in 0..<t {
+            kc.replaceRows(startingAt: i, with: Tensor(shape: [1, kvHeads * hd], scalars: k.row(i)))
+            vc.replaceRows(startingAt: i, with: Tensor(shape: [1, kvHeads * hd], scalars: v.row(i)))
+            let qi = Tensor(shape: [1, heads * hd], scalars: q.row(i))
+            let one = attention(q: qi, k: kc, v: vc, heads: heads, kvHeads: kvHeads, headDim: hd, queryOffset: i)
+            XCTAssertLessThan(maxAbsDifference(one, Tensor(shape: [1, heads * hd], scalars: full.row(i))), 1e-5, "step \(i)")
+        }
+    }
+
     func testTopKOrderAndTies() {
         let row: [Float] = [0.5, 2, -1, 2, .nan, 7, 0.5, 3]
         let top = topK(row, k: 4)
