@@ -20,6 +20,9 @@ extension Tape {
         }
     }
 
+    /// Rows `rows` of x [R,D] -> [rows.count, D]; backward scatters into the gathered rows only.
+    public func gatherRows(_ x: Variable, _ rows: [Int]) -> Variable { embedding(x, ids: rows) }
+
     /// a + b.
     public func add(_ a: Variable, _ b: Variable) -> Variable {
         record(ElderTensor.add(a.value, b.value), [a, b]) { dy in

@@ -32,6 +32,13 @@ final class GradientCheckTests: XCTestCase {
                   reference: { x in ids.flatMap { Array(x[0][($0 * 3)..<($0 * 3 + 3)]) } })
     }
 
+    func testGatherRows() {
+        var rng = SeededRandom(seed: 21)
+        let rows = [4, 1, 4]
+        check.run("gatherRows", inputs: [rng.tensor([5, 3])], op: { $0.gatherRows($1[0], rows) },
+                  reference: { x in rows.flatMap { Array(x[0][($0 * 3)..<($0 * 3 + 3)]) } })
+    }
+
     func testAddMulScaleSumReshape() {
         var rng = SeededRandom(seed: 14)
         let a = rng.tensor([2, 5]), b = rng.tensor([2, 5])
@@ -44,9 +51,9 @@ final class GradientCheckTests: XCTestCase {
 
     func testRmsNorm() {
         var rng = SeededRandom(seed: 15)
-        check.run("rmsNorm", inputs: [rng.tensor([3, 7], scale: 2), rng.tensor([7])],
+        check.run("rmsNorm", inputs: [rng.tensor([3, 19], scale: 2), rng.tensor([19])],   // 19: SIMD body and tail
                   op: { $0.rmsNorm($1[0], weight: $1[1], eps: 1e-5) },
-                  reference: { Ref.rmsNorm($0[0], $0[1], d: 7, eps: 1e-5) })
+                  reference: { Ref.rmsNorm($0[0], $0[1], d: 19, eps: 1e-5) })
     }
 
     func testRopeBothStyles() {
@@ -63,6 +70,8 @@ final class GradientCheckTests: XCTestCase {
         var rng = SeededRandom(seed: 17)
         check.run("silu", inputs: [rng.tensor([2, 11], scale: 4)], op: { $0.silu($1[0]) }, reference: { Ref.silu($0[0]) })
         check.run("swiglu", inputs: [rng.tensor([2, 11], scale: 4), rng.tensor([2, 11])],
+                  op: { $0.swiglu(gate: $1[0], up: $1[1]) }, reference: { Ref.swiglu($0[0], $0[1]) })
+        check.run("swiglu frozen gate", inputs: [rng.tensor([2, 11], scale: 4), rng.tensor([2, 11])], frozen: [0],
                   op: { $0.swiglu(gate: $1[0], up: $1[1]) }, reference: { Ref.swiglu($0[0], $0[1]) })
         check.run("swiglu frozen up", inputs: [rng.tensor([2, 11], scale: 4), rng.tensor([2, 11])], frozen: [1],
                   op: { $0.swiglu(gate: $1[0], up: $1[1]) }, reference: { Ref.swiglu($0[0], $0[1]) })
@@ -89,9 +98,9 @@ final class GradientCheckTests: XCTestCase {
 
     func testSoftmaxAndLogSoftmax() {
         var rng = SeededRandom(seed: 19)
-        check.run("softmax", inputs: [rng.tensor([3, 9], scale: 3)], op: { $0.softmax($1[0]) }, reference: { Ref.softmax($0[0], n: 9) })
-        check.run("logSoftmax", inputs: [rng.tensor([3, 9], scale: 3)], op: { $0.logSoftmax($1[0]) },
-                  reference: { Ref.logSoftmax($0[0], n: 9) })
+        check.run("softmax", inputs: [rng.tensor([3, 21], scale: 3)], op: { $0.softmax($1[0]) }, reference: { Ref.softmax($0[0], n: 21) })
+        check.run("logSoftmax", inputs: [rng.tensor([3, 21], scale: 3)], op: { $0.logSoftmax($1[0]) },
+                  reference: { Ref.logSoftmax($0[0], n: 21) })
     }
 
     func testCrossEntropyOnSelectedPositions() {
