@@ -39,6 +39,17 @@ final class GradientCheckTests: XCTestCase {
                   reference: { x in rows.flatMap { Array(x[0][($0 * 3)..<($0 * 3 + 3)]) } })
     }
 
+    func testScaleRowsAndSliceColumns() {
+        var rng = SeededRandom(seed: 22)
+        let x = rng.tensor([3, 10]), w = rng.tensor([3, 1])
+        check.run("scaleRows", inputs: [x, w], op: { $0.scaleRows($1[0], by: $1[1]) },
+                  reference: { v in (0..<30).map { v[0][$0] * v[1][$0 / 10] } })
+        check.run("scaleRows frozen x", inputs: [x, w], frozen: [0], op: { $0.scaleRows($1[0], by: $1[1]) },
+                  reference: { v in (0..<30).map { v[0][$0] * v[1][$0 / 10] } })
+        check.run("sliceColumns", inputs: [x], op: { $0.sliceColumns($1[0], start: 2, count: 5) },
+                  reference: { v in (0..<3).flatMap { t in (2..<7).map { v[0][t * 10 + $0] } } })
+    }
+
     func testAddMulScaleSumReshape() {
         var rng = SeededRandom(seed: 14)
         let a = rng.tensor([2, 5]), b = rng.tensor([2, 5])
