@@ -1,10 +1,10 @@
 // Vectorized exp and the row reductions built on it (softmax, SiLU). AVX2 via SIMD8 with -target-cpu haswell.
 
 /// exp(x) for eight lanes: Cephes-style range reduction 2^n * p(r), about 1 ulp in float32.
-/// Inputs below -87.3 give 0, above 88.7 are clamped to exp(88.7).
+/// Inputs below -87.3 give 0; inputs above 88 give exp(88) ≈ 1.65e38 (2^n must stay a normal float).
 @inline(__always)
 func vexp(_ x: SIMD8<Float>) -> SIMD8<Float> {
-    let hi = SIMD8<Float>(repeating: 88.7), lo = SIMD8<Float>(repeating: -87.3)
+    let hi = SIMD8<Float>(repeating: 88), lo = SIMD8<Float>(repeating: -87.3)
     // Blends, not clamped(lowerBound:upperBound:), which compiles to out-of-line calls here.
     let xc = x.replacing(with: hi, where: x .> hi).replacing(with: lo, where: x .< lo)
     let magic = SIMD8<Float>(repeating: 12_582_912)            // 1.5 * 2^23: adding it rounds to an integer
