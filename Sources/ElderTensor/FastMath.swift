@@ -74,13 +74,20 @@ func expShifted(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _
     return sum
 }
 
-/// Dot product of n values with eight-lane accumulation.
+/// Dot product of n values: four 8-lane FMA accumulators, so the loop is not bound by FMA latency.
 @inline(__always)
 func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+    var s0 = SIMD8<Float>(), s1 = SIMD8<Float>(), s2 = SIMD8<Float>(), s3 = SIMD8<Float>()
     var i = 0
-    var acc = SIMD8<Float>()
-    while i + 8 <= n { acc = acc.addingProduct(load8(a + i), load8(b + i)); i += 8 }
-    var s = acc.sum()
+    while i + 32 <= n {
+        s0 = s0.addingProduct(load8(a + i), load8(b + i))
+        s1 = s1.addingProduct(load8(a + i + 8), load8(b + i + 8))
+        s2 = s2.addingProduct(load8(a + i + 16), load8(b + i + 16))
+        s3 = s3.addingProduct(load8(a + i + 24), load8(b + i + 24))
+        i += 32
+    }
+    while i + 8 <= n { s0 = s0.addingProduct(load8(a + i), load8(b + i)); i += 8 }
+    var s = ((s0 + s1) + (s2 + s3)).sum()
     while i < n { s += a[i] * b[i]; i += 1 }
     return s
 }

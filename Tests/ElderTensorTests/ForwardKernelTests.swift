@@ -24,7 +24,7 @@ final class ForwardKernelTests: XCTestCase {
         // One output row (decode) or column goes through sgemv; check every layout, alpha/beta, and that
         // beta = 0 overwrites a NaN-filled output.
         var rng = SeededRandom(seed: 21)
-        for (m, k, n) in [(1, 9, 6), (6, 9, 1), (1, 9, 1), (1, 1, 5)] {
+        for (m, k, n) in [(1, 9, 6), (6, 9, 1), (1, 9, 1), (1, 1, 5), (3, 40, 7), (4, 9, 6), (5, 9, 6)] {
             for ta in [false, true] { for tb in [false, true] {
                 let a = rng.tensor(ta ? [k, m] : [m, k]), b = rng.tensor(tb ? [n, k] : [k, n])
                 let ref = Ref.matmul(a.doubles, b.doubles, m: m, k: k, n: n, ta: ta, tb: tb)
@@ -42,6 +42,25 @@ final class ForwardKernelTests: XCTestCase {
         var c = Tensor(repeating: 3, shape: [2, 2])
         matmul(into: &c, Tensor(zeros: [2, 0]), Tensor(zeros: [0, 2]), beta: 0.5)
         XCTAssertEqual(c.scalars, [1.5, 1.5, 1.5, 1.5])
+    }
+
+    func testMatrixVectorLoopsSplitOverThreads() {
+        // Large enough to be split over two threads; every layout against the reference.
+        BLAS.threadCount = 2
+        defer { BLAS.threadCount = 1 }
+        XCTAssertEqual(BLAS.threadCount, 2)
+        var rng = SeededRandom(seed: 23)
+        for (m, k, n) in [(1, 700, 400), (3, 700, 400), (400, 700, 1), (1, 400, 700)] {
+            for ta in [false, true] { for tb in [false, true] {
+                let a = rng.tensor(ta ? [k, m] : [m, k]), b = rng.tensor(tb ? [n, k] : [k, n])
+                var c = rng.tensor([m, n])
+                let c0 = c.doubles
+                matmul(into: &c, a, b, transposeA: ta, transposeB: tb, alpha: 1, beta: 0.5)
+                let ab = Ref.matmul(a.doubles, b.doubles, m: m, k: k, n: n, ta: ta, tb: tb)
+                let ref = (0..<(m * n)).map { ab[$0] + 0.5 * c0[$0] }
+                XCTAssertLessThan(worstError(c.scalars, ref, rtol: 1e-5), 2e-5, "\(m)x\(k)x\(n) ta=\(ta) tb=\(tb)")
+            } }
+        }
     }
 
     func testMatmulIntoAppliesAlphaAndBeta() {

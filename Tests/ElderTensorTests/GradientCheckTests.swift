@@ -100,6 +100,13 @@ final class GradientCheckTests: XCTestCase {
                       reference: { Ref.attention(q: $0[0], k: $0[1], v: $0[2], t: t, heads: heads, kvHeads: kvHeads,
                                                  hd: hd, offset: offset) })
         }
+        // One query row (the decode shape: matrix-vector products inside), with and without a prefix.
+        for offset in [0, 3] {
+            let inputs = [rng.tensor([1, heads * hd]), rng.tensor([offset + 1, kvHeads * hd]), rng.tensor([offset + 1, kvHeads * hd])]
+            check.run("attention 1 query row offset \(offset)", inputs: inputs,
+                      op: { $0.attention(q: $1[0], k: $1[1], v: $1[2], heads: heads, kvHeads: kvHeads, headDim: hd, queryOffset: offset) },
+                      reference: { Ref.attention(q: $0[0], k: $0[1], v: $0[2], t: 1, heads: heads, kvHeads: kvHeads, hd: hd, offset: offset) })
+        }
         // Frozen keys and values (e.g. a cached prefix): only q gets a gradient.
         let inputs = [rng.tensor([t, heads * hd]), rng.tensor([t, kvHeads * hd]), rng.tensor([t, kvHeads * hd])]
         check.run("attention frozen k,v", inputs: inputs, frozen: [1, 2],
