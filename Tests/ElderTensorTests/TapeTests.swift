@@ -85,4 +85,16 @@ final class TapeTests: XCTestCase {
         _ = tapeNetwork(fullTape, inputs.map { fullTape.parameter($0) })
         XCTAssertLessThan(frozenTape.recordCount, fullTape.recordCount)
     }
+
+    func testCustomOperationJoinsTheBackwardPass() {
+        // y = 3 x, written outside the module's op list; then a built-in op on top.
+        var rng = SeededRandom(seed: 32)
+        GradientCheck().run("custom op", inputs: [rng.tensor([2, 5])], op: { tape, v in
+            let x = v[0]
+            let y = tape.custom(ElderTensor.scale(x.value, by: 3), inputs: [x]) { dy in
+                x.accumulateGradient(ElderTensor.scale(dy, by: 3))
+            }
+            return tape.silu(y)
+        }, reference: { Ref.silu($0[0].map { 3 * $0 }) })
+    }
 }
