@@ -161,7 +161,7 @@ func benchMatmul(name: String, t: Int, n: Int, k: Int, repetitions: Int) -> Matm
     let x = randomTensor([t, k], seed: &seed), w = randomTensor([n, k], seed: &seed)
     var c = Tensor(zeros: [t, n])
     let flops = 2.0 * Double(t) * Double(n) * Double(k)
-    let inner = max(1, Int(2e8 / flops))   // samples of >= ~200 MFLOP (several ms): timer and scheduler slices average out
+    let inner = max(1, Int(1e9 / flops))   // samples of ~1 GFLOP: many call pairs per shape, scheduler slices average out
     // One call of each form, timed alone; the forms alternate call by call (rotating order), so a burst of
     // load from other processes lands on all three alike.
     func ours() -> Double {
