@@ -56,6 +56,19 @@ public struct Tensor: Sendable, Equatable {
         return Array(scalars[(r * n)..<((r + 1) * n)])
     }
 
+    /// Overwrites rows start..<start+rows.rowCount of the matrix view with `rows` (same width), in place:
+    /// how a preallocated KV cache [maxS, Hkv*hd] takes each step's keys and values without reallocating.
+    public mutating func replaceRows(startingAt start: Int, with rows: Tensor) {
+        let n = lastDimension
+        precondition(rows.lastDimension == n, "replaceRows: width \(rows.lastDimension), expected \(n)")
+        precondition(start >= 0 && start + rows.rowCount <= rowCount, "replaceRows: rows \(start)..<\(start + rows.rowCount) outside 0..<\(rowCount)")
+        scalars.withUnsafeMutableBufferPointer { dst in
+            rows.scalars.withUnsafeBufferPointer { src in
+                if src.count > 0 { (dst.baseAddress! + start * n).update(from: src.baseAddress!, count: src.count) }
+            }
+        }
+    }
+
     static func elementCount(_ shape: [Int]) -> Int { shape.reduce(1, *) }
 }
 

@@ -20,8 +20,8 @@ extension ElderCommand.Bench {
         @Option(help: "Prompt length in tokens.") var promptTokens: Int = 64
         @Option(help: "Tokens generated per run.") var newTokens: Int = 64
         @Option(help: "Folder for the Markdown and JSON report.") var out: String = "reports"
-        @Option(help: "Threads for the decode matrix-vector kernels (default: $ELDER_DECODE_THREADS or 1).")
-        var decodeThreads: Int?
+        @Option(help: "OpenBLAS and decode-kernel threads (default: $OPENBLAS_NUM_THREADS or OpenBLAS's own choice).")
+        var threads: Int?
 
         func validate() throws {
             guard runs >= 1, promptTokens >= 1, newTokens >= 1 else { throw ValidationError("--runs, --prompt-tokens and --new-tokens must be at least 1") }
@@ -29,7 +29,7 @@ extension ElderCommand.Bench {
 
         func run() throws {
             let path = try ModelOption.orExit { try ModelLocator.resolve(model.model) }
-            if let decodeThreads { DecodeThreads.count = max(1, decodeThreads) }
+            if let threads { BLAS.threadCount = max(1, threads) }
             var loadTimes: [Double] = []
             var loaded: LoadedModel?
             for _ in 0..<max(1, min(runs, 3)) {
@@ -63,7 +63,7 @@ extension ElderCommand.Bench {
 
             let result: [String: Any] = [
                 "model": path, "cores": ProcessInfo.processInfo.activeProcessorCount, "openblasThreads": BLAS.threadCount,
-                "openblasCore": coreName, "decodeThreads": DecodeThreads.count, "packedDecoding": m.usesPackedDecoding,
+                "openblasCore": coreName, "packedDecoding": m.usesPackedDecoding,
                 "generationFloat32TokensPerSecondMedian": float32Rates.isEmpty ? NSNull() : median(float32Rates) as Any,
                 "runs": runs, "promptTokens": prompt.count, "newTokens": newTokens,
                 "loadSecondsMedian": median(loadTimes), "promptTokensPerSecondMedian": median(promptRates),
@@ -76,7 +76,7 @@ extension ElderCommand.Bench {
                 "| prompt processing, \(prompt.count) tokens | \(String(format: "%.1f", median(promptRates))) tokens/s |",
                 "| generation, \(newTokens) new tokens\(m.usesPackedDecoding ? " (quantized-block kernels)" : "") | \(String(format: "%.1f", median(generationRates))) tokens/s |",
             ]
-            if DecodeThreads.count == 1 && BLAS.threadCount == 1 {
+            if BLAS.threadCount == 1 {
                 rows.append("| generation per CPU-second of the decoding thread | \(String(format: "%.1f", median(perCPU))) tokens/s |")
             }
             if !float32Rates.isEmpty {
@@ -87,7 +87,7 @@ extension ElderCommand.Bench {
                 # elder bench model
 
                 Model: `\(path)`  
-                Machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, OpenBLAS threads \(BLAS.threadCount) (kernels: \(coreName)), decode threads \(DecodeThreads.count); medians of \(promptRates.count) runs (load: \(loadTimes.count)).
+                Machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, OpenBLAS threads \(BLAS.threadCount) (kernels: \(coreName)); medians of \(promptRates.count) runs (load: \(loadTimes.count)).
 
                 | measure | median |
                 | --- | --- |
@@ -121,7 +121,7 @@ extension ElderCommand.Bench {
         }
 
         /// CPU time of the calling thread: on a shared machine, what one quiet core would take
-        /// (meaningful when decoding runs on this thread alone: decode and OpenBLAS threads 1).
+        /// (meaningful when decoding runs on this thread alone: one BLAS thread).
         private func threadCPUSeconds() -> Double {
             var ts = timespec()
             clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)

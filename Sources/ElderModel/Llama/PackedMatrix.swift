@@ -9,6 +9,13 @@ import ElderTensor
 // reads the blocks:  y_n = Σ_b d_b · (Σ_j q_bj x_bj) + m_b · (Σ_j x_bj).
 // Only the summation order differs from the float32 product (relative differences near 1e-6).
 
+/// y = x · Wᵀ for x [T, K] and W [N, K]: from `packed` (W's quantized blocks) when decoding a few
+/// rows, else the float32 product (ElderTensor's matmul, which has its own few-row path).
+public func linear(_ x: Tensor, _ w: Tensor, packed: PackedMatrix? = nil) -> Tensor {
+    if let packed, x.rowCount <= PackedMatrix.rowLimit { return packed.apply(x) }
+    return matmul(x, w, transposeB: true)
+}
+
 /// A weight matrix kept in its GGUF block encoding, for fast matrix-vector products.
 public struct PackedMatrix: Sendable, Equatable {
     public enum Format: Sendable, Equatable { case q4_0, q4_1, q8_0 }
@@ -16,6 +23,9 @@ public struct PackedMatrix: Sendable, Equatable {
     public let rows: Int     // N
     public let columns: Int  // K, a multiple of 32
     let blocks: [UInt8]
+
+    /// Rows of x up to which `linear` reads the blocks (beyond, sgemm on float32 wins).
+    public static let rowLimit = 4
 
     var blockBytes: Int { switch format { case .q4_0: return 18; case .q4_1: return 20; case .q8_0: return 34 } }
 
@@ -47,7 +57,8 @@ public struct PackedMatrix: Sendable, Equatable {
                 sums[r * k / 32 + b] = s
             }
         }
-        let threads = n * k >= 1 << 18 ? DecodeThreads.count : 1
+        // Split the rows over BLAS.threadCount threads, as ElderTensor's few-row products do.
+        let threads = n * k >= 1 << 18 ? max(1, BLAS.threadCount) : 1
         let format = self.format
         blocks.withUnsafeBytes { wp in
             x.scalars.withUnsafeBufferPointer { xp in
