@@ -43,6 +43,20 @@ final class GenerationTests: XCTestCase {
         XCTAssertEqual(residuals[0], m.block(0).forward(m.embed(ids), positions: [0, 1, 2, 3]))
     }
 
+    func testTraceCapturesResidualsAndDownInputs() throws {
+        let m = try tinyLoaded().model
+        let batch = [[1, 2, 3], [4, 5, 6, 7, 8]]
+        let traces = m.trace(batch: batch, layers: 2, downInputsOf: [1, 5])
+        XCTAssertEqual(traces.count, 2)
+        XCTAssertEqual(traces[1].residuals[1]?.shape, [5, 32])
+        XCTAssertEqual(Set(traces[1].downInputs.keys), [1])
+        XCTAssertEqual(traces[1].downInputs[1]?.shape, [5, 48])
+        // The residual after the last block gives the model's logits; after block 0 it resumes the rest.
+        XCTAssertEqual(m.logits(traces[0].residuals[1]!), m.forward(batch[0]))
+        let resumed = m.run(traces[1].residuals[0]!, layers: 1..<2, positions: Array(0..<5))
+        XCTAssertEqual(resumed, traces[1].residuals[1])
+    }
+
     func testSamplers() {
         let logits: [Float] = [1, 3, 2, 3, -1]
         var greedy = Sampler(.greedy)
