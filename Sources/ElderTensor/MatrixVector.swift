@@ -23,7 +23,7 @@ enum MatrixVector {
             // c[1,n] = x[1,k] · op(B); x has stride 1 (A is [1,k]) or lda (A is [k,1]).
             withContiguous(a, count: k, stride: transposeA ? lda : 1) { x in
                 if transposeB {   // B is [n,k]: c[j] = dot(B row j, x)
-                    rowDots(b, ldb: ldb, rows: n, k: k, x: x, alpha: alpha, beta: beta, c: c, cStride: 1)
+                    fewRows(m: 1, n: n, k: k, alpha: alpha, x: x, ldx: k, w: b, ldw: ldb, beta: beta, c: c, ldc: n)
                 } else {          // B is [k,n]: c = sum_p x[p] * B row p
                     rowCombination(b, ldb: ldb, rows: k, width: n, x: x, alpha: alpha, beta: beta, c: c)
                 }
@@ -31,8 +31,9 @@ enum MatrixVector {
         } else {
             // n == 1: c[m,1] = op(A)[m,k] · y; y has stride 1 (B is [1,k]) or ldb (B is [k,1]).
             withContiguous(b, count: k, stride: transposeB ? 1 : ldb) { y in
-                if !transposeA {  // A is [m,k]: c[i] = dot(A row i, y)
-                    rowDots(a, ldb: lda, rows: m, k: k, x: y, alpha: alpha, beta: beta, c: c, cStride: ldc)
+                if !transposeA {  // A is [m,k]: c[i] = dot(A row i, y), written with stride ldc
+                    fewRows(m: 1, n: m, k: k, alpha: alpha, x: y, ldx: k, w: a, ldw: lda, beta: beta, c: c, ldc: 0,
+                            columnStride: ldc)
                 } else if ldc == 1 {   // A is [k,m]: c = sum_p y[p] * A row p
                     rowCombination(a, ldb: lda, rows: k, width: m, x: y, alpha: alpha, beta: beta, c: c)
                 } else {
@@ -46,23 +47,48 @@ enum MatrixVector {
         }
     }
 
-    /// c[r, j] = alpha * dot(x row r, w row j) + beta * c[r, j] for a few rows r of x [m,k] (stride ldx) and
-    /// w [n,k] (stride ldw): each weight row is read from memory once for all m rows.
+    /// c[r*ldc + j*columnStride] = alpha * dot(x row r, w row j) + beta * (old value) for a few rows r of
+    /// x [m,k] (stride ldx) and all rows j of w [n,k] (stride ldw): each weight row is read once for all m rows.
     static func fewRows(m: Int, n: Int, k: Int, alpha: Float, x: UnsafePointer<Float>, ldx: Int,
-                        w: UnsafePointer<Float>, ldw: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+                        w: UnsafePointer<Float>, ldw: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+                        columnStride: Int = 1) {
         nonisolated(unsafe) let (w, x, c) = (w, x, c)
-        let threads = n * k >= parallelThreshold ? min(BLAS.threadCount, n) : 1
-        let chunk = (n + threads - 1) / threads
-        let run: @Sendable (Int) -> Void = { part in
-            for j in (part * chunk)..<min(n, (part + 1) * chunk) {
+        split(n, threads: n * k >= parallelThreshold ? BLAS.threadCount : 1) { js in
+            for j in js {
                 let wr = w + j * ldw
                 for r in 0..<m {
-                    let v = alpha * dot(wr, x + r * ldx, k)
-                    c[r * ldc + j] = beta == 0 ? v : v + beta * c[r * ldc + j]
+                    let v = alpha * dot(wr, x + r * ldx, k), o = c + r * ldc + j * columnStride
+                    o.pointee = beta == 0 ? v : v + beta * o.pointee
                 }
             }
         }
-        if threads == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: threads, execute: run) }
+    }
+
+    /// c[0..<width] = alpha * sum_p x[p] * (w row p) + beta * c, w [rows, width] with stride ldb.
+    static func rowCombination(_ w: UnsafePointer<Float>, ldb: Int, rows: Int, width: Int, x: UnsafePointer<Float>,
+                               alpha: Float, beta: Float, c: UnsafeMutablePointer<Float>) {
+        nonisolated(unsafe) let (w, x, c) = (w, x, c)
+        split(width, threads: rows * width >= parallelThreshold ? BLAS.threadCount : 1, align: 8) { cols in
+            let out = c + cols.lowerBound, width = cols.count
+            for i in 0..<width { out[i] = beta == 0 ? 0 : beta * out[i] }
+            for p in 0..<rows {
+                let s = alpha * x[p], row = w + p * ldb + cols.lowerBound
+                for i in 0..<width { out[i] += s * row[i] }
+            }
+        }
+    }
+
+    /// Runs body over 0..<count in one piece, or in `threads` pieces (multiples of `align`) in parallel.
+    /// The closure is non-escaping: no allocation on the single-thread path.
+    @inline(__always)
+    static func split(_ count: Int, threads: Int, align: Int = 1, _ body: @Sendable (Range<Int>) -> Void) {
+        let parts = min(threads, max(1, count / max(align, 32)))
+        if parts <= 1 { body(0..<count); return }
+        let chunk = ((count + parts - 1) / parts + align - 1) / align * align
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let lo = part * chunk, hi = min(count, lo + chunk)
+            if lo < hi { body(lo..<hi) }
+        }
     }
 
     /// Calls body with the k values at p, p+stride, ... laid out contiguously (copied only if stride != 1).
@@ -73,39 +99,5 @@ enum MatrixVector {
         var tmp = [Float](repeating: 0, count: count)
         for i in 0..<count { tmp[i] = p[i * stride] }
         tmp.withUnsafeBufferPointer { body($0.baseAddress!) }
-    }
-
-    /// c[j * cStride] = alpha * dot(w row j, x) + beta * c[j * cStride] for rows j of w [rows, k] (stride ldb).
-    static func rowDots(_ w: UnsafePointer<Float>, ldb: Int, rows: Int, k: Int, x: UnsafePointer<Float>,
-                        alpha: Float, beta: Float, c: UnsafeMutablePointer<Float>, cStride: Int) {
-        nonisolated(unsafe) let (w, x, c) = (w, x, c)
-        let threads = rows * k >= parallelThreshold ? min(BLAS.threadCount, rows) : 1
-        let chunk = (rows + threads - 1) / threads
-        let run: @Sendable (Int) -> Void = { part in
-            for j in (part * chunk)..<min(rows, (part + 1) * chunk) {
-                let v = alpha * dot(w + j * ldb, x, k)
-                c[j * cStride] = beta == 0 ? v : v + beta * c[j * cStride]
-            }
-        }
-        if threads == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: threads, execute: run) }
-    }
-
-    /// c[0..<width] = alpha * sum_p x[p] * (w row p) + beta * c, w [rows, width] with stride ldb.
-    static func rowCombination(_ w: UnsafePointer<Float>, ldb: Int, rows: Int, width: Int, x: UnsafePointer<Float>,
-                               alpha: Float, beta: Float, c: UnsafeMutablePointer<Float>) {
-        nonisolated(unsafe) let (w, x, c) = (w, x, c)
-        let threads = rows * width >= parallelThreshold ? min(BLAS.threadCount, max(1, width / 64)) : 1
-        let chunk = ((width + threads - 1) / threads + 7) / 8 * 8   // column blocks of whole 8-lane vectors
-        let run: @Sendable (Int) -> Void = { part in
-            let lo = part * chunk, hi = min(width, lo + chunk)
-            if lo >= hi { return }
-            let out = c + lo
-            for i in 0..<(hi - lo) { out[i] = beta == 0 ? 0 : beta * out[i] }
-            for p in 0..<rows {
-                let s = alpha * x[p], row = w + p * ldb + lo
-                for i in 0..<(hi - lo) { out[i] += s * row[i] }
-            }
-        }
-        if threads == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: threads, execute: run) }
     }
 }

@@ -4,6 +4,14 @@
 //   T  tokens (query rows)          S  key/value rows (T plus any cached prefix)
 //   D  model width                  F  feed-forward width          V  vocabulary
 //   Hq query heads   Hkv key/value heads   hd head dimension      M, K, N  matmul sizes
+//
+// Conventions (llm.c style): one file per op family with forward and backward side by side; a backward
+// kernel *adds* into its gradient buffers (named d<input>), and an `inout Tensor?` buffer that is nil is
+// skipped, so frozen inputs cost nothing. Matrix products go through BLAS.sgemm (transposes are flags,
+// never copies); x·Wᵀ with at most 4 rows and matrix-vector products run as direct FMA loops
+// (MatrixVector.swift), which beat OpenBLAS there. Elementwise loops work on buffer pointers; exp is the
+// 8-lane `vexp` (FastMath.swift). The Tape (Tape.swift, TapeOps.swift) records only operations that have
+// an input requiring a gradient.
 
 /// Contiguous row-major float32 tensor with value semantics (copy-on-write through the Array).
 ///

@@ -4,7 +4,6 @@ import XCTest
 
 /// Forward kernels against naive Float64 definitions.
 final class ForwardKernelTests: XCTestCase {
-    override func setUp() { BLAS.threadCount = 1 }
 
     func testMatmulAllTransposeCombinationsMatchNaive() {
         var rng = SeededRandom(seed: 1)
@@ -46,8 +45,9 @@ final class ForwardKernelTests: XCTestCase {
 
     func testMatrixVectorLoopsSplitOverThreads() {
         // Large enough to be split over two threads; every layout against the reference.
+        let previous = BLAS.threadCount
         BLAS.threadCount = 2
-        defer { BLAS.threadCount = 1 }
+        defer { BLAS.threadCount = previous }
         XCTAssertEqual(BLAS.threadCount, 2)
         var rng = SeededRandom(seed: 23)
         for (m, k, n) in [(1, 700, 400), (3, 700, 400), (400, 700, 1), (1, 400, 700)] {

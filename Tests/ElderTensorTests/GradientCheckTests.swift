@@ -3,7 +3,6 @@ import XCTest
 
 /// Every differentiable operation through the tape, against Float64 central finite differences.
 final class GradientCheckTests: XCTestCase {
-    override func setUp() { BLAS.threadCount = 1 }
     let check = GradientCheck()
 
     func testMatmulAllTransposeCombinations() {

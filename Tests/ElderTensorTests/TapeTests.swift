@@ -3,7 +3,6 @@ import XCTest
 
 /// The tape as the edit trainer uses it: frozen weights, a few trainable tensors, a loss on selected positions.
 final class TapeTests: XCTestCase {
-    override func setUp() { BLAS.threadCount = 1 }
 
     func testConstantsRecordNothingAndGetNoGradient() {
         var rng = SeededRandom(seed: 30)

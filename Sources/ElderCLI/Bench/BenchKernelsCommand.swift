@@ -243,16 +243,23 @@ func tapeBlock(_ tape: Tape, _ x: Variable, _ p: [Variable], _ c: KernelBenchCon
     return tape.add(x2, tape.matmul(s, p[8], transposeB: true))
 }
 
-/// The same block with the plain forward kernels; k and v may carry a cache (queryOffset > 0).
+/// Preallocated key/value rows [capacity, Hkv*hd] that each step writes into in place.
+struct KVCache {
+    var k: Tensor, v: Tensor
+}
+
+/// The same block with the plain forward kernels. With a cache, this step's keys and values are written
+/// at rows positions[0]... and attention reads the cache (queryOffset = positions[0]).
 func kernelBlock(_ x: Tensor, _ w: BlockWeights, _ c: KernelBenchConfig, positions: [Int],
-                 cache: (k: Tensor, v: Tensor)? = nil) -> Tensor {
+                 cache: inout KVCache?) -> Tensor {
     let h = rmsNorm(x, weight: w.norm1, eps: 1e-5)
     let q = rope(matmul(h, w.wq, transposeB: true), heads: c.heads, headDim: c.headDim, positions: positions, base: 100_000, style: .halfSplit)
     var k = rope(matmul(h, w.wk, transposeB: true), heads: c.kvHeads, headDim: c.headDim, positions: positions, base: 100_000, style: .halfSplit)
     var v = matmul(h, w.wv, transposeB: true)
-    if let cache {   // append this step's rows after the cached ones
-        k = Tensor(shape: [cache.k.rowCount + k.rowCount, k.lastDimension], scalars: cache.k.scalars + k.scalars)
-        v = Tensor(shape: [cache.v.rowCount + v.rowCount, v.lastDimension], scalars: cache.v.scalars + v.scalars)
+    if cache != nil {
+        cache!.k.replaceRows(startingAt: positions[0], with: k)
+        cache!.v.replaceRows(startingAt: positions[0], with: v)
+        k = cache!.k; v = cache!.v
     }
     let a = attention(q: q, k: k, v: v, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, queryOffset: positions[0])
     let x2 = add(x, matmul(a, w.wo, transposeB: true))
@@ -267,7 +274,8 @@ func benchBlock(_ c: KernelBenchConfig, t: Int, repetitions: Int) -> BlockResult
     let positions = Array(0..<t)
     func forward() -> Double {
         let start = nowSeconds()
-        _ = kernelBlock(x, w, c, positions: positions)
+        var noCache: KVCache? = nil
+        _ = kernelBlock(x, w, c, positions: positions, cache: &noCache)
         return nowSeconds() - start
     }
     func forwardBackward(trainable: Bool) -> Double {
@@ -293,13 +301,14 @@ func benchDecode(_ c: KernelBenchConfig, cached: Int, repetitions: Int) -> Decod
     let w = BlockWeights(c)
     var seed: UInt64 = 11
     let x = randomTensor([1, c.d], scale: 1, seed: &seed)
-    let kc = randomTensor([cached, c.kvHeads * c.headDim], seed: &seed), vc = randomTensor([cached, c.kvHeads * c.headDim], seed: &seed)
+    var cache: KVCache? = KVCache(k: randomTensor([cached + 1, c.kvHeads * c.headDim], seed: &seed),
+                                  v: randomTensor([cached + 1, c.kvHeads * c.headDim], seed: &seed))
     let q = randomTensor([1, c.heads * c.headDim], seed: &seed)
     let kFull = randomTensor([cached + 1, c.kvHeads * c.headDim], seed: &seed), vFull = kFull
     let inner = 20
     func block() -> Double {
         let start = nowSeconds()
-        for _ in 0..<inner { _ = kernelBlock(x, w, c, positions: [cached], cache: (kc, vc)) }
+        for _ in 0..<inner { _ = kernelBlock(x, w, c, positions: [cached], cache: &cache) }
         return (nowSeconds() - start) / Double(inner)
     }
     func attn() -> Double {
