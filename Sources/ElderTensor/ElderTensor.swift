@@ -1,4 +1,0 @@
-/// ElderTensor: contiguous float32 tensors, BLAS-backed kernels and reverse-mode autodiff.
-public enum ElderTensorInfo {
-    public static let moduleName = "ElderTensor"
-}

@@ -1,5 +1,0 @@
-import XCTest
-
-final class ElderTensorPackageTests: XCTestCase {
-    func testModuleBuilds() { XCTAssertTrue(true) }
-}
