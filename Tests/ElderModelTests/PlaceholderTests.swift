@@ -1,5 +1,0 @@
-import XCTest
-
-final class ElderModelPackageTests: XCTestCase {
-    func testModuleBuilds() { XCTAssertTrue(true) }
-}
