@@ -39,6 +39,15 @@ public struct EditorConfiguration: Codable, Sendable, Equatable {
         case edit, label
     }
 
+    /// The positions an adapter acts on.
+    public enum AdapterSpan: String, Codable, Sendable {
+        /// Every token of the sequence (the paper: "the same mixture for every token").
+        case wholeSequence = "whole-sequence"
+        /// The last prompt token and everything generated after it: the prompt's own tokens keep their base
+        /// activations, so their keys and values are computed once per edit, not once per training step.
+        case fromLastPromptToken = "from-last-prompt-token"
+    }
+
     /// The vector the routers and the deferral read: one per sequence.
     public struct Query: Codable, Sendable, Equatable {
         public enum Source: String, Codable, Sendable {
@@ -92,6 +101,7 @@ public struct EditorConfiguration: Codable, Sendable, Equatable {
     public var guideWeight: Float
     public var query: Query
     public var deferral: Deferral
+    public var adapterSpan: AdapterSpan
     public var trainingRouting: TrainingRouting
     public var inferenceRouting: InferenceRouting
     public var allocationPolicy: AllocationPolicy
@@ -130,7 +140,7 @@ extension EditorConfiguration {
             method: .elderPaper, layers: layers, experts: 4, rank: 8, topK: 2, scaling: 1.0, guideWeight: 0.01,
             query: Query(source: .downProjInput, layer: max(0, layers[0] - 1), pooling: .lastToken, centred: false),
             deferral: .hamming(epsilon: layers.count * 4 / 2),
-            trainingRouting: .soft, inferenceRouting: .routerTopK, allocationPolicy: .random,
+            adapterSpan: .wholeSequence, trainingRouting: .soft, inferenceRouting: .routerTopK, allocationPolicy: .random,
             allocationKey: .edit, renormalizeTopK: false, trainA: true,
             learningRate: 1e-4, iterations: 50, earlyStop: false, trainingParaphrases: 3, replay: 0, seed: 0)
     }
@@ -144,7 +154,7 @@ extension EditorConfiguration {
             method: .elder, layers: layers, experts: 16, rank: 8, topK: 2, scaling: 1.0, guideWeight: 0.01,
             query: Query(source: .residual, layer: blockCount / 3, pooling: .mean, centred: true),
             deferral: .similarityMargin(margin: 0.1, minimum: 0.3),
-            trainingRouting: .hard, inferenceRouting: .matchedAllocation, allocationPolicy: .leastUsed,
+            adapterSpan: .fromLastPromptToken, trainingRouting: .hard, inferenceRouting: .matchedAllocation, allocationPolicy: .leastUsed,
             allocationKey: .edit, renormalizeTopK: false, trainA: true,
             learningRate: 1e-3, iterations: 50, earlyStop: true, trainingParaphrases: 3, replay: 2, seed: 0)
     }
