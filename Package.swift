@@ -39,5 +39,6 @@ let package = Package(
         .testTarget(name: "ElderStoreTests", dependencies: ["ElderStore"]),
         .testTarget(name: "ElderEditingTests", dependencies: ["ElderEditing", "ElderModel", "ElderTensor"]),
         .testTarget(name: "ElderCLITests", dependencies: ["ElderCLI"]),
+        .testTarget(name: "ElderEvalTests", dependencies: ["ElderEval"]),
     ]
 )

@@ -1,0 +1,80 @@
+/// The comparisons of one edit measured on one model state: its prompt (reliability), its held-out
+/// paraphrases (generalization) and its locality probes.
+public struct EditScores: Equatable, Codable, Sendable {
+    public var editID: String
+    public var reliability: [TokenComparison]
+    public var generalization: [TokenComparison]
+    public var locality: [TokenComparison]
+
+    public init(editID: String, reliability: [TokenComparison], generalization: [TokenComparison],
+                locality: [TokenComparison]) {
+        self.editID = editID
+        self.reliability = reliability
+        self.generalization = generalization
+        self.locality = locality
+    }
+}
+
+/// Reliability, Generalization and Locality of one model state, after `editsApplied` edits.
+///
+/// Each metric pools the comparisons of all edits scored: one per edit prompt, one per held-out
+/// paraphrase, one per probe.
+public struct MetricsSnapshot: Equatable, Codable, Sendable {
+    public var editsApplied: Int
+    public var reliability: MetricScore
+    public var generalization: MetricScore
+    public var locality: MetricScore
+
+    public init(editsApplied: Int, reliability: MetricScore, generalization: MetricScore, locality: MetricScore) {
+        self.editsApplied = editsApplied
+        self.reliability = reliability
+        self.generalization = generalization
+        self.locality = locality
+    }
+
+    /// Pools the comparisons of `scores` (edits measured on the same model state).
+    public init(editsApplied: Int, scores: [EditScores]) {
+        self.init(editsApplied: editsApplied,
+                  reliability: MetricScore(scores.flatMap(\.reliability)),
+                  generalization: MetricScore(scores.flatMap(\.generalization)),
+                  locality: MetricScore(scores.flatMap(\.locality)))
+    }
+
+    public func score(_ metric: EditMetric) -> MetricScore {
+        switch metric {
+        case .reliability: reliability
+        case .generalization: generalization
+        case .locality: locality
+        }
+    }
+}
+
+/// Collects a lifelong run: a curve of snapshots taken while edits stream in, the final snapshot
+/// after all T edits, and the "after each edit" protocol (each edit scored right after it is made).
+public struct LifelongCurve: Equatable, Codable, Sendable {
+    /// Snapshots in the order taken, `editsApplied` increasing.
+    public private(set) var points: [MetricsSnapshot] = []
+    /// Scores of each edit measured immediately after its own training step.
+    public private(set) var immediateScores: [EditScores] = []
+
+    public init() {}
+
+    /// Records the state after `editsApplied` edits, measured on `scores` (usually all edits so far).
+    public mutating func record(editsApplied: Int, scores: [EditScores]) throws(MetricError) {
+        if let last = points.last, editsApplied <= last.editsApplied {
+            throw MetricError(description: "snapshot after \(editsApplied) edits comes after one at \(last.editsApplied); record them in order")
+        }
+        points.append(MetricsSnapshot(editsApplied: editsApplied, scores: scores))
+    }
+
+    /// Records one edit scored right after it was made.
+    public mutating func recordImmediate(_ scores: EditScores) { immediateScores.append(scores) }
+
+    /// The last snapshot: after all edits (the ELDER protocol's number).
+    public var final: MetricsSnapshot? { points.last }
+
+    /// Mean over edits of their scores right after being made (EasyEdit's newer protocol).
+    public var immediate: MetricsSnapshot? {
+        immediateScores.isEmpty ? nil : MetricsSnapshot(editsApplied: immediateScores.count, scores: immediateScores)
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+
+/// Reads a text file line by line in fixed-size chunks, so a million-edit file never sits in memory.
+///
+/// Lines end with "\n" (a trailing "\r" is dropped); each line is returned with its 1-based number.
+public final class JSONLinesReader {
+    public let source: String
+    private let handle: FileHandle?
+    private var buffer: [UInt8] = []
+    private var start = 0
+    private var finished = false
+    private var lineNumber = 0
+    private let chunkSize: Int
+
+    /// Opens `path` for streaming.
+    public init(path: String, chunkSize: Int = 1 << 16) throws(EditFileError) {
+        source = path
+        self.chunkSize = max(1, chunkSize)
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw EditFileError(.unreadable, source: path, line: nil, problem: "cannot open the file",
+                                fix: "check the path and that the file is readable")
+        }
+        self.handle = handle
+    }
+
+    /// Reads in-memory text (tests, stdin already read); `source` names it in errors.
+    public init(text: String, source: String = "<input>") {
+        self.source = source
+        handle = nil
+        chunkSize = 1 << 16
+        buffer = Array(text.utf8)
+        finished = true
+    }
+
+    deinit { try? handle?.close() }
+
+    /// The next line and its number, or nil at the end of the input.
+    public func nextLine() throws(EditFileError) -> (number: Int, text: String)? {
+        while true {
+            if let newline = buffer[start...].firstIndex(of: 0x0A) {
+                let bytes = buffer[start..<newline]
+                start = newline + 1
+                return try emit(bytes)
+            }
+            if finished {
+                guard start < buffer.count else { return nil }
+                let bytes = buffer[start...]
+                start = buffer.count
+                return try emit(bytes)
+            }
+            try refill()
+        }
+    }
+
+    private func refill() throws(EditFileError) {
+        if start > 0 {
+            buffer.removeFirst(start)
+            start = 0
+        }
+        let data: Data?
+        do {
+            data = try handle?.read(upToCount: chunkSize)
+        } catch {
+            throw EditFileError(.unreadable, source: source, line: lineNumber + 1,
+                                problem: "read failed (\(error.localizedDescription))",
+                                fix: "check that the file is readable")
+        }
+        if let data, !data.isEmpty { buffer.append(contentsOf: data) } else { finished = true }
+    }
+
+    private func emit(_ bytes: ArraySlice<UInt8>) throws(EditFileError) -> (number: Int, text: String) {
+        lineNumber += 1
+        var slice = bytes
+        if slice.last == 0x0D { slice = slice.dropLast() }
+        if lineNumber == 1, slice.starts(with: [0xEF, 0xBB, 0xBF]) { slice = slice.dropFirst(3) }
+        guard let text = String(validating: slice, as: UTF8.self) else {
+            throw EditFileError(.invalidJSON, source: source, line: lineNumber,
+                                problem: "the line is not valid UTF-8",
+                                fix: "save the file as UTF-8")
+        }
+        return (lineNumber, text)
+    }
+}
+
+/// Parses one line or value of JSON into Foundation objects, with a one-line error message.
+enum JSONValueParser {
+    static func parse(_ text: String) throws(RecordProblem) -> Any {
+        do {
+            return try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+        } catch {
+            throw RecordProblem(problem: "not valid JSON",
+                                fix: "write one JSON object per line, e.g. {\"prompt\": \"The CEO of Acme is\", \"target\": \" Jane Doe\"}")
+        }
+    }
+}
