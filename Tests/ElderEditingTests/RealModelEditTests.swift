@@ -41,6 +41,26 @@ final class RealModelEditTests: XCTestCase {
         XCTAssertEqual(kept, checked, "\(name): \(checked - kept) unrelated golden prompts changed their argmax")
     }
 
+    /// The same base model, edits, configuration and seed give a bit-identical adapter state and memory.
+    func testEditingIsDeterministic() throws {
+        let loaded = try RealModel.load()
+        func run() throws -> (AdapterState, EditMemory) {
+            let editor = try MixtureEditor(model: loaded, configuration: .elderDefault(blockCount: 30),
+                                           referencePrompts: Array(ReferencePrompts.default.prefix(8)))
+            _ = try editor.edit(EditRequest(id: "a", prompt: "The capital of France is", target: " Lyon", paraphrases: ["France's capital is"]))
+            _ = try editor.edit(EditRequest(id: "b", prompt: "The CEO of Acme is", target: " Jane Doe"))
+            return (editor.adapter, editor.memory)
+        }
+        let (a1, m1) = try run(), (a2, m2) = try run()
+        XCTAssertEqual(a1.names, a2.names)
+        for name in a1.names {
+            XCTAssertTrue(bitwiseEqual(a1[name]!.scalars, a2[name]!.scalars), "\(name) differs between two identical runs")
+        }
+        XCTAssertEqual(m1, m2)
+        XCTAssertFalse(a1.changedNames(since: try MixtureEditor(model: loaded, configuration: .elderDefault(blockCount: 30),
+                                                                 referencePrompts: []).adapter).isEmpty, "the edits changed nothing")
+    }
+
     func testLyonEditWithElderDefault() throws {
         try runLyonEdit(.elderDefault(blockCount: 30), name: "elder")
     }

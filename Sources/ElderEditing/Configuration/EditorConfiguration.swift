@@ -48,6 +48,14 @@ public struct EditorConfiguration: Codable, Sendable, Equatable {
         case fromLastPromptToken = "from-last-prompt-token"
     }
 
+    /// What the similarity deferral stores per edit.
+    public enum KeyStorage: String, Codable, Sendable {
+        /// One key per training prompt (prompt and paraphrases).
+        case each
+        /// One key per edit: the unit-length mean of its prompts' keys (5× less memory and search).
+        case centroid
+    }
+
     /// The vector the routers and the deferral read: one per sequence.
     public struct Query: Codable, Sendable, Equatable {
         public enum Source: String, Codable, Sendable {
@@ -102,6 +110,7 @@ public struct EditorConfiguration: Codable, Sendable, Equatable {
     public var query: Query
     public var deferral: Deferral
     public var adapterSpan: AdapterSpan
+    public var keyStorage: KeyStorage
     public var trainingRouting: TrainingRouting
     public var inferenceRouting: InferenceRouting
     public var allocationPolicy: AllocationPolicy
@@ -140,7 +149,7 @@ extension EditorConfiguration {
             method: .elderPaper, layers: layers, experts: 4, rank: 8, topK: 2, scaling: 1.0, guideWeight: 0.01,
             query: Query(source: .downProjInput, layer: max(0, layers[0] - 1), pooling: .lastToken, centred: false),
             deferral: .hamming(epsilon: layers.count * 4 / 2),
-            adapterSpan: .wholeSequence, trainingRouting: .soft, inferenceRouting: .routerTopK, allocationPolicy: .random,
+            adapterSpan: .wholeSequence, keyStorage: .each, trainingRouting: .soft, inferenceRouting: .routerTopK, allocationPolicy: .random,
             allocationKey: .edit, renormalizeTopK: false, trainA: true,
             learningRate: 1e-4, iterations: 50, earlyStop: false, trainingParaphrases: 3, replay: 0, seed: 0)
     }
@@ -154,7 +163,7 @@ extension EditorConfiguration {
             method: .elder, layers: layers, experts: 16, rank: 8, topK: 2, scaling: 1.0, guideWeight: 0.01,
             query: Query(source: .residual, layer: blockCount / 3, pooling: .mean, centred: true),
             deferral: .similarityMargin(margin: 0.1, minimum: 0.3),
-            adapterSpan: .fromLastPromptToken, trainingRouting: .hard, inferenceRouting: .matchedAllocation, allocationPolicy: .leastUsed,
+            adapterSpan: .fromLastPromptToken, keyStorage: .each, trainingRouting: .hard, inferenceRouting: .matchedAllocation, allocationPolicy: .leastUsed,
             allocationKey: .edit, renormalizeTopK: false, trainA: true,
             learningRate: 1e-3, iterations: 50, earlyStop: true, trainingParaphrases: 3, replay: 2, seed: 0)
     }

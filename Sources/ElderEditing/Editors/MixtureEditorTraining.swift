@@ -109,12 +109,23 @@ extension MixtureEditor {
         let ownQueries = Array(prepared.prefix(promptTokens.count)).map(\.query)
         let entry = EditMemory.Entry(
             id: request.id, allocation: allocation,
-            keys: ownQueries.map { centred($0, centre: memory.centre) },
+            keys: deferralKeys(ownQueries.map { centred($0, centre: memory.centre) }),
             codes: ownQueries.map { code(rawQuery: $0) },
             rows: promptTokens.map { $0 + target }, promptLengths: promptTokens.map(\.count))
         memory.entries.append(entry)
         return EditOutcome(editID: request.id, iterations: steps, initialLoss: initialLoss, finalLoss: lastLoss,
                            converged: converged, changedTensors: touched.sorted())
+    }
+
+    /// The keys the similarity deferral stores for an edit's centred prompt queries.
+    public func deferralKeys(_ centredQueries: [[Float]]) -> [[Float]] {
+        guard configuration.keyStorage == .centroid, let first = centredQueries.first else { return centredQueries }
+        var mean = [Float](repeating: 0, count: first.count)
+        for q in centredQueries {
+            let u = unitLength(q)
+            for j in 0..<mean.count { mean[j] += u[j] }
+        }
+        return [unitLength(mean)]
     }
 
     /// Up to `replay` live edits to rehearse beside a new one, chosen deterministically from the edit id.
