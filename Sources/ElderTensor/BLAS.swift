@@ -23,6 +23,16 @@ public enum BLAS {
             }
             return
         }
+        if !transposeA && transposeB && m <= MatrixVector.fewRowLimit {
+            // x[m,k] · W[n,k]ᵀ for a few rows (decode, short prompts): direct dot loops beat sgemm's packing.
+            MatrixVector.fewRows(m: m, n: n, k: k, alpha: alpha, x: a, ldx: lda, w: b, ldw: ldb, beta: beta, c: c, ldc: ldc)
+            return
+        }
+        if m == 1 || n == 1 {
+            MatrixVector.product(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                                 a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            return
+        }
         cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }

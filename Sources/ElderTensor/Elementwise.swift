@@ -80,8 +80,20 @@ public func swiglu(gate: Tensor, up: Tensor) -> Tensor {
 
 /// Backward of out = a * b: da += dout * b, db += dout * a (nil buffers skipped).
 public func mulBackward(da: inout Tensor?, db: inout Tensor?, dout: Tensor, a: Tensor, b: Tensor) {
-    if da != nil { addScaled(into: &da!, mul(dout, b)) }
-    if db != nil { addScaled(into: &db!, mul(dout, a)) }
+    if da != nil { addProduct(into: &da!, dout, b) }
+    if db != nil { addProduct(into: &db!, dout, a) }
+}
+
+/// y += a * b elementwise, in place.
+func addProduct(into y: inout Tensor, _ a: Tensor, _ b: Tensor) {
+    precondition(y.shape == a.shape && a.shape == b.shape, "addProduct: shapes \(y.shape), \(a.shape), \(b.shape)")
+    y.scalars.withUnsafeMutableBufferPointer { yp in
+        a.scalars.withUnsafeBufferPointer { ap in
+            b.scalars.withUnsafeBufferPointer { bp in
+                for i in 0..<yp.count { yp[i] += ap[i] * bp[i] }
+            }
+        }
+    }
 }
 
 /// Backward of silu: dx += dout * s * (1 + x * (1 - s)), s = sigmoid(x).
@@ -109,8 +121,37 @@ public func siluBackward(dx: inout Tensor, dout: Tensor, x: Tensor) {
     }
 }
 
-/// Backward of out = silu(gate) * up: dgate += dout * up * silu'(gate), dup += dout * silu(gate).
+/// Backward of out = silu(gate) * up, one fused pass (s = sigmoid(gate)):
+///   dgate += dout * up * s * (1 + gate * (1 - s)),   dup += dout * gate * s.
 public func swigluBackward(dgate: inout Tensor?, dup: inout Tensor?, dout: Tensor, gate: Tensor, up: Tensor) {
-    if dgate != nil { siluBackward(dx: &dgate!, dout: mul(dout, up), x: gate) }
-    if dup != nil { addScaled(into: &dup!, mul(dout, silu(gate))) }
+    precondition(gate.shape == up.shape && dout.shape == gate.shape, "swigluBackward: shape mismatch")
+    if dgate == nil && dup == nil { return }
+    let n = gate.count
+    // Local buffers so each gradient is borrowed once; an empty one stands for "not wanted".
+    var dg = dgate?.scalars ?? [], du = dup?.scalars ?? []
+    let wantG = dgate != nil, wantU = dup != nil
+    dgate = nil; dup = nil
+    gate.scalars.withUnsafeBufferPointer { gp in
+    up.scalars.withUnsafeBufferPointer { upp in
+    dout.scalars.withUnsafeBufferPointer { dp in
+    dg.withUnsafeMutableBufferPointer { dgp in
+    du.withUnsafeMutableBufferPointer { dup in
+        let g = gp.baseAddress!, u = upp.baseAddress!, d = dp.baseAddress!
+        var i = 0
+        while i + 8 <= n {
+            let gv = load8(g + i), dv = load8(d + i)
+            let s = 1 / (1 + vexp(-gv))
+            if wantG { store8(load8(dgp.baseAddress! + i) + dv * load8(u + i) * s * (1 + gv * (1 - s)), dgp.baseAddress! + i) }
+            if wantU { store8(load8(dup.baseAddress! + i) + dv * gv * s, dup.baseAddress! + i) }
+            i += 8
+        }
+        while i < n {
+            let s = 1 / (1 + fexp(-g[i]))
+            if wantG { dgp[i] += d[i] * u[i] * s * (1 + g[i] * (1 - s)) }
+            if wantU { dup[i] += d[i] * g[i] * s }
+            i += 1
+        }
+    }}}}}
+    if wantG { dgate = Tensor(shape: gate.shape, scalars: dg) }
+    if wantU { dup = Tensor(shape: up.shape, scalars: du) }
 }

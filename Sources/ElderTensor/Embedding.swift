@@ -29,3 +29,7 @@ public func embeddingBackward(dtable: inout Tensor, dout: Tensor, ids: [Int]) {
         }
     }
 }
+
+/// Rows `rows` of a matrix [R,D] -> [rows.count, D] (the same gather as `embedding`; e.g. the hidden
+/// states of only the positions a loss reads, before the vocabulary projection).
+public func gatherRows(_ x: Tensor, _ rows: [Int]) -> Tensor { embedding(x, ids: rows) }

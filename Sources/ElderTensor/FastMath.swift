@@ -1,23 +1,24 @@
 // Vectorized exp and the row reductions built on it (softmax, SiLU). AVX2 via SIMD8 with -target-cpu haswell.
 
 /// exp(x) for eight lanes: Cephes-style range reduction 2^n * p(r), about 1 ulp in float32.
-/// Inputs below -87.3 give 0, above 88.7 are clamped to exp(88.7).
+/// Inputs below -87.3 give 0; inputs above 88 give exp(88) ≈ 1.65e38 (2^n must stay a normal float).
 @inline(__always)
 func vexp(_ x: SIMD8<Float>) -> SIMD8<Float> {
-    let hi = SIMD8<Float>(repeating: 88.7), lo = SIMD8<Float>(repeating: -87.3)
-    let xc = x.clamped(lowerBound: lo, upperBound: hi)
+    let hi = SIMD8<Float>(repeating: 88), lo = SIMD8<Float>(repeating: -87.3)
+    // Blends, not clamped(lowerBound:upperBound:), which compiles to out-of-line calls here.
+    let xc = x.replacing(with: hi, where: x .> hi).replacing(with: lo, where: x .< lo)
     let magic = SIMD8<Float>(repeating: 12_582_912)            // 1.5 * 2^23: adding it rounds to an integer
-    let t = xc * 1.442_695_04 + magic
+    let t = magic.addingProduct(xc, SIMD8(repeating: 1.442_695_04))
     let n = t - magic
-    var r = xc - n * 0.693_359_375
-    r = r - n * -2.121_944_40e-4
+    var r = xc.addingProduct(n, SIMD8(repeating: -0.693_359_375))
+    r = r.addingProduct(n, SIMD8(repeating: 2.121_944_40e-4))
     var p = SIMD8<Float>(repeating: 1.987_569_15e-4)
-    p = p * r + 1.398_199_95e-3
-    p = p * r + 8.333_451_91e-3
-    p = p * r + 4.166_579_59e-2
-    p = p * r + 1.666_666_55e-1
-    p = p * r + 5.000_000_12e-1
-    p = p * (r * r) + r + 1
+    p = SIMD8(repeating: 1.398_199_95e-3).addingProduct(p, r)
+    p = SIMD8(repeating: 8.333_451_91e-3).addingProduct(p, r)
+    p = SIMD8(repeating: 4.166_579_59e-2).addingProduct(p, r)
+    p = SIMD8(repeating: 1.666_666_55e-1).addingProduct(p, r)
+    p = SIMD8(repeating: 5.000_000_12e-1).addingProduct(p, r)
+    p = (r + 1).addingProduct(p, r * r)
     let tb = unsafeBitCast(t, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
     let scale = unsafeBitCast((tb &+ 127) &<< 23, to: SIMD8<Float>.self)
     var e = p * scale
@@ -49,7 +50,7 @@ func rowMax(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
     if n >= 8 {
         var acc = load8(p)
         i = 8
-        while i + 8 <= n { acc = pointwiseMax(acc, load8(p + i)); i += 8 }
+        while i + 8 <= n { let v = load8(p + i); acc.replace(with: v, where: v .> acc); i += 8 }
         m = acc.max()
     }
     while i < n { m = max(m, p[i]); i += 1 }
@@ -73,13 +74,20 @@ func expShifted(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _
     return sum
 }
 
-/// Dot product of n values with eight-lane accumulation.
+/// Dot product of n values: four 8-lane FMA accumulators, so the loop is not bound by FMA latency.
 @inline(__always)
 func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+    var s0 = SIMD8<Float>(), s1 = SIMD8<Float>(), s2 = SIMD8<Float>(), s3 = SIMD8<Float>()
     var i = 0
-    var acc = SIMD8<Float>()
-    while i + 8 <= n { acc += load8(a + i) * load8(b + i); i += 8 }
-    var s = acc.sum()
+    while i + 32 <= n {
+        s0 = s0.addingProduct(load8(a + i), load8(b + i))
+        s1 = s1.addingProduct(load8(a + i + 8), load8(b + i + 8))
+        s2 = s2.addingProduct(load8(a + i + 16), load8(b + i + 16))
+        s3 = s3.addingProduct(load8(a + i + 24), load8(b + i + 24))
+        i += 32
+    }
+    while i + 8 <= n { s0 = s0.addingProduct(load8(a + i), load8(b + i)); i += 8 }
+    var s = ((s0 + s1) + (s2 + s3)).sum()
     while i < n { s += a[i] * b[i]; i += 1 }
     return s
 }

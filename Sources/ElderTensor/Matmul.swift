@@ -25,7 +25,8 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
 public func matmul(into c: inout Tensor, _ a: Tensor, _ b: Tensor, transposeA: Bool = false,
                    transposeB: Bool = false, alpha: Float = 1, beta: Float = 0) {
     let (m, k, n) = matmulSizes(a, b, transposeA, transposeB)
-    precondition(c.shape == [m, n], "matmul(into:): output shape \(c.shape), expected [\(m), \(n)]")
+    precondition(c.rank == 2 && c.shape[0] == m && c.shape[1] == n,   // no array literal: no allocation
+                 "matmul(into:): output shape \(c.shape), expected [\(m), \(n)]")
     let lda = a.shape[1], ldb = b.shape[1]
     c.scalars.withUnsafeMutableBufferPointer { cp in
         a.scalars.withUnsafeBufferPointer { ap in

@@ -20,6 +20,9 @@ extension Tape {
         }
     }
 
+    /// Rows `rows` of x [R,D] -> [rows.count, D]; backward scatters into the gathered rows only.
+    public func gatherRows(_ x: Variable, _ rows: [Int]) -> Variable { embedding(x, ids: rows) }
+
     /// a + b.
     public func add(_ a: Variable, _ b: Variable) -> Variable {
         record(ElderTensor.add(a.value, b.value), [a, b]) { dy in
@@ -133,6 +136,26 @@ extension Tape {
             var dl = logits.takeGrad()!
             crossEntropyBackward(dlogits: &dl, dloss: dy.scalars[0], logits: logits.value, targets: targets)
             logits.restoreGrad(dl)
+        }
+    }
+}
+
+extension Tape {
+    /// Each row of x [T,D] scaled by its weight in w [T] (or [T,1]).
+    public func scaleRows(_ x: Variable, by w: Variable) -> Variable {
+        record(ElderTensor.scaleRows(x.value, by: w.value), [x, w]) { dy in
+            var dx = x.takeGrad(), dw = w.takeGrad()
+            scaleRowsBackward(dx: &dx, dw: &dw, dout: dy, x: x.value, w: w.value)
+            x.restoreGrad(dx); w.restoreGrad(dw)
+        }
+    }
+
+    /// Columns start..<start+count of every row: [T,D] -> [T,count].
+    public func sliceColumns(_ x: Variable, start: Int, count: Int) -> Variable {
+        record(ElderTensor.sliceColumns(x.value, start: start, count: count), [x]) { dy in
+            var dx = x.takeGrad()!
+            sliceColumnsBackward(dx: &dx, dout: dy, start: start)
+            x.restoreGrad(dx)
         }
     }
 }

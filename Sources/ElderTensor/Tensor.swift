@@ -4,6 +4,14 @@
 //   T  tokens (query rows)          S  key/value rows (T plus any cached prefix)
 //   D  model width                  F  feed-forward width          V  vocabulary
 //   Hq query heads   Hkv key/value heads   hd head dimension      M, K, N  matmul sizes
+//
+// Conventions (llm.c style): one file per op family with forward and backward side by side; a backward
+// kernel *adds* into its gradient buffers (named d<input>), and an `inout Tensor?` buffer that is nil is
+// skipped, so frozen inputs cost nothing. Matrix products go through BLAS.sgemm (transposes are flags,
+// never copies); x·Wᵀ with at most 4 rows and matrix-vector products run as direct FMA loops
+// (MatrixVector.swift), which beat OpenBLAS there. Elementwise loops work on buffer pointers; exp is the
+// 8-lane `vexp` (FastMath.swift). The Tape (Tape.swift, TapeOps.swift) records only operations that have
+// an input requiring a gradient.
 
 /// Contiguous row-major float32 tensor with value semantics (copy-on-write through the Array).
 ///
@@ -54,6 +62,19 @@ public struct Tensor: Sendable, Equatable {
         precondition(r >= 0 && r < rowCount, "Tensor.row: \(r) out of 0..<\(rowCount)")
         let n = lastDimension
         return Array(scalars[(r * n)..<((r + 1) * n)])
+    }
+
+    /// Overwrites rows start..<start+rows.rowCount of the matrix view with `rows` (same width), in place:
+    /// how a preallocated KV cache [maxS, Hkv*hd] takes each step's keys and values without reallocating.
+    public mutating func replaceRows(startingAt start: Int, with rows: Tensor) {
+        let n = lastDimension
+        precondition(rows.lastDimension == n, "replaceRows: width \(rows.lastDimension), expected \(n)")
+        precondition(start >= 0 && start + rows.rowCount <= rowCount, "replaceRows: rows \(start)..<\(start + rows.rowCount) outside 0..<\(rowCount)")
+        scalars.withUnsafeMutableBufferPointer { dst in
+            rows.scalars.withUnsafeBufferPointer { src in
+                if src.count > 0 { (dst.baseAddress! + start * n).update(from: src.baseAddress!, count: src.count) }
+            }
+        }
     }
 
     static func elementCount(_ shape: [Int]) -> Int { shape.reduce(1, *) }

@@ -1,9 +1,9 @@
+import Foundation
 import XCTest
 @testable import ElderTensor
 
 /// Forward kernels against naive Float64 definitions.
 final class ForwardKernelTests: XCTestCase {
-    override func setUp() { BLAS.threadCount = 1 }
 
     func testMatmulAllTransposeCombinationsMatchNaive() {
         var rng = SeededRandom(seed: 1)
@@ -17,6 +17,50 @@ final class ForwardKernelTests: XCTestCase {
             XCTAssertLessThan(err, 1e-5, "ta=\(ta) tb=\(tb)")
             XCTAssertLessThan(maxAbsDifference(c, matmulNaive(a, b, transposeA: ta, transposeB: tb)), 1e-5)
         } }
+    }
+
+    func testMatrixVectorShapesAllTransposeCombinations() {
+        // One output row (decode) or column goes through sgemv; check every layout, alpha/beta, and that
+        // beta = 0 overwrites a NaN-filled output.
+        var rng = SeededRandom(seed: 21)
+        for (m, k, n) in [(1, 9, 6), (6, 9, 1), (1, 9, 1), (1, 1, 5), (3, 40, 7), (4, 9, 6), (5, 9, 6)] {
+            for ta in [false, true] { for tb in [false, true] {
+                let a = rng.tensor(ta ? [k, m] : [m, k]), b = rng.tensor(tb ? [n, k] : [k, n])
+                let ref = Ref.matmul(a.doubles, b.doubles, m: m, k: k, n: n, ta: ta, tb: tb)
+                var c = Tensor(repeating: .nan, shape: [m, n])
+                matmul(into: &c, a, b, transposeA: ta, transposeB: tb)
+                XCTAssertLessThan(worstError(c.scalars, ref, rtol: 1e-5), 1e-5, "\(m)x\(k)x\(n) ta=\(ta) tb=\(tb)")
+                var c2 = rng.tensor([m, n])
+                let c0 = c2.doubles
+                matmul(into: &c2, a, b, transposeA: ta, transposeB: tb, alpha: 2, beta: -1)
+                let ref2 = (0..<(m * n)).map { 2 * ref[$0] - c0[$0] }
+                XCTAssertLessThan(worstError(c2.scalars, ref2, rtol: 1e-5), 1e-5, "alpha/beta \(m)x\(k)x\(n) ta=\(ta) tb=\(tb)")
+            } }
+        }
+        // K = 0: the product is empty, c = beta * c.
+        var c = Tensor(repeating: 3, shape: [2, 2])
+        matmul(into: &c, Tensor(zeros: [2, 0]), Tensor(zeros: [0, 2]), beta: 0.5)
+        XCTAssertEqual(c.scalars, [1.5, 1.5, 1.5, 1.5])
+    }
+
+    func testMatrixVectorLoopsSplitOverThreads() {
+        // Large enough to be split over two threads; every layout against the reference.
+        let previous = BLAS.threadCount
+        BLAS.threadCount = 2
+        defer { BLAS.threadCount = previous }
+        XCTAssertEqual(BLAS.threadCount, 2)
+        var rng = SeededRandom(seed: 23)
+        for (m, k, n) in [(1, 700, 400), (3, 700, 400), (400, 700, 1), (1, 400, 700)] {
+            for ta in [false, true] { for tb in [false, true] {
+                let a = rng.tensor(ta ? [k, m] : [m, k]), b = rng.tensor(tb ? [n, k] : [k, n])
+                var c = rng.tensor([m, n])
+                let c0 = c.doubles
+                matmul(into: &c, a, b, transposeA: ta, transposeB: tb, alpha: 1, beta: 0.5)
+                let ab = Ref.matmul(a.doubles, b.doubles, m: m, k: k, n: n, ta: ta, tb: tb)
+                let ref = (0..<(m * n)).map { ab[$0] + 0.5 * c0[$0] }
+                XCTAssertLessThan(worstError(c.scalars, ref, rtol: 1e-5), 2e-5, "\(m)x\(k)x\(n) ta=\(ta) tb=\(tb)")
+            } }
+        }
     }
 
     func testMatmulIntoAppliesAlphaAndBeta() {
@@ -120,6 +164,37 @@ final class ForwardKernelTests: XCTestCase {
             let one = attention(q: qi, k: k, v: v, heads: heads, kvHeads: kvHeads, headDim: hd, queryOffset: i)
             XCTAssertLessThan(maxAbsDifference(one, Tensor(shape: [1, heads * hd], scalars: full.row(i))), 1e-5)
         }
+    }
+
+    func testPreallocatedKVCacheGivesTheSameAttention() {
+        // A cache tensor with spare rows, filled step by step with replaceRows, gives the prefill result.
+        var rng = SeededRandom(seed: 22)
+        let (heads, kvHeads, hd, t) = (4, 2, 8, 5)
+        let q = rng.tensor([t, heads * hd]), k = rng.tensor([t, kvHeads * hd]), v = rng.tensor([t, kvHeads * hd])
+        let full = attention(q: q, k: k, v: v, heads: heads, kvHeads: kvHeads, headDim: hd, queryOffset: 0)
+        var kc = Tensor(repeating: .nan, shape: [16, kvHeads * hd]), vc = kc
+        for i in 0..<t {
+            kc.replaceRows(startingAt: i, with: Tensor(shape: [1, kvHeads * hd], scalars: k.row(i)))
+            vc.replaceRows(startingAt: i, with: Tensor(shape: [1, kvHeads * hd], scalars: v.row(i)))
+            let qi = Tensor(shape: [1, heads * hd], scalars: q.row(i))
+            let one = attention(q: qi, k: kc, v: vc, heads: heads, kvHeads: kvHeads, headDim: hd, queryOffset: i)
+            XCTAssertLessThan(maxAbsDifference(one, Tensor(shape: [1, heads * hd], scalars: full.row(i))), 1e-5, "step \(i)")
+        }
+    }
+
+    func testVectorExpIsAccurateOverItsRange() {
+        // The SIMD exp behind softmax and SiLU, against Float64 exp: relative error below 3e-7 (a few ulp).
+        var worst = 0.0
+        var x: Float = -87
+        while x <= 88 {
+            let got = Double(fexp(x)), want = Foundation.exp(Double(x))
+            worst = max(worst, abs(got - want) / want)
+            x += 0.0137
+        }
+        XCTAssertLessThan(worst, 3e-7)
+        XCTAssertEqual(fexp(-200), 0)
+        XCTAssertEqual(fexp(0), 1)
+        XCTAssertTrue(fexp(200).isFinite)
     }
 
     func testTopKOrderAndTies() {

@@ -3,7 +3,6 @@ import XCTest
 
 /// Every differentiable operation through the tape, against Float64 central finite differences.
 final class GradientCheckTests: XCTestCase {
-    override func setUp() { BLAS.threadCount = 1 }
     let check = GradientCheck()
 
     func testMatmulAllTransposeCombinations() {
@@ -32,6 +31,24 @@ final class GradientCheckTests: XCTestCase {
                   reference: { x in ids.flatMap { Array(x[0][($0 * 3)..<($0 * 3 + 3)]) } })
     }
 
+    func testGatherRows() {
+        var rng = SeededRandom(seed: 21)
+        let rows = [4, 1, 4]
+        check.run("gatherRows", inputs: [rng.tensor([5, 3])], op: { $0.gatherRows($1[0], rows) },
+                  reference: { x in rows.flatMap { Array(x[0][($0 * 3)..<($0 * 3 + 3)]) } })
+    }
+
+    func testScaleRowsAndSliceColumns() {
+        var rng = SeededRandom(seed: 22)
+        let x = rng.tensor([3, 10]), w = rng.tensor([3, 1])
+        check.run("scaleRows", inputs: [x, w], op: { $0.scaleRows($1[0], by: $1[1]) },
+                  reference: { v in (0..<30).map { v[0][$0] * v[1][$0 / 10] } })
+        check.run("scaleRows frozen x", inputs: [x, w], frozen: [0], op: { $0.scaleRows($1[0], by: $1[1]) },
+                  reference: { v in (0..<30).map { v[0][$0] * v[1][$0 / 10] } })
+        check.run("sliceColumns", inputs: [x], op: { $0.sliceColumns($1[0], start: 2, count: 5) },
+                  reference: { v in (0..<3).flatMap { t in (2..<7).map { v[0][t * 10 + $0] } } })
+    }
+
     func testAddMulScaleSumReshape() {
         var rng = SeededRandom(seed: 14)
         let a = rng.tensor([2, 5]), b = rng.tensor([2, 5])
@@ -44,9 +61,9 @@ final class GradientCheckTests: XCTestCase {
 
     func testRmsNorm() {
         var rng = SeededRandom(seed: 15)
-        check.run("rmsNorm", inputs: [rng.tensor([3, 7], scale: 2), rng.tensor([7])],
+        check.run("rmsNorm", inputs: [rng.tensor([3, 19], scale: 2), rng.tensor([19])],   // 19: SIMD body and tail
                   op: { $0.rmsNorm($1[0], weight: $1[1], eps: 1e-5) },
-                  reference: { Ref.rmsNorm($0[0], $0[1], d: 7, eps: 1e-5) })
+                  reference: { Ref.rmsNorm($0[0], $0[1], d: 19, eps: 1e-5) })
     }
 
     func testRopeBothStyles() {
@@ -64,6 +81,8 @@ final class GradientCheckTests: XCTestCase {
         check.run("silu", inputs: [rng.tensor([2, 11], scale: 4)], op: { $0.silu($1[0]) }, reference: { Ref.silu($0[0]) })
         check.run("swiglu", inputs: [rng.tensor([2, 11], scale: 4), rng.tensor([2, 11])],
                   op: { $0.swiglu(gate: $1[0], up: $1[1]) }, reference: { Ref.swiglu($0[0], $0[1]) })
+        check.run("swiglu frozen gate", inputs: [rng.tensor([2, 11], scale: 4), rng.tensor([2, 11])], frozen: [0],
+                  op: { $0.swiglu(gate: $1[0], up: $1[1]) }, reference: { Ref.swiglu($0[0], $0[1]) })
         check.run("swiglu frozen up", inputs: [rng.tensor([2, 11], scale: 4), rng.tensor([2, 11])], frozen: [1],
                   op: { $0.swiglu(gate: $1[0], up: $1[1]) }, reference: { Ref.swiglu($0[0], $0[1]) })
     }
@@ -80,6 +99,13 @@ final class GradientCheckTests: XCTestCase {
                       reference: { Ref.attention(q: $0[0], k: $0[1], v: $0[2], t: t, heads: heads, kvHeads: kvHeads,
                                                  hd: hd, offset: offset) })
         }
+        // One query row (the decode shape: matrix-vector products inside), with and without a prefix.
+        for offset in [0, 3] {
+            let inputs = [rng.tensor([1, heads * hd]), rng.tensor([offset + 1, kvHeads * hd]), rng.tensor([offset + 1, kvHeads * hd])]
+            check.run("attention 1 query row offset \(offset)", inputs: inputs,
+                      op: { $0.attention(q: $1[0], k: $1[1], v: $1[2], heads: heads, kvHeads: kvHeads, headDim: hd, queryOffset: offset) },
+                      reference: { Ref.attention(q: $0[0], k: $0[1], v: $0[2], t: 1, heads: heads, kvHeads: kvHeads, hd: hd, offset: offset) })
+        }
         // Frozen keys and values (e.g. a cached prefix): only q gets a gradient.
         let inputs = [rng.tensor([t, heads * hd]), rng.tensor([t, kvHeads * hd]), rng.tensor([t, kvHeads * hd])]
         check.run("attention frozen k,v", inputs: inputs, frozen: [1, 2],
@@ -89,9 +115,9 @@ final class GradientCheckTests: XCTestCase {
 
     func testSoftmaxAndLogSoftmax() {
         var rng = SeededRandom(seed: 19)
-        check.run("softmax", inputs: [rng.tensor([3, 9], scale: 3)], op: { $0.softmax($1[0]) }, reference: { Ref.softmax($0[0], n: 9) })
-        check.run("logSoftmax", inputs: [rng.tensor([3, 9], scale: 3)], op: { $0.logSoftmax($1[0]) },
-                  reference: { Ref.logSoftmax($0[0], n: 9) })
+        check.run("softmax", inputs: [rng.tensor([3, 21], scale: 3)], op: { $0.softmax($1[0]) }, reference: { Ref.softmax($0[0], n: 21) })
+        check.run("logSoftmax", inputs: [rng.tensor([3, 21], scale: 3)], op: { $0.logSoftmax($1[0]) },
+                  reference: { Ref.logSoftmax($0[0], n: 21) })
     }
 
     func testCrossEntropyOnSelectedPositions() {

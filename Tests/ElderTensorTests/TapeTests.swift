@@ -3,7 +3,6 @@ import XCTest
 
 /// The tape as the edit trainer uses it: frozen weights, a few trainable tensors, a loss on selected positions.
 final class TapeTests: XCTestCase {
-    override func setUp() { BLAS.threadCount = 1 }
 
     func testConstantsRecordNothingAndGetNoGradient() {
         var rng = SeededRandom(seed: 30)
@@ -84,5 +83,17 @@ final class TapeTests: XCTestCase {
         _ = tapeNetwork(frozenTape, inputs.enumerated().map { trainable.contains($0.offset) ? frozenTape.parameter($0.element) : frozenTape.constant($0.element) })
         _ = tapeNetwork(fullTape, inputs.map { fullTape.parameter($0) })
         XCTAssertLessThan(frozenTape.recordCount, fullTape.recordCount)
+    }
+
+    func testCustomOperationJoinsTheBackwardPass() {
+        // y = 3 x, written outside the module's op list; then a built-in op on top.
+        var rng = SeededRandom(seed: 32)
+        GradientCheck().run("custom op", inputs: [rng.tensor([2, 5])], op: { tape, v in
+            let x = v[0]
+            let y = tape.custom(ElderTensor.scale(x.value, by: 3), inputs: [x]) { dy in
+                x.accumulateGradient(ElderTensor.scale(dy, by: 3))
+            }
+            return tape.silu(y)
+        }, reference: { Ref.silu($0[0].map { 3 * $0 }) })
     }
 }

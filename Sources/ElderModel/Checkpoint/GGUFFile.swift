@@ -173,6 +173,11 @@ public final class GGUFFile: @unchecked Sendable {
         return Tensor(shape: info.shape, scalars: scalars)
     }
 
+    /// Calls `body` with raw bytes of the mapped file (bounds-checked).
+    func withFileBytes<R>(_ range: Range<Int>, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try file.withBytes(range, body)
+    }
+
     // MARK: - Metadata helpers
 
     public func int(_ key: String) throws -> Int {

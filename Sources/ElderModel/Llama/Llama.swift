@@ -7,22 +7,28 @@ import ElderTensor
 
 /// Grouped-query self-attention with rotary positions.
 public struct LlamaAttention: Sendable {
-    public var wq: Tensor   // [Hq*hd, D]
-    public var wk: Tensor   // [Hkv*hd, D]
-    public var wv: Tensor   // [Hkv*hd, D]
-    public var wo: Tensor   // [D, Hq*hd]
+    public var wq: Tensor { didSet { packedQ = nil } }   // [Hq*hd, D]
+    public var wk: Tensor { didSet { packedK = nil } }   // [Hkv*hd, D]
+    public var wv: Tensor { didSet { packedV = nil } }   // [Hkv*hd, D]
+    public var wo: Tensor { didSet { packedO = nil } }   // [D, Hq*hd]
     public let configuration: LlamaConfiguration
+    /// The same matrices in their GGUF block encoding, for decoding (dropped when a weight is set).
+    var packedQ, packedK, packedV, packedO: PackedMatrix?
+
+    public init(wq: Tensor, wk: Tensor, wv: Tensor, wo: Tensor, configuration: LlamaConfiguration) {
+        (self.wq, self.wk, self.wv, self.wo, self.configuration) = (wq, wk, wv, wo, configuration)
+    }
 
     /// x [T, D] (already normalized) at absolute `positions` -> [T, D]. With a cache, the new keys and
     /// values are appended and the queries attend to every cached position; `positions` must then
     /// continue the cache (positions[0] == cache.count).
     public func forward(_ x: Tensor, positions: [Int], cache: LayerKVCache?) -> Tensor {
         let c = configuration
-        let q = rope(matmul(x, wq, transposeB: true), heads: c.headCount, headDim: c.headDimension,
+        let q = rope(linear(x, wq, packed: packedQ), heads: c.headCount, headDim: c.headDimension,
                      positions: positions, base: c.ropeBase, style: c.ropeStyle.style)         // [T, Hq*hd]
-        let k = rope(matmul(x, wk, transposeB: true), heads: c.kvHeadCount, headDim: c.headDimension,
+        let k = rope(linear(x, wk, packed: packedK), heads: c.kvHeadCount, headDim: c.headDimension,
                      positions: positions, base: c.ropeBase, style: c.ropeStyle.style)         // [T, Hkv*hd]
-        let v = matmul(x, wv, transposeB: true)                                                 // [T, Hkv*hd]
+        let v = linear(x, wv, packed: packedV)                                                 // [T, Hkv*hd]
         let mixed: Tensor                                                                        // [T, Hq*hd]
         if let cache {
             precondition(positions.first == cache.count, "LlamaAttention: positions must continue the cache")
@@ -34,22 +40,25 @@ public struct LlamaAttention: Sendable {
             mixed = attention(q: q, k: k, v: v, heads: c.headCount, kvHeads: c.kvHeadCount,
                               headDim: c.headDimension, queryOffset: 0)
         }
-        return matmul(mixed, wo, transposeB: true)
+        return linear(mixed, wo, packed: packedO)
     }
 }
 
 /// The SwiGLU feed-forward network: down(silu(gate x) * up x).
 public struct LlamaMLP: Sendable {
-    public var gate: Tensor  // [F, D]
-    public var up: Tensor    // [F, D]
-    public var down: Tensor  // [D, F]
+    public var gate: Tensor { didSet { packedGate = nil } }  // [F, D]
+    public var up: Tensor { didSet { packedUp = nil } }      // [F, D]
+    public var down: Tensor { didSet { packedDown = nil } }  // [D, F]
+    var packedGate, packedUp, packedDown: PackedMatrix?
+
+    public init(gate: Tensor, up: Tensor, down: Tensor) { (self.gate, self.up, self.down) = (gate, up, down) }
 
     /// The SwiGLU activation v [T, F] that enters the down projection (the editor's key vector).
     public func activation(_ x: Tensor) -> Tensor {
-        swiglu(gate: matmul(x, gate, transposeB: true), up: matmul(x, up, transposeB: true))
+        swiglu(gate: linear(x, gate, packed: packedGate), up: linear(x, up, packed: packedUp))
     }
     /// The frozen down projection W0 v: [T, F] -> [T, D].
-    public func project(_ v: Tensor) -> Tensor { matmul(v, down, transposeB: true) }
+    public func project(_ v: Tensor) -> Tensor { linear(v, down, packed: packedDown) }
 
     public func forward(_ x: Tensor) -> Tensor { project(activation(x)) }
 }
@@ -76,6 +85,10 @@ public struct LlamaBlock: Sendable {
     public var mlpNorm: Tensor        // [D]
     public var mlp: LlamaMLP
 
+    public init(attentionNorm: Tensor, attention: LlamaAttention, mlpNorm: Tensor, mlp: LlamaMLP) {
+        (self.attentionNorm, self.attention, self.mlpNorm, self.mlp) = (attentionNorm, attention, mlpNorm, mlp)
+    }
+
     /// x [T, D] -> [T, D], the residual stream after this block.
     public func forward(_ x: Tensor, positions: [Int], cache: LayerKVCache? = nil, hooks: BlockHooks? = nil) -> Tensor {
         let eps = attention.configuration.rmsNormEpsilon
@@ -95,7 +108,8 @@ public struct LlamaModel: Sendable {
     public var blocks: [LlamaBlock]
     public var finalNorm: Tensor      // [D]
     /// The LM head [V, D]; with tied embeddings it shares `embedding`'s storage.
-    public var head: Tensor
+    public var head: Tensor { didSet { packedHead = nil } }
+    var packedHead: PackedMatrix?
 
     public init(configuration: LlamaConfiguration, embedding: Tensor, blocks: [LlamaBlock], finalNorm: Tensor, head: Tensor) {
         self.configuration = configuration
@@ -106,6 +120,21 @@ public struct LlamaModel: Sendable {
     }
 
     public func block(_ i: Int) -> LlamaBlock { blocks[i] }
+
+    /// Whether decoding reads quantized blocks (GGUF Q4_0/Q4_1/Q8_0 weights) instead of float32.
+    public var usesPackedDecoding: Bool { packedHead != nil || blocks.contains { $0.attention.packedQ != nil } }
+
+    /// The same model with decoding on the float32 weights only.
+    public func withoutPackedDecoding() -> LlamaModel {
+        var m = self
+        m.packedHead = nil
+        for i in m.blocks.indices {
+            m.blocks[i].attention.packedQ = nil; m.blocks[i].attention.packedK = nil
+            m.blocks[i].attention.packedV = nil; m.blocks[i].attention.packedO = nil
+            m.blocks[i].mlp.packedGate = nil; m.blocks[i].mlp.packedUp = nil; m.blocks[i].mlp.packedDown = nil
+        }
+        return m
+    }
 
     /// Token embeddings [T, D] of `ids` (the residual stream before block 0).
     public func embed(_ ids: [Int]) -> Tensor { ElderTensor.embedding(embedding, ids: ids) }
@@ -123,7 +152,7 @@ public struct LlamaModel: Sendable {
 
     /// Logits [T, V] of the final residual stream h [T, D].
     public func logits(_ h: Tensor) -> Tensor {
-        matmul(rmsNorm(h, weight: finalNorm, eps: configuration.rmsNormEpsilon), head, transposeB: true)
+        linear(rmsNorm(h, weight: finalNorm, eps: configuration.rmsNormEpsilon), head, packed: packedHead)
     }
 
     /// Logits of `ids` placed after the cache's positions (or at 0...). With `lastOnly`, only the last

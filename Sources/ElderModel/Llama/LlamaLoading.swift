@@ -73,6 +73,22 @@ extension LlamaModel {
         }
         self.init(configuration: c, embedding: embedding, blocks: blocks, finalNorm: loaded[names.finalNorm]!,
                   head: c.tiedEmbeddings ? embedding : loaded[names.head]!)
+        if let gguf = source as? GGUFFile { try attachPackedWeights(gguf, names: names) }
+    }
+
+    /// Keeps the quantized blocks of every projection and the head for decoding (see PackedMatrix).
+    mutating func attachPackedWeights(_ gguf: GGUFFile, names: LlamaWeightNames) throws {
+        packedHead = try gguf.packedMatrix(configuration.tiedEmbeddings ? names.embedding : names.head)
+        for i in blocks.indices {
+            let n = names.block(i)
+            blocks[i].attention.packedQ = try gguf.packedMatrix(n.q)
+            blocks[i].attention.packedK = try gguf.packedMatrix(n.k)
+            blocks[i].attention.packedV = try gguf.packedMatrix(n.v)
+            blocks[i].attention.packedO = try gguf.packedMatrix(n.o)
+            blocks[i].mlp.packedGate = try gguf.packedMatrix(n.gate)
+            blocks[i].mlp.packedUp = try gguf.packedMatrix(n.up)
+            blocks[i].mlp.packedDown = try gguf.packedMatrix(n.down)
+        }
     }
 
     private static func loadAll(_ names: [String], from source: TensorSource) throws -> [String: Tensor] {

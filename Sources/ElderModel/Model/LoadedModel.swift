@@ -35,6 +35,20 @@ public final class LoadedModel: @unchecked Sendable {
         return isDirectory.boolValue ? try loadHuggingFace(folder: path) : try loadGGUF(path: path)
     }
 
+    /// Only the tokenizer of a `.gguf` file or a checkpoint folder (no weights are read).
+    public static func loadTokenizer(path: String) throws -> BPETokenizer {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ModelLocatorError.notFound(path)
+        }
+        if !isDirectory.boolValue { return try BPETokenizer(gguf: GGUFFile(path: path)) }
+        let config = FileManager.default.contents(atPath: path + "/config.json")
+            .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+        return try BPETokenizer(tokenizerJSON: path + "/tokenizer.json",
+                                bosTokenID: (config?["bos_token_id"] as? NSNumber)?.intValue,
+                                eosTokenID: (config?["eos_token_id"] as? NSNumber)?.intValue)
+    }
+
     static func loadGGUF(path: String) throws -> LoadedModel {
         let gguf = try GGUFFile(path: path)
         let configuration = try LlamaConfiguration(gguf: gguf)
