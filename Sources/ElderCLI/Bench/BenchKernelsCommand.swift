@@ -244,14 +244,14 @@ func tapeBlock(_ tape: Tape, _ x: Variable, _ p: [Variable], _ c: KernelBenchCon
 }
 
 /// Preallocated key/value rows [capacity, Hkv*hd] that each step writes into in place.
-struct KVCache {
+struct BenchKVCache {
     var k: Tensor, v: Tensor
 }
 
 /// The same block with the plain forward kernels. With a cache, this step's keys and values are written
 /// at rows positions[0]... and attention reads the cache (queryOffset = positions[0]).
 func kernelBlock(_ x: Tensor, _ w: BlockWeights, _ c: KernelBenchConfig, positions: [Int],
-                 cache: inout KVCache?) -> Tensor {
+                 cache: inout BenchKVCache?) -> Tensor {
     let h = rmsNorm(x, weight: w.norm1, eps: 1e-5)
     let q = rope(matmul(h, w.wq, transposeB: true), heads: c.heads, headDim: c.headDim, positions: positions, base: 100_000, style: .halfSplit)
     var k = rope(matmul(h, w.wk, transposeB: true), heads: c.kvHeads, headDim: c.headDim, positions: positions, base: 100_000, style: .halfSplit)
@@ -274,7 +274,7 @@ func benchBlock(_ c: KernelBenchConfig, t: Int, repetitions: Int) -> BlockResult
     let positions = Array(0..<t)
     func forward() -> Double {
         let start = nowSeconds()
-        var noCache: KVCache? = nil
+        var noCache: BenchKVCache? = nil
         _ = kernelBlock(x, w, c, positions: positions, cache: &noCache)
         return nowSeconds() - start
     }
@@ -301,7 +301,7 @@ func benchDecode(_ c: KernelBenchConfig, cached: Int, repetitions: Int) -> Decod
     let w = BlockWeights(c)
     var seed: UInt64 = 11
     let x = randomTensor([1, c.d], scale: 1, seed: &seed)
-    var cache: KVCache? = KVCache(k: randomTensor([cached + 1, c.kvHeads * c.headDim], seed: &seed),
+    var cache: BenchKVCache? = BenchKVCache(k: randomTensor([cached + 1, c.kvHeads * c.headDim], seed: &seed),
                                   v: randomTensor([cached + 1, c.kvHeads * c.headDim], seed: &seed))
     let q = randomTensor([1, c.heads * c.headDim], seed: &seed)
     let kFull = randomTensor([cached + 1, c.kvHeads * c.headDim], seed: &seed), vFull = kFull
