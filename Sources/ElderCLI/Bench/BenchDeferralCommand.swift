@@ -1,0 +1,72 @@
+import ArgumentParser
+import ElderEditing
+import ElderEval
+import ElderModel
+import Foundation
+
+extension ElderCommand.Bench {
+    /// How well the similarity deferral separates edits' unseen paraphrases from unrelated prompts.
+    struct Deferral: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Measure how the deferral query separates held-out paraphrases from unrelated probes.",
+            discussion: """
+            Stores the keys of T edits (prompt + training paraphrases; no training is needed for this),
+            then matches every held-out paraphrase and every locality probe, and reports the separation
+            (AUC of the margin) and the generalization/locality trade-off for a range of margins.
+            Example: elder bench deferral --edits 200 --set query-layer=10
+            """)
+
+        @Option(name: .long, help: "Number of edits T.") var edits: Int = 200
+        @Option(name: .long, help: "Model name or path.") var model: String = "smollm2-135m"
+        @Option(name: .long, help: "Edit file (JSONL).") var file: String = "Samples/edits/wikidata-1000.jsonl"
+        @Option(name: .customLong("set"), help: "Configuration change key=value (repeatable).") var settings: [String] = []
+
+        func run() throws {
+            let loaded = try LoadedModel.load(model)
+            var overrides: [String: String] = [:]
+            for s in settings {
+                let parts = s.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2 else { throw ValidationError("--set takes key=value, got \(s)") }
+                overrides[parts[0]] = parts[1]
+            }
+            let configuration = try EditorConfiguration.elderDefault(blockCount: loaded.configuration.layerCount).applying(overrides)
+            let editor = try MixtureEditor(model: loaded, configuration: configuration, referencePrompts: ReferencePrompts.default)
+            let records = Array(try EditFileReader.readAll(path: file).prefix(edits))
+            let tok = loaded.tokenizer
+            func key(_ text: String) -> [Float] {
+                let q = editor.rawQuery(tokens: tok.encode(text))
+                return configuration.query.centred ? zip(q, editor.memory.centre).map { $0 - $1 } : q
+            }
+            var index = KeyIndex(dimension: editor.memory.centre.isEmpty ? key("x").count : editor.memory.centre.count)
+            for k in editor.memory.backgroundKeys { index.insert(k, owner: nil) }
+            for (i, r) in records.enumerated() {
+                let keys = ([r.prompt] + r.paraphrases.prefix(configuration.trainingParaphrases)).map(key)
+                for k in editor.deferralKeys(keys) { index.insert(k, owner: "\(i)") }
+            }
+            var positives: [(margin: Float, right: Bool)] = []
+            var negatives: [Float] = []
+            for (i, r) in records.enumerated() {
+                for h in r.heldout {
+                    let m = index.match(key(h))
+                    positives.append((m.margin, m.owner == "\(i)"))
+                }
+                for p in r.probes { negatives.append(index.match(key(p.prompt)).margin) }
+            }
+            let nearestRight = Double(positives.filter(\.right).count) / Double(max(1, positives.count))
+            // AUC: probability that a held-out paraphrase's margin exceeds an unrelated probe's.
+            var wins = 0.0
+            for p in positives { for n in negatives { wins += p.margin > n ? 1 : (p.margin == n ? 0.5 : 0) } }
+            let auc = wins / Double(max(1, positives.count * negatives.count))
+            print("deferral separation, T = \(records.count), settings \(settings.joined(separator: " "))")
+            print(String(format: "held-out paraphrases: %d, nearest edit right %.1f%%; probes: %d; AUC %.4f",
+                         positives.count, nearestRight * 100, negatives.count, auc))
+            print("| margin τ | held-out fired on the right edit | probes not fired |")
+            print("| ---: | ---: | ---: |")
+            for tau in stride(from: Float(0.0), through: 0.4, by: 0.025) {
+                let gen = Double(positives.filter { $0.right && $0.margin >= tau }.count) / Double(max(1, positives.count))
+                let loc = Double(negatives.filter { $0 < tau }.count) / Double(max(1, negatives.count))
+                print(String(format: "| %.3f | %.1f%% | %.1f%% |", tau, gen * 100, loc * 100))
+            }
+        }
+    }
+}

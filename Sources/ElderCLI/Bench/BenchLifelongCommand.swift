@@ -1,0 +1,80 @@
+import ArgumentParser
+import ElderEditing
+import ElderEval
+import ElderModel
+import Foundation
+
+extension ElderCommand.Bench {
+    /// The lifelong-editing benchmark: T sequential edits, Reliability / Generalization / Locality.
+    struct Lifelong: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Apply T edits in sequence and report Reliability, Generalization and Locality.",
+            discussion: """
+            Example: elder bench lifelong --edits 100 --method elder --set margin=0.12
+            Methods: \(EditorConfiguration.Method.allCases.map(\.rawValue).joined(separator: ", ")).
+            """)
+
+        @Option(name: .long, help: "Number of edits T (the first T of the edit file).")
+        var edits: Int = 50
+
+        @Option(name: .long, help: "Editing method.")
+        var method: String = "elder"
+
+        @Option(name: .long, help: "Model name or path.")
+        var model: String = "smollm2-135m"
+
+        @Option(name: .long, help: "Edit file (JSONL).")
+        var file: String = "Samples/edits/wikidata-1000.jsonl"
+
+        @Option(name: .long, help: "Number of curve checkpoints (the last is always T).")
+        var checkpoints: Int = 5
+
+        @Flag(name: .long, help: "Also score each edit right after it is made.")
+        var afterEach = false
+
+        @Option(name: .customLong("set"), help: "Configuration change key=value (repeatable).")
+        var settings: [String] = []
+
+        @Option(name: .long, help: "Report folder.")
+        var out: String = "reports"
+
+        func run() throws {
+            let loaded = try LoadedModel.load(model)
+            guard let m = EditorConfiguration.Method(rawValue: method) else {
+                throw ValidationError("unknown method \(method); use one of \(EditorConfiguration.Method.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            var overrides: [String: String] = [:]
+            for s in settings {
+                let parts = s.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2 else { throw ValidationError("--set takes key=value, got \(s)") }
+                overrides[parts[0]] = parts[1]
+            }
+            let blocks = loaded.configuration.layerCount
+            let base: EditorConfiguration = m == .elderPaper ? .elderPaper(blockCount: blocks) : .elderDefault(blockCount: blocks)
+            let configuration = try base.applying(overrides)
+            let editor = try MixtureEditor(model: loaded, configuration: configuration, referencePrompts: ReferencePrompts.default)
+            let records = Array(try EditFileReader.readAll(path: file).prefix(edits))
+            let run = LifelongRun(checkpoints: LifelongRun.evenCheckpoints(checkpoints, editCount: records.count),
+                                  afterEachEdit: afterEach)
+            let subject = EditorUnderTest(editor: editor, model: loaded.model)
+            let start = Date()
+            var result = try run.run(method: method, edits: records, editor: subject, base: BaseModelScorer(model: loaded.model),
+                                     encoder: TokenizerEncoder(tokenizer: loaded.tokenizer)) { t, total in
+                if t % 10 == 0 || t == total {
+                    FileHandle.standardError.write(Data("\r\(t)/\(total) edits, \(Int(Date().timeIntervalSince(start))) s".utf8))
+                }
+            }
+            FileHandle.standardError.write(Data("\n".utf8))
+            let steps = subject.outcomes.map(\.iterations).sorted()
+            let converged = subject.outcomes.filter(\.converged).count
+            result.notes = "settings: \(overrides.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")); "
+                + "median steps \(steps[steps.count / 2]), converged \(converged)/\(steps.count)"
+            let report = LifelongReport(title: "Lifelong editing: \(method), T = \(records.count)",
+                                        evaluationProtocol: run.evaluationProtocol(editCount: records.count, editSet: file),
+                                        environment: LifelongReport.standardEnvironment(model: loaded.path), methods: [result])
+            let name = "lifelong-\(method)-\(records.count)" + (settings.isEmpty ? "" : "-" + settings.joined(separator: "_"))
+            try report.write(to: out, name: name)
+            print(report.markdown)
+        }
+    }
+}

@@ -1,0 +1,80 @@
+/// `key=value` changes to a configuration, as `elder bench … --set lr=1e-3` and `elder init --set` take them.
+extension EditorConfiguration {
+    /// The keys `applying(_:)` understands, with what each sets.
+    public static let overrideKeys: [String: String] = [
+        "layers": "adapted blocks, comma-separated (e.g. 20,21,22)", "experts": "LoRAs per layer (N)",
+        "rank": "LoRA rank (r)", "topk": "LoRAs per layer used (k)", "scaling": "α/r",
+        "lambda": "guided-loss weight", "lr": "learning rate", "iterations": "training steps per edit",
+        "early-stop": "true/false", "paraphrases": "training paraphrases per batch", "replay": "earlier edits replayed",
+        "seed": "random seed", "train-a": "train the A matrices (true/false)",
+        "query-layer": "block whose output (or down_proj input) is the query", "query-source": "residual | down-proj-input",
+        "query-pooling": "mean | last-token", "query-centred": "true/false",
+        "epsilon": "Hamming deferral threshold (switches to Hamming deferral)",
+        "margin": "similarity-margin deferral margin τ (switches to similarity deferral)",
+        "min-similarity": "similarity deferral's minimum similarity",
+        "span": "whole-sequence | from-last-prompt-token", "routing": "soft | hard (training)",
+        "inference-routing": "router-top-k | matched-allocation", "allocation": "random | least-used",
+        "renormalize": "renormalize top-k weights (true/false)", "keys": "each | centroid",
+    ]
+
+    /// This configuration with `overrides` applied; an unknown key or a bad value is an error that says which.
+    public func applying(_ overrides: [String: String]) throws -> EditorConfiguration {
+        var c = self
+        func bad(_ key: String, _ value: String) -> ConfigurationError {
+            ConfigurationError(description: "bad value \"\(value)\" for \(key): expected \(EditorConfiguration.overrideKeys[key] ?? "?")")
+        }
+        func int(_ k: String, _ v: String) throws -> Int { guard let x = Int(v) else { throw bad(k, v) }; return x }
+        func float(_ k: String, _ v: String) throws -> Float { guard let x = Float(v) else { throw bad(k, v) }; return x }
+        func bool(_ k: String, _ v: String) throws -> Bool {
+            switch v.lowercased() { case "true", "yes", "1": return true; case "false", "no", "0": return false; default: throw bad(k, v) }
+        }
+        func choice<T: RawRepresentable>(_ k: String, _ v: String) throws -> T where T.RawValue == String {
+            guard let x = T(rawValue: v) else { throw bad(k, v) }
+            return x
+        }
+        for (key, value) in overrides.sorted(by: { $0.key < $1.key }) {
+            switch key {
+            case "layers":
+                let parts = value.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+                guard !parts.isEmpty, parts.allSatisfy({ $0 != nil }) else { throw bad(key, value) }
+                c.layers = parts.map { $0! }
+            case "experts": c.experts = try int(key, value)
+            case "rank": c.rank = try int(key, value)
+            case "topk": c.topK = try int(key, value)
+            case "scaling": c.scaling = try float(key, value)
+            case "lambda": c.guideWeight = try float(key, value)
+            case "lr": c.learningRate = try float(key, value)
+            case "iterations": c.iterations = try int(key, value)
+            case "early-stop": c.earlyStop = try bool(key, value)
+            case "paraphrases": c.trainingParaphrases = try int(key, value)
+            case "replay": c.replay = try int(key, value)
+            case "seed": c.seed = UInt64(try int(key, value))
+            case "train-a": c.trainA = try bool(key, value)
+            case "query-layer": c.query.layer = try int(key, value)
+            case "query-source": c.query.source = try choice(key, value)
+            case "query-pooling": c.query.pooling = try choice(key, value)
+            case "query-centred": c.query.centred = try bool(key, value)
+            case "epsilon": c.deferral = .hamming(epsilon: try int(key, value))
+            case "margin":
+                let m = try float(key, value)
+                if case .similarityMargin(_, let minimum) = c.deferral { c.deferral = .similarityMargin(margin: m, minimum: minimum) }
+                else { c.deferral = .similarityMargin(margin: m, minimum: 0) }
+            case "min-similarity":
+                let s = try float(key, value)
+                if case .similarityMargin(let margin, _) = c.deferral { c.deferral = .similarityMargin(margin: margin, minimum: s) }
+                else { c.deferral = .similarityMargin(margin: 0, minimum: s) }
+            case "span": c.adapterSpan = try choice(key, value)
+            case "routing": c.trainingRouting = try choice(key, value)
+            case "inference-routing": c.inferenceRouting = try choice(key, value)
+            case "allocation": c.allocationPolicy = try choice(key, value)
+            case "renormalize": c.renormalizeTopK = try bool(key, value)
+            case "keys": c.keyStorage = try choice(key, value)
+            default:
+                throw ConfigurationError(description: "unknown setting \"\(key)\"; known: \(EditorConfiguration.overrideKeys.keys.sorted().joined(separator: ", "))")
+            }
+        }
+        return c
+    }
+}
+
+import Foundation

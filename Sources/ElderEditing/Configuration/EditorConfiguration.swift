@@ -1,0 +1,199 @@
+/// Every knob of an editor, as one Codable value written into a knowledge repo's `elder.json`.
+///
+/// Two presets matter: `elderPaper` reproduces the published ELDER recipe (Li et al., AAAI 2025) as
+/// faithfully as the paper allows, and `elderDefault` is Elder's own method on the same module (see
+/// ../shared/docs/ELDER.md for why it differs). Layer indices are absolute block indices.
+public struct EditorConfiguration: Codable, Sendable, Equatable {
+    /// Which editing method runs.
+    public enum Method: String, Codable, Sendable, CaseIterable {
+        case elder
+        case elderPaper = "elder-paper"
+        case fineTuneLayer = "ft-l"
+        case singleLoRA = "lora"
+        case grace
+    }
+
+    /// Which LoRAs carry the training gradient: the router's own top-k ("soft") or the preset allocation ("hard").
+    public enum TrainingRouting: String, Codable, Sendable {
+        case soft, hard
+    }
+
+    /// Which LoRAs an input goes through at inference.
+    public enum InferenceRouting: String, Codable, Sendable {
+        /// The routers' own top-k over their softmax (the paper).
+        case routerTopK = "router-top-k"
+        /// The allocation of the stored edit the deferral matched (Elder's default).
+        case matchedAllocation = "matched-allocation"
+    }
+
+    /// Where the allocation of a new edit comes from.
+    public enum AllocationPolicy: String, Codable, Sendable {
+        /// k of N drawn at random per layer (the paper), distinct as whole codes where possible.
+        case random
+        /// per layer the k LoRAs that the fewest live edits use, ties broken at random.
+        case leastUsed = "least-used"
+    }
+
+    /// What an allocation is keyed by.
+    public enum AllocationKey: String, Codable, Sendable {
+        case edit, label
+    }
+
+    /// The positions an adapter acts on.
+    public enum AdapterSpan: String, Codable, Sendable {
+        /// Every token of the sequence (the paper: "the same mixture for every token").
+        case wholeSequence = "whole-sequence"
+        /// The last prompt token and everything generated after it: the prompt's own tokens keep their base
+        /// activations, so their keys and values are computed once per edit, not once per training step.
+        case fromLastPromptToken = "from-last-prompt-token"
+    }
+
+    /// What the similarity deferral stores per edit.
+    public enum KeyStorage: String, Codable, Sendable {
+        /// One key per training prompt (prompt and paraphrases).
+        case each
+        /// One key per edit: the unit-length mean of its prompts' keys (5× less memory and search).
+        case centroid
+    }
+
+    /// The vector the routers and the deferral read: one per sequence.
+    public struct Query: Codable, Sendable, Equatable {
+        public enum Source: String, Codable, Sendable {
+            /// The SwiGLU activation entering `down_proj` of `layer` (the paper; width F).
+            case downProjInput = "down-proj-input"
+            /// The residual stream after block `layer` (width D).
+            case residual
+        }
+        public enum Pooling: String, Codable, Sendable {
+            /// The last prompt token (the paper).
+            case lastToken = "last-token"
+            /// The mean over the prompt's tokens.
+            case mean
+        }
+        public var source: Source
+        public var layer: Int
+        public var pooling: Pooling
+        /// Subtract the mean query of a reference set of prompts before comparing.
+        public var centred: Bool
+
+        public init(source: Source, layer: Int, pooling: Pooling, centred: Bool) {
+            self.source = source
+            self.layer = layer
+            self.pooling = pooling
+            self.centred = centred
+        }
+    }
+
+    /// How the editor decides whether an input is inside some edit's scope.
+    public enum Deferral: Codable, Sendable, Equatable {
+        /// The paper: fire iff the minimum Hamming distance from the input's allocation code to a stored
+        /// code is below `epsilon`.
+        case hamming(epsilon: Int)
+        /// Elder: fire iff the query's best cosine match among stored edit keys beats the best match of any
+        /// other edit and of the reference (background) prompts by at least `margin`, and is at least `minimum`.
+        case similarityMargin(margin: Float, minimum: Float)
+    }
+
+    public var method: Method
+    /// The blocks whose FFN `down_proj` carries a mixture of LoRAs (L = count).
+    public var layers: [Int]
+    /// LoRAs per layer (N).
+    public var experts: Int
+    /// LoRA rank (r).
+    public var rank: Int
+    /// LoRAs used per layer (k).
+    public var topK: Int
+    /// α / r.
+    public var scaling: Float
+    /// Guided-loss weight (λ).
+    public var guideWeight: Float
+    public var query: Query
+    public var deferral: Deferral
+    public var adapterSpan: AdapterSpan
+    public var keyStorage: KeyStorage
+    public var trainingRouting: TrainingRouting
+    public var inferenceRouting: InferenceRouting
+    public var allocationPolicy: AllocationPolicy
+    public var allocationKey: AllocationKey
+    /// Renormalize the top-k router weights to sum to one (the paper does not).
+    public var renormalizeTopK: Bool
+    /// Train the A matrices too (the paper) or keep them at their random init (smaller deltas).
+    public var trainA: Bool
+    public var learningRate: Float
+    public var iterations: Int
+    /// Stop once every training row's target tokens are the argmax.
+    public var earlyStop: Bool
+    /// Training paraphrases in a batch beside the prompt (the paper's batch of 4 = prompt + 3).
+    public var trainingParaphrases: Int
+    /// Earlier edits replayed in each edit's batch.
+    public var replay: Int
+    public var seed: UInt64
+
+    /// Allocation codes have one bit per (layer, LoRA).
+    public var codeBits: Int { layers.count * experts }
+}
+
+extension EditorConfiguration {
+    /// The blocks the paper's placement maps to for a model of `blockCount` blocks: six consecutive
+    /// blocks starting two thirds of the way up (LLaMA2-7B: 21–26 of 32; SmolLM2-135M: 20–25 of 30).
+    public static func defaultLayers(blockCount: Int, count: Int = 6) -> [Int] {
+        let first = min(max(0, (blockCount * 2) / 3), max(0, blockCount - count))
+        return Array(first..<min(blockCount, first + count))
+    }
+
+    /// The published ELDER recipe: N 4, r 8, k 2, λ 0.01, ε 12, Adam 1e-4 for 50 steps, soft routing,
+    /// query = `down_proj` input of the block below the first adapted block at the last prompt token.
+    public static func elderPaper(blockCount: Int) -> EditorConfiguration {
+        let layers = defaultLayers(blockCount: blockCount)
+        return EditorConfiguration(
+            method: .elderPaper, layers: layers, experts: 4, rank: 8, topK: 2, scaling: 1.0, guideWeight: 0.01,
+            query: Query(source: .downProjInput, layer: max(0, layers[0] - 1), pooling: .lastToken, centred: false),
+            deferral: .hamming(epsilon: layers.count * 4 / 2),
+            adapterSpan: .wholeSequence, keyStorage: .each, trainingRouting: .soft, inferenceRouting: .routerTopK, allocationPolicy: .random,
+            allocationKey: .edit, renormalizeTopK: false, trainA: true,
+            learningRate: 1e-4, iterations: 50, earlyStop: false, trainingParaphrases: 3, replay: 0, seed: 0)
+    }
+
+    /// Elder's default method on the same module (choices justified by measurement in ELDER.md and the
+    /// benchmarks): a centred, prompt-averaged residual query from a third of the way up, deferral by a
+    /// similarity margin, routing through the matched edit's own allocation, 16 LoRAs per layer.
+    public static func elderDefault(blockCount: Int) -> EditorConfiguration {
+        let layers = defaultLayers(blockCount: blockCount)
+        return EditorConfiguration(
+            method: .elder, layers: layers, experts: 16, rank: 8, topK: 2, scaling: 1.0, guideWeight: 0.01,
+            query: Query(source: .residual, layer: blockCount / 3, pooling: .mean, centred: true),
+            deferral: .similarityMargin(margin: 0.1, minimum: 0.3),
+            adapterSpan: .fromLastPromptToken, keyStorage: .each, trainingRouting: .hard, inferenceRouting: .matchedAllocation, allocationPolicy: .leastUsed,
+            allocationKey: .edit, renormalizeTopK: false, trainA: true,
+            learningRate: 1e-3, iterations: 50, earlyStop: true, trainingParaphrases: 3, replay: 2, seed: 0)
+    }
+}
+
+/// A configuration that cannot work, with what to change.
+public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+}
+
+extension EditorConfiguration {
+    /// Checks the numbers against each other and against a model of `blockCount` blocks.
+    public func validate(blockCount: Int) throws {
+        func fail(_ s: String) throws -> Never { throw ConfigurationError(description: s) }
+        if layers.isEmpty { try fail("no adapted layers: set at least one layer") }
+        if let bad = layers.first(where: { $0 < 0 || $0 >= blockCount }) {
+            try fail("adapted layer \(bad) is outside the model's 0..<\(blockCount) blocks")
+        }
+        if Set(layers).count != layers.count { try fail("adapted layers repeat: \(layers)") }
+        if experts < 1 || experts > 64 { try fail("experts per layer must be 1...64, got \(experts)") }
+        if topK < 1 || topK > experts { try fail("top-k must be 1...\(experts), got \(topK)") }
+        if rank < 1 { try fail("rank must be at least 1, got \(rank)") }
+        if query.layer < 0 || query.layer >= blockCount {
+            try fail("query layer \(query.layer) is outside the model's 0..<\(blockCount) blocks")
+        }
+        if query.layer >= (layers.min() ?? 0) {
+            try fail("query layer \(query.layer) must be below the first adapted layer \(layers.min() ?? 0)")
+        }
+        if !(learningRate > 0) { try fail("learning rate must be positive, got \(learningRate)") }
+        if iterations < 1 { try fail("iterations must be at least 1, got \(iterations)") }
+        if trainingParaphrases < 0 || replay < 0 { try fail("paraphrase and replay counts cannot be negative") }
+    }
+}

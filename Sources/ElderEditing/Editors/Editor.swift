@@ -1,0 +1,92 @@
+import ElderModel
+import ElderTensor
+
+/// A correction to train in: `prompt` should continue with `target` (which keeps its leading space,
+/// e.g. " Lyon"); `paraphrases` say the same prompt in other words and are trained on too.
+public struct EditRequest: Sendable, Equatable {
+    public var id: String
+    public var prompt: String
+    public var target: String
+    public var paraphrases: [String]
+    /// What the allocation is keyed by when `allocationKey` is `.label` (defaults to the target).
+    public var label: String?
+
+    public init(id: String, prompt: String, target: String, paraphrases: [String] = [], label: String? = nil) {
+        self.id = id
+        self.prompt = prompt
+        self.target = target
+        self.paraphrases = paraphrases
+        self.label = label
+    }
+}
+
+/// What training one edit did.
+public struct EditOutcome: Sendable, Equatable {
+    public var editID: String
+    /// Training steps run (fewer than configured when early stopping hit).
+    public var iterations: Int
+    public var initialLoss: Float
+    public var finalLoss: Float
+    /// Every training row's target tokens were the argmax at the last step.
+    public var converged: Bool
+    /// The adapter tensors this edit changed (names).
+    public var changedTensors: [String]
+}
+
+/// Why an input was (or was not) sent through the adapter, for `elder ask` to show.
+public struct RoutingExplanation: Sendable, Equatable, Codable {
+    public struct LayerChoice: Sendable, Equatable, Codable {
+        public var layer: Int
+        public var experts: [Int]
+        public var weights: [Float]
+    }
+    /// The adapter acts on this input.
+    public var fired: Bool
+    /// The edit the deferral matched, if any.
+    public var matchedEdit: String?
+    /// Hamming deferral: distance to the nearest stored code and the threshold ε.
+    public var hammingDistance: Int?
+    public var epsilon: Int?
+    /// Similarity deferral: best similarity, margin over the runner-up, and the required margin.
+    public var similarity: Float?
+    public var margin: Float?
+    public var requiredMargin: Float?
+    /// The LoRAs each adapted layer uses (empty when not fired).
+    public var layers: [LayerChoice]
+}
+
+/// Every editing method behind one face: train an edit into the state, forget one, and route an input.
+/// The state is plain named tensors plus an `EditMemory`, so the store can save and rebuild it.
+public protocol Editor: AnyObject {
+    var configuration: EditorConfiguration { get }
+    /// The trainable tensors.
+    var adapter: AdapterState { get set }
+    /// Per-edit memory: allocations, deferral keys and codes, replay rows.
+    var memory: EditMemory { get set }
+    /// Trains `request` into `adapter` and records it in `memory`.
+    func edit(_ request: EditRequest) throws -> EditOutcome
+    /// Removes an edit from the memory (its tensor changes are undone by the caller, e.g. a revert commit).
+    func forget(editID: String)
+    /// The routing decision for a prompt's query vector (raw, as `FrozenPass` computes it).
+    func route(query: [Float]) -> RoutingExplanation
+    /// Adds the adapter's output for `routing` into the frozen `down_proj` output of block `layer`,
+    /// for rows `fromRow...` of v [T, F] (earlier rows keep the base output).
+    func adapt(layer: Int, v: Tensor, frozen: Tensor, routing: RoutingExplanation, fromRow: Int) -> Tensor
+}
+
+/// Errors an edit can meet, each saying what to do.
+public enum EditError: Error, CustomStringConvertible, Sendable {
+    case emptyPrompt
+    case emptyTarget(prompt: String)
+    case duplicateEdit(id: String)
+    case promptTooLong(tokens: Int, limit: Int)
+
+    public var description: String {
+        switch self {
+        case .emptyPrompt: return "the edit's prompt is empty: give the text the model should complete"
+        case .emptyTarget(let p): return "the edit of \"\(p)\" has an empty target: give the answer to train, e.g. \" Paris\""
+        case .duplicateEdit(let id): return "an edit with id \(id) is already live: revert it first or use another id"
+        case .promptTooLong(let n, let limit): return "the prompt has \(n) tokens; at most \(limit) fit: shorten it"
+        }
+    }
+}

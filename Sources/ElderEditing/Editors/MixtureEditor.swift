@@ -1,0 +1,176 @@
+import ElderModel
+import ElderTensor
+
+/// The ELDER module — a mixture of LoRAs on several `down_proj` projections, routers, allocations and a
+/// deferral memory — trained one edit at a time. Runs both the paper's recipe (`elder-paper`) and
+/// Elder's default method; every difference between them is a field of `EditorConfiguration`.
+public final class MixtureEditor: Editor {
+    public let configuration: EditorConfiguration
+    public var adapter: AdapterState
+    public var memory: EditMemory {
+        didSet { indexCache = nil }
+    }
+    let loaded: LoadedModel
+    private var indexCache: (keys: KeyIndex, codes: Codebook)?
+
+    var model: LlamaModel { loaded.model }
+    var frozen: FrozenPass { FrozenPass(model: model, configuration: configuration) }
+    var queryWidth: Int {
+        configuration.query.source == .residual ? model.configuration.hiddenSize : model.configuration.intermediateSize
+    }
+
+    /// An editor over an existing state (rebuilt from a knowledge repo).
+    public init(model: LoadedModel, configuration: EditorConfiguration, adapter: AdapterState, memory: EditMemory) throws {
+        try configuration.validate(blockCount: model.configuration.layerCount)
+        self.loaded = model
+        self.configuration = configuration
+        self.adapter = adapter
+        self.memory = memory
+    }
+
+    /// A fresh editor: LoRAs with A ~ U(−1/√r, 1/√r) and B = 0 (so nothing changes yet), routers initialized
+    /// like a linear layer, and the query centre and reference keys computed from `referencePrompts`.
+    public convenience init(model: LoadedModel, configuration: EditorConfiguration, referencePrompts: [String]) throws {
+        try configuration.validate(blockCount: model.configuration.layerCount)
+        let c = configuration, mc = model.configuration
+        var rng = SplitMix64(seed: c.seed ^ 0xE1DE_2025)
+        var tensors: [String: Tensor] = [:]
+        let q = c.query.source == .residual ? mc.hiddenSize : mc.intermediateSize
+        for layer in c.layers {
+            for j in 0..<c.experts {
+                let bound = 1 / Float(c.rank).squareRoot()
+                tensors[AdapterState.loraA(layer: layer, expert: j)] = Tensor(
+                    shape: [c.rank, mc.intermediateSize],
+                    scalars: (0..<(c.rank * mc.intermediateSize)).map { _ in (rng.nextUnitFloat() * 2 - 1) * bound })
+                tensors[AdapterState.loraB(layer: layer, expert: j)] = Tensor(zeros: [mc.hiddenSize, c.rank])
+            }
+            let bound = 1 / Float(q).squareRoot()
+            tensors[AdapterState.routerWeight(layer: layer)] = Tensor(
+                shape: [c.experts, q], scalars: (0..<(c.experts * q)).map { _ in (rng.nextUnitFloat() * 2 - 1) * bound })
+            tensors[AdapterState.routerBias(layer: layer)] = Tensor(
+                shape: [c.experts], scalars: (0..<c.experts).map { _ in (rng.nextUnitFloat() * 2 - 1) * bound })
+        }
+        try self.init(model: model, configuration: configuration, adapter: AdapterState(tensors: tensors), memory: EditMemory())
+        setReference(prompts: referencePrompts)
+    }
+
+    /// Computes the query centre and the reference keys from prompts that belong to no edit.
+    public func setReference(prompts: [String]) {
+        let raw = prompts.map { rawQuery(tokens: loaded.tokenizer.encode($0)) }
+        var m = EditMemory()
+        m.entries = memory.entries
+        if configuration.query.centred, !raw.isEmpty {
+            var centre = [Double](repeating: 0, count: queryWidth)
+            for q in raw { for j in 0..<queryWidth { centre[j] += Double(q[j]) } }
+            m.centre = centre.map { Float($0 / Double(raw.count)) }
+        }
+        m.backgroundKeys = raw.map { centred($0, centre: m.centre) }
+        memory = m
+    }
+
+    // MARK: queries
+
+    /// The raw query vector of a prompt (runs the frozen blocks up to the query layer).
+    public func rawQuery(tokens: [Int]) -> [Float] {
+        frozen.lower(tokens, promptLength: tokens.count).query
+    }
+
+    func centred(_ q: [Float], centre: [Float]) -> [Float] {
+        guard configuration.query.centred, centre.count == q.count else { return q }
+        return zip(q, centre).map { $0 - $1 }
+    }
+
+    var indices: (keys: KeyIndex, codes: Codebook) {
+        if let indexCache { return indexCache }
+        var keys = KeyIndex(dimension: queryWidth)
+        var codes = Codebook(bitCount: configuration.codeBits)
+        for k in memory.backgroundKeys { keys.insert(k, owner: nil) }
+        for e in memory.entries {
+            for k in e.keys { keys.insert(k, owner: e.id) }
+            for c in e.codes { codes.insert(c, owner: e.id) }
+        }
+        indexCache = (keys, codes)
+        return (keys, codes)
+    }
+
+    // MARK: routing
+
+    /// Router probabilities of one raw query at adapted layer index `l` (0..<L).
+    func routerProbabilities(rawQuery q: [Float], layerIndex l: Int) -> [Float] {
+        let layer = configuration.layers[l]
+        let p = Router.probabilities(query: Tensor(shape: [1, q.count], scalars: q),
+                                     weight: adapter[AdapterState.routerWeight(layer: layer)]!,
+                                     bias: adapter[AdapterState.routerBias(layer: layer)]!)
+        return p.scalars
+    }
+
+    /// The allocation code of a raw query: bit (l, j) for j in layer l's router top-k.
+    func code(rawQuery q: [Float]) -> AllocationCode {
+        var code = AllocationCode(bitCount: configuration.codeBits)
+        for l in 0..<configuration.layers.count {
+            for (j, _) in topK(routerProbabilities(rawQuery: q, layerIndex: l), k: configuration.topK) {
+                code.set(l * configuration.experts + j)
+            }
+        }
+        return code
+    }
+
+    public func route(query q: [Float]) -> RoutingExplanation {
+        let c = configuration
+        var r = RoutingExplanation(fired: false, layers: [])
+        switch c.deferral {
+        case .hamming(let epsilon):
+            r.epsilon = epsilon
+            if let nearest = indices.codes.nearest(to: code(rawQuery: q)) {
+                r.hammingDistance = nearest.distance
+                r.matchedEdit = nearest.owner
+                r.fired = nearest.distance < epsilon
+            }
+        case .similarityMargin(let margin, let minimum):
+            let m = indices.keys.match(centred(q, centre: memory.centre))
+            r.requiredMargin = margin
+            if let owner = m.owner {
+                r.matchedEdit = owner
+                r.similarity = m.similarity
+                r.margin = m.margin
+                r.fired = m.margin >= margin && m.similarity >= minimum
+            }
+        }
+        guard r.fired else { return r }
+        switch c.inferenceRouting {
+        case .routerTopK:
+            for (l, layer) in c.layers.enumerated() {
+                let probs = routerProbabilities(rawQuery: q, layerIndex: l)
+                let mix = Router.topKMixture(probabilities: Tensor(shape: [1, probs.count], scalars: probs),
+                                             k: c.topK, renormalize: c.renormalizeTopK)[0]
+                r.layers.append(.init(layer: layer, experts: mix.experts, weights: mix.weights))
+            }
+        case .matchedAllocation:
+            guard let entry = r.matchedEdit.flatMap(memory.entry) else { r.fired = false; return r }
+            for (l, layer) in c.layers.enumerated() {
+                let experts = entry.allocation.experts[l]
+                r.layers.append(.init(layer: layer, experts: experts, weights: experts.map { _ in 1 }))
+            }
+        }
+        return r
+    }
+
+    public func adapt(layer: Int, v: Tensor, frozen: Tensor, routing: RoutingExplanation, fromRow: Int) -> Tensor {
+        guard routing.fired, let choice = routing.layers.first(where: { $0.layer == layer }) else { return frozen }
+        let t = v.rowCount
+        guard fromRow < t else { return frozen }
+        var a: [Int: Tensor] = [:], b: [Int: Tensor] = [:]
+        for j in choice.experts {
+            a[j] = adapter[AdapterState.loraA(layer: layer, expert: j)]
+            b[j] = adapter[AdapterState.loraB(layer: layer, expert: j)]
+        }
+        let mix = MixtureRows(rowCount: t, spans: [(fromRow..<t, choice.experts, choice.weights)], scaling: configuration.scaling)
+        var out = frozen
+        MixtureOfLoRA.forward(into: &out, v: v, a: a, b: b, mix: mix)
+        return out
+    }
+
+    public func forget(editID: String) {
+        memory.entries.removeAll { $0.id == editID }
+    }
+}

@@ -1,0 +1,160 @@
+import ElderModel
+import ElderTensor
+
+extension MixtureEditor {
+    /// Trains one edit: a batch of the prompt, its training paraphrases and (if configured) replayed earlier
+    /// edits, Adam on the LoRAs (and routers) with the loss on target tokens only, then stores the edit's
+    /// allocation and deferral keys/codes. The frozen blocks below the adapter run once, not per step.
+    public func edit(_ request: EditRequest) throws -> EditOutcome {
+        let c = configuration
+        let tokenizer = loaded.tokenizer
+        guard !request.prompt.isEmpty else { throw EditError.emptyPrompt }
+        guard !request.target.isEmpty else { throw EditError.emptyTarget(prompt: request.prompt) }
+        guard memory.entry(request.id) == nil else { throw EditError.duplicateEdit(id: request.id) }
+        let target = tokenizer.encode(request.target)
+        guard !target.isEmpty else { throw EditError.emptyTarget(prompt: request.prompt) }
+        let prompts = [request.prompt] + request.paraphrases.prefix(c.trainingParaphrases)
+        let promptTokens = prompts.map { tokenizer.encode($0) }
+        let limit = model.configuration.contextLength
+        for p in promptTokens where p.count + target.count > limit {
+            throw EditError.promptTooLong(tokens: p.count + target.count, limit: limit)
+        }
+
+        // Allocation and batch: the edit's rows, then replayed edits' prompt rows.
+        let assigner = AllocationAssigner(configuration: c)
+        let allocation = c.allocationKey == .label
+            ? assigner.assign(key: request.label ?? request.target, live: [])
+            : assigner.assign(key: request.id, live: memory.entries.map(\.allocation))
+        var sequences = promptTokens.map { TrainingSequence(prompt: $0, target: target, editID: request.id) }
+        var allocations = [request.id: allocation]
+        for entry in replayEntries(for: request.id) {
+            sequences.append(TrainingSequence(prompt: Array(entry.rows[0].prefix(entry.promptLengths[0])),
+                                              target: Array(entry.rows[0].dropFirst(entry.promptLengths[0])), editID: entry.id))
+            allocations[entry.id] = entry.allocation
+        }
+        let prepared = sequences.map { frozen.prepare($0) }
+        let queries = Tensor(shape: [prepared.count, queryWidth], scalars: prepared.flatMap(\.query))
+        let stack = AdaptedStack(model: model, adaptedLayers: Set(c.layers))
+
+        var parameters = adapter.tensors
+        adapter.tensors = [:]                 // hand the storage to the loop (no copy on write)
+        var adam = Adam(learningRate: c.learningRate)
+        var initialLoss: Float = .nan, lastLoss: Float = .nan
+        var converged = false
+        var steps = 0
+        var touched = Set<String>()
+        for step in 0...c.iterations {
+            let tape = Tape()
+            var variables: [String: Variable] = [:]
+            func variable(_ name: String, trainable: Bool) -> Variable {
+                if let v = variables[name] { return v }
+                let t = parameters[name]!
+                let v = trainable ? tape.parameter(t) : tape.constant(t)
+                variables[name] = v
+                return v
+            }
+            var guides: [Variable] = []
+            let adapterOp: DownProjAdapter = { layer, v, frozenOut, layout in
+                let l = c.layers.firstIndex(of: layer)!
+                let usesRouter = c.trainingRouting == .soft || c.inferenceRouting == .routerTopK || c.guideWeight > 0
+                var probabilities: Variable?
+                if usesRouter {
+                    probabilities = tape.routerProbabilities(
+                        query: queries, weight: variable(AdapterState.routerWeight(layer: layer), trainable: true),
+                        bias: variable(AdapterState.routerBias(layer: layer), trainable: true))
+                }
+                let allocated = sequences.map { allocations[$0.editID]!.experts[l] }
+                if c.guideWeight > 0, let probabilities {
+                    guides.append(tape.guidedLoss(probabilities, allocated: allocated, weight: c.guideWeight))
+                }
+                var routes: [SequenceRoute] = []
+                for s in 0..<sequences.count {
+                    switch (c.trainingRouting, c.inferenceRouting) {
+                    case (.soft, _):
+                        let row = Array(probabilities!.value.scalars[(s * c.experts)..<((s + 1) * c.experts)])
+                        routes.append(SequenceRoute(experts: topK(row, k: c.topK).map(\.index), constantWeights: nil))
+                    case (.hard, .routerTopK):
+                        routes.append(SequenceRoute(experts: allocated[s], constantWeights: nil))
+                    case (.hard, .matchedAllocation):
+                        routes.append(SequenceRoute(experts: allocated[s], constantWeights: allocated[s].map { _ in 1 }))
+                    }
+                }
+                // Without the LM gradient reaching the router, its weights come from a detached copy.
+                let routerForMix = routes.contains { $0.constantWeights == nil } ? probabilities : nil
+                var a: [Int: Variable] = [:], b: [Int: Variable] = [:]
+                for j in Set(routes.flatMap(\.experts)) {
+                    a[j] = variable(AdapterState.loraA(layer: layer, expert: j), trainable: c.trainA)
+                    b[j] = variable(AdapterState.loraB(layer: layer, expert: j), trainable: true)
+                }
+                return tape.mixtureOfLoRA(v: v, frozen: frozenOut, a: a, b: b, layout: layout, routes: routes,
+                                          probabilities: routerForMix, scaling: c.scaling)
+            }
+            let (ce, logits, targets) = stack.loss(tape: tape, batch: prepared, adapter: adapterOp)
+            lastLoss = ce.value.scalars[0]
+            if step == 0 { initialLoss = lastLoss }
+            converged = allArgmaxMatch(logits, targets)
+            if step == c.iterations || (c.earlyStop && converged) { break }
+            var total = ce
+            for g in guides { total = tape.add(total, g) }
+            tape.backward(total)
+            var gradients: [String: Tensor] = [:]
+            for (name, v) in variables where v.requiresGrad { if let g = v.grad { gradients[name] = g } }
+            adam.update(&parameters, gradients: gradients)
+            touched.formUnion(gradients.keys)
+            steps += 1
+        }
+        adapter.tensors = parameters
+
+        // Remember the edit: allocation, deferral keys (centred queries) and codes of its training prompts.
+        let ownQueries = Array(prepared.prefix(promptTokens.count)).map(\.query)
+        let entry = EditMemory.Entry(
+            id: request.id, allocation: allocation,
+            keys: deferralKeys(ownQueries.map { centred($0, centre: memory.centre) }),
+            codes: ownQueries.map { code(rawQuery: $0) },
+            rows: promptTokens.map { $0 + target }, promptLengths: promptTokens.map(\.count))
+        memory.entries.append(entry)
+        return EditOutcome(editID: request.id, iterations: steps, initialLoss: initialLoss, finalLoss: lastLoss,
+                           converged: converged, changedTensors: touched.sorted())
+    }
+
+    /// The keys the similarity deferral stores for an edit's centred prompt queries.
+    public func deferralKeys(_ centredQueries: [[Float]]) -> [[Float]] {
+        guard configuration.keyStorage == .centroid, let first = centredQueries.first else { return centredQueries }
+        var mean = [Float](repeating: 0, count: first.count)
+        for q in centredQueries {
+            let u = unitLength(q)
+            for j in 0..<mean.count { mean[j] += u[j] }
+        }
+        return [unitLength(mean)]
+    }
+
+    /// Up to `replay` live edits to rehearse beside a new one, chosen deterministically from the edit id.
+    func replayEntries(for id: String) -> [EditMemory.Entry] {
+        let live = memory.entries
+        guard configuration.replay > 0, !live.isEmpty else { return [] }
+        var rng = SplitMix64(seed: stableHash(id, seed: configuration.seed ^ 0x5EED))
+        var picked: [Int] = []
+        var order = Array(live.indices)
+        for i in stride(from: order.count - 1, to: 0, by: -1) {
+            let j = Int(rng.next() % UInt64(i + 1))
+            order.swapAt(i, j)
+        }
+        picked = Array(order.prefix(configuration.replay)).sorted()
+        return picked.map { live[$0] }
+    }
+}
+
+/// True when every row's argmax is its target token (ties go to the lower index).
+func allArgmaxMatch(_ logits: Tensor, _ targets: [Int]) -> Bool {
+    let v = logits.lastDimension
+    for (r, t) in targets.enumerated() {
+        var best = 0
+        var bestValue = -Float.infinity
+        for j in 0..<v where logits.scalars[r * v + j] > bestValue {
+            bestValue = logits.scalars[r * v + j]
+            best = j
+        }
+        if best != t { return false }
+    }
+    return true
+}

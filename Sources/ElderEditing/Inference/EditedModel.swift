@@ -1,0 +1,86 @@
+import ElderModel
+import ElderTensor
+
+/// The base model with an editor's adapter: the routing decision is made from the prompt (below the
+/// first adapted block, so nothing the adapter does can change it) and, when it does not fire, the
+/// computation is exactly the base model's, bit for bit.
+public final class EditedModel {
+    public let editor: any Editor
+    public let model: LlamaModel
+    public let configuration: EditorConfiguration
+    /// The decision of the current generation (set by the prompt's forward pass).
+    public private(set) var routing: RoutingExplanation?
+
+    public init(editor: any Editor, model: LlamaModel) {
+        self.editor = editor
+        self.model = model
+        self.configuration = editor.configuration
+    }
+
+    var firstAdapted: Int { configuration.layers.min() ?? 0 }
+
+    /// Logits of `ids` after `cache`'s positions. The first call of a generation (empty cache) treats `ids`
+    /// as the prompt and decides the routing; later calls reuse that decision.
+    public func forward(_ ids: [Int], cache: KVCache, lastOnly: Bool) -> Tensor {
+        let start = cache.length
+        let frozen = FrozenPass(model: model, configuration: configuration)
+        let (lower, query) = frozen.lower(ids, start: start, promptLength: ids.count, cache: cache)
+        if start == 0 { routing = editor.route(query: query) }
+        // Prompt call: the adapter acts from the last prompt token (or every token); decode calls: every row.
+        let fromRow = start > 0 || configuration.adapterSpan == .wholeSequence ? 0 : ids.count - 1
+        var h = model.run(lower, layers: firstAdapted..<model.blocks.count, positions: Array(start..<(start + ids.count)),
+                          cache: cache, hooks: hooks(fromRow: fromRow))
+        if lastOnly && h.rowCount > 1 {
+            h = Tensor(shape: [1, h.lastDimension], scalars: h.row(h.rowCount - 1))
+        }
+        return model.logits(h)
+    }
+
+    /// Logits [T, V] of a whole prompt + continuation (teacher forcing): routing from the prompt's rows.
+    public func teacherForcedLogits(prompt: [Int], continuation: [Int]) -> (logits: Tensor, routing: RoutingExplanation) {
+        let frozen = FrozenPass(model: model, configuration: configuration)
+        let ids = prompt + continuation
+        let (lower, query) = frozen.lower(ids, promptLength: prompt.count)
+        let decision = editor.route(query: query)
+        routing = decision
+        let fromRow = configuration.adapterSpan == .wholeSequence ? 0 : prompt.count - 1
+        let h = model.run(lower, layers: firstAdapted..<model.blocks.count, positions: Array(0..<ids.count),
+                          hooks: hooks(fromRow: fromRow))
+        return (model.logits(h), decision)
+    }
+
+    /// The hooks that add the adapter, or none when the routing did not fire (the base computation).
+    func hooks(fromRow: Int) -> [Int: BlockHooks] {
+        guard let routing, routing.fired else { return [:] }
+        var hooks: [Int: BlockHooks] = [:]
+        let editor = self.editor
+        for layer in configuration.layers {
+            hooks[layer] = BlockHooks(replaceDownOutput: { v, frozen in
+                editor.adapt(layer: layer, v: v, frozen: frozen, routing: routing, fromRow: fromRow)
+            })
+        }
+        return hooks
+    }
+
+    /// Greedy continuation of `prompt` for up to `maxTokens` tokens (stops at `stop` tokens).
+    public func greedy(prompt: [Int], maxTokens: Int, stop: Set<Int> = []) -> [Int] {
+        let cache = KVCache(configuration: model.configuration, reserve: prompt.count + maxTokens)
+        var logits = forward(prompt, cache: cache, lastOnly: true)
+        var out: [Int] = []
+        while out.count < maxTokens {
+            let next = argmax(logits.scalars)
+            if stop.contains(next) { break }
+            out.append(next)
+            if out.count == maxTokens { break }
+            logits = forward([next], cache: cache, lastOnly: true)
+        }
+        return out
+    }
+}
+
+/// Index of the largest value (the lowest index among ties).
+public func argmax(_ values: [Float]) -> Int {
+    var best = 0
+    for i in values.indices where values[i] > values[best] { best = i }
+    return best
+}

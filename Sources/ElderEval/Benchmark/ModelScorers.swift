@@ -1,0 +1,63 @@
+import ElderEditing
+import ElderModel
+import ElderTensor
+
+/// The base model under teacher forcing.
+public struct BaseModelScorer: TeacherForcedScorer {
+    public let model: LlamaModel
+
+    public init(model: LlamaModel) { self.model = model }
+
+    public func argmaxTokens(prompt: [Int], target: [Int]) throws -> [Int] {
+        let logits = model.forward(prompt + target)
+        return answerArgmax(logits, promptLength: prompt.count, answerLength: target.count)
+    }
+}
+
+/// The base model plus an editor, as a user would query it (routing decided from the prompt).
+public struct EditedModelScorer: TeacherForcedScorer {
+    public let edited: EditedModel
+
+    public init(edited: EditedModel) { self.edited = edited }
+
+    public func argmaxTokens(prompt: [Int], target: [Int]) throws -> [Int] {
+        let (logits, _) = edited.teacherForcedLogits(prompt: prompt, continuation: target)
+        return answerArgmax(logits, promptLength: prompt.count, answerLength: target.count)
+    }
+}
+
+/// The argmax at each answer position: rows promptLength-1 ..< promptLength-1+answerLength of logits [T, V].
+func answerArgmax(_ logits: Tensor, promptLength: Int, answerLength: Int) -> [Int] {
+    let v = logits.lastDimension
+    return (0..<answerLength).map { i in
+        let row = promptLength - 1 + i
+        return argmax(Array(logits.scalars[(row * v)..<((row + 1) * v)]))
+    }
+}
+
+/// The model's tokenizer as the metrics' encoder.
+public struct TokenizerEncoder: TextEncoder {
+    public let tokenizer: BPETokenizer
+    public init(tokenizer: BPETokenizer) { self.tokenizer = tokenizer }
+    public func encode(_ text: String) throws -> [Int] { tokenizer.encode(text) }
+}
+
+/// Any `Editor` as the lifelong benchmark's editing method.
+public final class EditorUnderTest: LifelongEditor {
+    public let editor: any Editor
+    public let edited: EditedModel
+    public private(set) var outcomes: [EditOutcome] = []
+
+    public init(editor: any Editor, model: LlamaModel) {
+        self.editor = editor
+        self.edited = EditedModel(editor: editor, model: model)
+    }
+
+    public func apply(_ edit: EditRecord) throws {
+        let request = EditRequest(id: edit.id ?? edit.prompt, prompt: edit.prompt, target: edit.target,
+                                  paraphrases: edit.paraphrases, label: edit.target)
+        outcomes.append(try editor.edit(request))
+    }
+
+    public var scorer: TeacherForcedScorer { EditedModelScorer(edited: edited) }
+}

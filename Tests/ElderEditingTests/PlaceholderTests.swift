@@ -1,5 +1,0 @@
-import XCTest
-
-final class ElderEditingPackageTests: XCTestCase {
-    func testModuleBuilds() { XCTAssertTrue(true) }
-}

@@ -1,0 +1,36 @@
+import ElderEditing
+import ElderTensor
+import XCTest
+
+/// A seeded random tensor with entries in [-scale, scale).
+func randomTensor(_ shape: [Int], seed: UInt64, scale: Float = 1) -> Tensor {
+    var rng = SplitMix64(seed: seed)
+    let n = shape.reduce(1, *)
+    return Tensor(shape: shape, scalars: (0..<n).map { _ in (rng.nextUnitFloat() * 2 - 1) * scale })
+}
+
+/// Σ x ⊙ r in Float64: a scalar loss with a known gradient (r) with respect to x.
+func weightedSum(_ x: Tensor, _ r: Tensor) -> Double {
+    zip(x.scalars, r.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+}
+
+/// Central finite difference of `f` at element `i` of `x`.
+func centralDifference(_ x: Tensor, _ i: Int, h: Float, _ f: (Tensor) -> Double) -> Double {
+    var plus = x, minus = x
+    plus.scalars[i] += h
+    minus.scalars[i] -= h
+    return (f(plus) - f(minus)) / Double(2 * h)
+}
+
+/// Asserts that analytic and numeric gradients agree within `tolerance`, relative to the larger magnitude
+/// (and absolute below 1), printing the worst difference.
+func assertGradientsClose(_ analytic: [Double], _ numeric: [Double], tolerance: Double, _ what: String,
+                          file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(analytic.count, numeric.count, what, file: file, line: line)
+    var worst = 0.0
+    for (a, n) in zip(analytic, numeric) {
+        worst = max(worst, abs(a - n) / max(1, abs(a), abs(n)))
+    }
+    print("gradient check \(what): worst relative difference \(worst)")
+    XCTAssertLessThanOrEqual(worst, tolerance, "\(what): worst relative difference \(worst)", file: file, line: line)
+}
