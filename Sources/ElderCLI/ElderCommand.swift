@@ -8,6 +8,6 @@ struct ElderCommand: AsyncParsableCommand {
         commandName: "elder",
         abstract: "Git for a language model's knowledge: edit facts, commit them, log, diff, revert, bisect.",
         version: Elder.version,
-        subcommands: [Smoke.self, Bench.self]
+        subcommands: [Smoke.self, Bench.self, Debug.self]
     )
 }

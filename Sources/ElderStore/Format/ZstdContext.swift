@@ -1,0 +1,48 @@
+import CZstd
+
+/// A zstd compression and decompression context (owns one `ZSTD_CCtx *` and one `ZSTD_DCtx *`),
+/// reused across blobs: a fresh context per call costs an allocation and a clear of ~100 KB.
+/// Not thread-safe; each store owns one.
+final class ZstdContext: @unchecked Sendable {
+    private let cctx: OpaquePointer
+    private let dctx: OpaquePointer
+
+    init() {
+        cctx = ZSTD_createCCtx()
+        dctx = ZSTD_createDCtx()
+    }
+    deinit {
+        ZSTD_freeCCtx(cctx)
+        ZSTD_freeDCtx(dctx)
+    }
+
+    func compress(_ data: [UInt8], level: Int32) throws -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: ZSTD_compressBound(data.count))
+        let written = out.withUnsafeMutableBytes { o in
+            data.withUnsafeBytes { i in ZSTD_compressCCtx(cctx, o.baseAddress, o.count, i.baseAddress, i.count, level) }
+        }
+        guard ZSTD_isError(written) == 0 else {
+            throw StoreError.invalidArgument("zstd compression failed: \(String(cString: ZSTD_getErrorName(written)))")
+        }
+        out.removeLast(out.count - written)
+        return out
+    }
+
+    /// Decompresses the frame at `blob[offset...]`, which must hold exactly `expected` bytes.
+    func decompress(_ blob: [UInt8], from offset: Int, expected: Int, what: String) throws -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: expected)
+        let result: Int = blob.withUnsafeBytes { b in
+            let src = b.baseAddress! + offset
+            let size = ZSTD_getFrameContentSize(src, b.count - offset)
+            guard size == UInt64(expected) else { return -1 }
+            return out.withUnsafeMutableBytes { o in
+                let n = ZSTD_decompressDCtx(dctx, o.baseAddress, o.count, src, b.count - offset)
+                return ZSTD_isError(n) != 0 ? -1 : n
+            }
+        }
+        guard result == expected else {
+            throw StoreError.corrupt(what: what, reason: "zstd payload does not hold \(expected) bytes")
+        }
+        return out
+    }
+}
