@@ -18,7 +18,7 @@ struct ProcessResult {
 
 /// Runs `executable` with `arguments` (no shell) and waits for it.
 @discardableResult
-func run(_ executable: String, _ arguments: [String], in directory: String? = nil,
+func runProcess(_ executable: String, _ arguments: [String], in directory: String? = nil,
          environment: [String: String] = [:]) throws -> ProcessResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
@@ -42,7 +42,7 @@ func run(_ executable: String, _ arguments: [String], in directory: String? = ni
 @discardableResult
 func git(_ arguments: [String], in directory: String, expectSuccess: Bool = true,
          file: StaticString = #filePath, line: UInt = #line) throws -> ProcessResult {
-    let result = try run("/usr/bin/git", arguments, in: directory, environment: [
+    let result = try runProcess("/usr/bin/git", arguments, in: directory, environment: [
         "GIT_AUTHOR_NAME": "Git CLI", "GIT_AUTHOR_EMAIL": "cli@example.com",
         "GIT_COMMITTER_NAME": "Git CLI", "GIT_COMMITTER_EMAIL": "cli@example.com",
         "GIT_CONFIG_NOSYSTEM": "1", "HOME": NSTemporaryDirectory(),
@@ -57,6 +57,7 @@ func git(_ arguments: [String], in directory: String, expectSuccess: Bool = true
 func elderExecutable() throws -> String {
     var candidates: [URL] = []
     let bundle = Bundle(for: BundleLocator.self).bundleURL
+    candidates.append(bundle.appendingPathComponent("elder"))
     candidates.append(bundle.deletingLastPathComponent().appendingPathComponent("elder"))
     candidates.append(bundle.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("elder"))
     if let env = ProcessInfo.processInfo.environment["ELDER_BINARY"] { candidates.insert(URL(fileURLWithPath: env), at: 0) }

@@ -3,7 +3,7 @@ import Foundation
 /// How a trained state is put onto the grid before it is committed ("compaction"; FORMAT.md).
 ///
 /// For each changed tensor the update u = trained − parent (+ the carried remainder) is quantized with
-/// a step of `stepScale` × rms(u), rounded to a power of two grid units (at least one): the committed value is
+/// a step of `stepScale` × rms(u), rounded to a lattice step (2^s or 3·2^(s−1) grid units, at least one): the committed value is
 /// parent + q·step with q = round(u / step), and u − q·step is the remainder. A step near the update's
 /// rms makes most q lie in {−2…2} (about 2 bits each after zstd); the remainder, when the caller
 /// carries it into the next edit, keeps quantization errors from accumulating.
@@ -49,10 +49,7 @@ public enum Compactor {
             }
             let rms = (sumSquares / Double(max(n, 1))).squareRoot()
             let unit = Double(grid.step)
-            // A power-of-two number of units: steps of different edits then share a lattice, so the
-            // keyframe sums stay coarse (the codec divides out their common power of two).
-            let ideal = options.stepScale * rms / unit
-            let stepUnits = ideal < 1 ? 1.0 : min(Double(1 << 23), Double(sign: .plus, exponent: Int(Foundation.log2(ideal).rounded()), significand: 1))
+            let stepUnits = Self.latticeStep(options.stepScale * rms / unit)
             let step = stepUnits * unit
             var values = p.values
             var remainder = [Float](repeating: 0, count: n)
@@ -70,6 +67,18 @@ public enum Compactor {
             out[name] = Tensor(shape: t.shape, values: values)
         }
         return out
+    }
+
+    /// The step in grid units nearest (in log scale) to `ideal` among 1, 2, 3, 4, 6, 8, 12, …, i.e. 2^s and 3·2^(s−1):
+    /// steps of different edits then share a coarse lattice, so keyframe sums stay small integers once the
+    /// codec divides out their common divisor.
+    static func latticeStep(_ ideal: Double) -> Double {
+        guard ideal > 1.25 else { return 1 }
+        let s = Foundation.floor(Foundation.log2(ideal))
+        let low = Foundation.pow(2, s), mid = 1.5 * low, high = 2 * low
+        let candidates = [low, mid, high]
+        let best = candidates.min { abs(Foundation.log($0 / ideal)) < abs(Foundation.log($1 / ideal)) }!
+        return min(best, Double(1 << 23))
     }
 
     /// Rounds every value of `state` to the nearest grid point (for an initial state).

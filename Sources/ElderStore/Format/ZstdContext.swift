@@ -16,10 +16,18 @@ final class ZstdContext: @unchecked Sendable {
         ZSTD_freeDCtx(dctx)
     }
 
+    /// Compresses with matches of at least 7 bytes only: packed quantized values are near-random
+    /// small symbols, where short matches cost more than Huffman-coded literals (measured: level 3
+    /// spent 1.94 bits per value on data of entropy 1.62; level 1 with minMatch 7 spent 1.68).
     func compress(_ data: [UInt8], level: Int32) throws -> [UInt8] {
         var out = [UInt8](repeating: 0, count: ZSTD_compressBound(data.count))
+        ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters)
+        ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level)
+        ZSTD_CCtx_setParameter(cctx, ZSTD_c_minMatch, 7)
+        // A 4-byte checksum per frame: a damaged blob fails to decode instead of decoding wrong.
+        ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1)
         let written = out.withUnsafeMutableBytes { o in
-            data.withUnsafeBytes { i in ZSTD_compressCCtx(cctx, o.baseAddress, o.count, i.baseAddress, i.count, level) }
+            data.withUnsafeBytes { i in ZSTD_compress2(cctx, o.baseAddress, o.count, i.baseAddress, i.count) }
         }
         guard ZSTD_isError(written) == 0 else {
             throw StoreError.invalidArgument("zstd compression failed: \(String(cString: ZSTD_getErrorName(written)))")

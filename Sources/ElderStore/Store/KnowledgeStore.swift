@@ -16,7 +16,7 @@ public final class KnowledgeStore: @unchecked Sendable {
     var stateCache: RebuildCache
     var treeStateCache = RebuildCache(capacity: 8)
     let zstd = ZstdContext()
-    var blobCache: [ObjectID: GridTensor] = [:]
+    var blobCache: [ObjectID: [String: GridTensor]] = [:]
     var blobCacheBytes = 0
     let maxBlobCacheBytes = 64 << 20
 
@@ -67,8 +67,8 @@ public final class KnowledgeStore: @unchecked Sendable {
         var bytes = 0
         let root = try TreeBuilder(repository: repository)
         try root.insertBlob(RepoFormat.elderJSON, try repository.writeBlob(try RepoFormat.elderJSON(options: options, workspace: workspace)))
-        try root.setTree(RepoFormat.deltaDir, try store.writeTensorTree(units.tensors, bytes: &bytes))
-        try root.setTree(RepoFormat.routerDir, try store.writeTensorTree(units.routers, bytes: &bytes))
+        try root.setTree(RepoFormat.deltaDir, try store.writePackTree(units.tensors, name: KnowledgeStore.adapterPack, bytes: &bytes))
+        try root.setTree(RepoFormat.routerDir, try store.writePackTree(units.routers, name: KnowledgeStore.routerPack, bytes: &bytes))
         let keyframe = try TreeBuilder(repository: repository)
         try keyframe.insertBlob(RepoFormat.keyframeMeta, try repository.writeBlob(store.keyframeMetaJSON(depth: 0, stateHash: hash)))
         // The root state's blobs are the delta's blobs (same bytes): git stores them once.
@@ -150,8 +150,8 @@ public final class KnowledgeStore: @unchecked Sendable {
 
         var bytes = 0
         let root = try TreeBuilder(repository: repository, base: parentTree)
-        try root.setTree(RepoFormat.deltaDir, try writeTensorTree(delta.tensors, bytes: &bytes))
-        try root.setTree(RepoFormat.routerDir, try writeTensorTree(delta.routers, bytes: &bytes))
+        try root.setTree(RepoFormat.deltaDir, try writePackTree(delta.tensors, name: Self.adapterPack, bytes: &bytes))
+        try root.setTree(RepoFormat.routerDir, try writePackTree(delta.routers, name: Self.routerPack, bytes: &bytes))
         let added = request.addedEdits + (request.edit.map { [$0] } ?? [])
         if !added.isEmpty || !request.removedEdits.isEmpty {
             try root.setTree(RepoFormat.editsDir, try writeEditsTree(parent: parentTree, added: added, removed: request.removedEdits))

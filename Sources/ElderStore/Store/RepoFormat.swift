@@ -8,11 +8,11 @@ public struct StoreOptions: Sendable, Equatable, Codable {
     public var keyframeInterval: Int
     /// Quantization of updates by `compact` (see `CompactionOptions`).
     public var compaction: CompactionOptions
-    /// zstd level of tensor blobs.
+    /// zstd level of tensor blobs (with a minimum match of 7 bytes; see ZstdContext).
     public var zstdLevel: Int
 
     public init(gridLog2Step: Int = -20, keyframeInterval: Int = 32,
-                compaction: CompactionOptions = CompactionOptions(), zstdLevel: Int = 3) {
+                compaction: CompactionOptions = CompactionOptions(), zstdLevel: Int = 1) {
         self.gridLog2Step = gridLog2Step
         self.keyframeInterval = keyframeInterval
         self.compaction = compaction

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// Reading and writing the trees of format version 1: flat tensor folders, adapter/router group
@@ -5,78 +6,80 @@ import Foundation
 extension KnowledgeStore {
     // MARK: tensors
 
-    /// Writes one blob per tensor into a flat tree; nil when there are no tensors.
-    func writeTensorTree(_ tensors: [String: GridTensor], bytes: inout Int) throws -> ObjectID? {
+    static let adapterPack = "adapter.bin"
+    static let routerPack = "router.bin"
+
+    /// Writes a tensor pack blob; nil when there are no tensors.
+    func writePack(_ tensors: [String: GridTensor], bytes: inout Int) throws -> ObjectID? {
         guard !tensors.isEmpty else { return nil }
+        let blob = try TensorCodec.encode(tensors, level: Int32(options.zstdLevel), zstd: zstd)
+        bytes += blob.count
+        return try repository.writeBlob(blob)
+    }
+
+    /// A tree holding one pack file `name`; nil when there are no tensors.
+    func writePackTree(_ tensors: [String: GridTensor], name: String, bytes: inout Int) throws -> ObjectID? {
+        guard let blob = try writePack(tensors, bytes: &bytes) else { return nil }
         let builder = try TreeBuilder(repository: repository)
-        for name in StateHash.sortedNames(tensors.keys) {
-            let blob = try TensorCodec.encode(tensors[name]!, level: Int32(options.zstdLevel), zstd: zstd)
-            bytes += blob.count
-            try builder.insertBlob(name, try repository.writeBlob(blob))
-        }
+        try builder.insertBlob(name, blob)
         return try builder.write()
     }
 
-    /// A tree with `adapter/` and `router/` flat tensor trees; nil when both are empty.
+    /// A tree with `adapter.bin` and `router.bin` packs (keyframe parts); nil when both are empty.
     func writeGroupTree(_ state: GridState, bytes: inout Int) throws -> ObjectID? {
-        let adapter = try writeTensorTree(state.tensors, bytes: &bytes)
-        let router = try writeTensorTree(state.routers, bytes: &bytes)
+        let adapter = try writePack(state.tensors, bytes: &bytes)
+        let router = try writePack(state.routers, bytes: &bytes)
         guard adapter != nil || router != nil else { return nil }
         let builder = try TreeBuilder(repository: repository)
-        if let adapter { try builder.insertTree(RepoFormat.adapterGroup, adapter) }
-        if let router { try builder.insertTree(RepoFormat.routerGroup, router) }
+        if let adapter { try builder.insertBlob(Self.adapterPack, adapter) }
+        if let router { try builder.insertBlob(Self.routerPack, router) }
         return try builder.write()
     }
 
-    func readTensorTree(_ id: ObjectID, what: String) throws -> [String: GridTensor] {
-        let tree = try Tree.lookup(id, in: repository)
-        var out: [String: GridTensor] = [:]
-        for entry in tree.entries {
-            guard entry.kind == .blob, Names.isValid(entry.name) else {
-                throw StoreError.corrupt(what: what, reason: "unexpected entry '\(entry.name)'")
-            }
-            out[entry.name] = try decodedTensor(entry.id, what: "\(what)/\(entry.name)")
+    /// Decodes a pack blob, from the blob cache when it was read before (blobs are immutable).
+    func readPack(_ blob: ObjectID, what: String) throws -> [String: GridTensor] {
+        if let hit = blobCache[blob] { return hit }
+        let bytes = try repository.readBlob(blob, maxBytes: RepoFormat.maxTensorBlobBytes())
+        let tensors = try TensorCodec.decode(bytes, what: what, zstd: zstd)
+        let size = tensors.values.reduce(0) { $0 + $1.units.count * 4 }
+        if blobCacheBytes + size <= maxBlobCacheBytes {
+            blobCache[blob] = tensors
+            blobCacheBytes += size
         }
-        return out
+        return tensors
     }
 
-    func readGroupTree(_ id: ObjectID, what: String) throws -> GridState {
-        let tree = try Tree.lookup(id, in: repository)
+    /// Reads a tree of pack files, allowing only the entry names in `allowed` (group → file name).
+    func readPackTree(_ id: ObjectID, what: String) throws -> GridState {
         var state = GridState()
-        for entry in tree.entries {
-            guard entry.kind == .tree else { throw StoreError.corrupt(what: what, reason: "unexpected entry '\(entry.name)'") }
+        for entry in try Tree.lookup(id, in: repository).entries {
+            guard entry.kind == .blob else { throw StoreError.corrupt(what: what, reason: "unexpected entry '\(entry.name)'") }
             switch entry.name {
-            case RepoFormat.adapterGroup: state.tensors = try readTensorTree(entry.id, what: "\(what)/adapter")
-            case RepoFormat.routerGroup: state.routers = try readTensorTree(entry.id, what: "\(what)/router")
+            case Self.adapterPack: state.tensors = try readPack(entry.id, what: "\(what)/\(entry.name)")
+            case Self.routerPack: state.routers = try readPack(entry.id, what: "\(what)/\(entry.name)")
             default: throw StoreError.corrupt(what: what, reason: "unexpected entry '\(entry.name)'")
             }
         }
+        for name in state.routers.keys where state.tensors[name] != nil { throw StoreError.duplicateName(name) }
         return state
     }
 
-    /// Decodes a tensor blob, from the blob cache when it was read before (blobs are immutable).
-    func decodedTensor(_ blob: ObjectID, what: String) throws -> GridTensor {
-        if let hit = blobCache[blob] { return hit }
-        let bytes = try repository.readBlob(blob, maxBytes: RepoFormat.maxTensorBlobBytes())
-        let tensor = try TensorCodec.decode(bytes, what: what, zstd: zstd)
-        if blobCacheBytes < maxBlobCacheBytes {
-            blobCache[blob] = tensor
-            blobCacheBytes += tensor.units.count * 4
-        }
-        return tensor
-    }
+    func readGroupTree(_ id: ObjectID, what: String) throws -> GridState { try readPackTree(id, what: what) }
 
-    /// The delta a commit's tree holds (`delta/` and `router/`).
+    /// The delta a commit's tree holds (`delta/adapter.bin` and `router/router.bin`).
     func readDelta(tree: Tree) throws -> GridState {
         var delta = GridState()
-        if let d = tree.entry(named: RepoFormat.deltaDir) {
-            guard d.kind == .tree else { throw StoreError.corrupt(what: "delta", reason: "not a folder") }
-            delta.tensors = try readTensorTree(d.id, what: RepoFormat.deltaDir)
+        for (dir, expected) in [(RepoFormat.deltaDir, Self.adapterPack), (RepoFormat.routerDir, Self.routerPack)] {
+            guard let entry = tree.entry(named: dir) else { continue }
+            guard entry.kind == .tree else { throw StoreError.corrupt(what: dir, reason: "not a folder") }
+            let part = try readPackTree(entry.id, what: dir)
+            guard Set(try Tree.lookup(entry.id, in: repository).entries.map(\.name)).isSubset(of: [expected]) else {
+                throw StoreError.corrupt(what: dir, reason: "expected only \(expected)")
+            }
+            delta.tensors.merge(part.tensors) { a, _ in a }
+            delta.routers.merge(part.routers) { a, _ in a }
         }
-        if let r = tree.entry(named: RepoFormat.routerDir) {
-            guard r.kind == .tree else { throw StoreError.corrupt(what: "router", reason: "not a folder") }
-            delta.routers = try readTensorTree(r.id, what: RepoFormat.routerDir)
-        }
+        for name in delta.routers.keys where delta.tensors[name] != nil { throw StoreError.duplicateName(name) }
         return delta
     }
 
@@ -129,17 +132,32 @@ extension KnowledgeStore {
 
     // MARK: edits and codebook
 
+    /// Edits live in `edits/<x>/<y>/<id>.json`, x and y the first two hex digits of SHA-256(id), so a
+    /// commit rewrites three small trees instead of one listing every live edit.
+    static func editShard(_ id: String) -> (String, String) {
+        let digest = Array(SHA256.hash(data: Array(id.utf8)))
+        let digits = Array("0123456789abcdef")
+        return (String(digits[Int(digest[0] >> 4)]), String(digits[Int(digest[0] & 15)]))
+    }
+
     func readEdits(tree: Tree) throws -> [EditRecord] {
         guard let edits = try tree.subtree(named: RepoFormat.editsDir) else { return [] }
-        guard edits.count <= RepoFormat.maxEdits else { throw StoreError.corrupt(what: "edits", reason: "too many entries") }
-        return try edits.entries.map { entry in
-            guard entry.kind == .blob, entry.name.hasSuffix(".json"),
-                  Names.isValid(String(entry.name.dropLast(5))) else {
-                throw StoreError.corrupt(what: "edits", reason: "unexpected entry '\(entry.name)'")
+        var out: [EditRecord] = []
+        func bad(_ name: String) -> StoreError { .corrupt(what: "edits", reason: "unexpected entry '\(name)'") }
+        for first in edits.entries {
+            guard first.kind == .tree, first.name.utf8.count == 1 else { throw bad(first.name) }
+            for second in try Tree.lookup(first.id, in: repository).entries {
+                guard second.kind == .tree, second.name.utf8.count == 1 else { throw bad(second.name) }
+                for entry in try Tree.lookup(second.id, in: repository).entries {
+                    let id = String(entry.name.dropLast(5))
+                    guard entry.kind == .blob, entry.name.hasSuffix(".json"), Names.isValid(id),
+                          Self.editShard(id) == (first.name, second.name) else { throw bad(entry.name) }
+                    guard out.count < RepoFormat.maxEdits else { throw StoreError.corrupt(what: "edits", reason: "too many edits") }
+                    out.append(EditRecord(id: id, json: try repository.readBlob(entry.id, maxBytes: RepoFormat.maxJSONBytes)))
+                }
             }
-            return EditRecord(id: String(entry.name.dropLast(5)),
-                              json: try repository.readBlob(entry.id, maxBytes: RepoFormat.maxJSONBytes))
         }
+        return out.sorted { $0.id < $1.id }
     }
 
     func readCodebook(tree: Tree) throws -> [String: [UInt8]] {
@@ -159,21 +177,41 @@ extension KnowledgeStore {
 
     /// `edits/` of the parent with `added` put in and `removed` taken out; nil when no edit is live.
     func writeEditsTree(parent: Tree?, added: [EditRecord], removed: [String]) throws -> ObjectID? {
-        let base = try parent?.subtree(named: RepoFormat.editsDir)
-        let builder = try TreeBuilder(repository: repository, base: base)
+        let top = try parent?.subtree(named: RepoFormat.editsDir)
+        var changes: [String: [String: [(name: String, blob: ObjectID?)]]] = [:]
         for id in removed {
-            guard base?.entry(named: id + ".json") != nil else {
-                throw StoreError.invalidArgument("edit \(id) is not live at the parent")
-            }
-            try builder.remove(id + ".json")
+            let (x, y) = Self.editShard(id)
+            changes[x, default: [:]][y, default: []].append((id + ".json", nil))
         }
         for edit in added {
             guard edit.json.count <= RepoFormat.maxJSONBytes else {
                 throw StoreError.invalidArgument("edit record \(edit.id) is larger than \(RepoFormat.maxJSONBytes) bytes")
             }
-            try builder.insertBlob(edit.id + ".json", try repository.writeBlob(edit.json))
+            let (x, y) = Self.editShard(edit.id)
+            changes[x, default: [:]][y, default: []].append((edit.id + ".json", try repository.writeBlob(edit.json)))
         }
-        return builder.count == 0 ? nil : try builder.write()
+        let topBuilder = try TreeBuilder(repository: repository, base: top)
+        for (x, inner) in changes {
+            let mid = try top?.subtree(named: x)
+            let midBuilder = try TreeBuilder(repository: repository, base: mid)
+            for (y, entries) in inner {
+                let leaf = try mid?.subtree(named: y)
+                let leafBuilder = try TreeBuilder(repository: repository, base: leaf)
+                for entry in entries {
+                    if let blob = entry.blob {
+                        try leafBuilder.insertBlob(entry.name, blob)
+                    } else {
+                        guard leaf?.entry(named: entry.name) != nil else {
+                            throw StoreError.invalidArgument("edit \(entry.name.dropLast(5)) is not live at the parent")
+                        }
+                        try leafBuilder.remove(entry.name)
+                    }
+                }
+                try midBuilder.setTree(y, leafBuilder.count == 0 ? nil : try leafBuilder.write())
+            }
+            try topBuilder.setTree(x, midBuilder.count == 0 ? nil : try midBuilder.write())
+        }
+        return topBuilder.count == 0 ? nil : try topBuilder.write()
     }
 
     func writeCodebookTree(_ files: [String: [UInt8]]) throws -> ObjectID? {

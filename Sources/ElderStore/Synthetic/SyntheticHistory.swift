@@ -8,7 +8,7 @@ public final class SyntheticHistoryWriter {
     public var editor: SyntheticEditor
     public var carry = CompactionCarry()
     public let editPrefix: String
-    /// Relative error of the last compaction: rms(committed − trained) / rms(trained − parent).
+    /// What the last compaction left uncommitted: rms(remainder) / rms(trained − parent) over the changed tensors.
     public private(set) var lastRelativeError = 0.0
     /// Seconds the last `compact` and `commit` calls took (the store's share of an edit).
     public private(set) var lastCompactSeconds = 0.0
@@ -40,7 +40,7 @@ public final class SyntheticHistoryWriter {
             let compactStart = DispatchTime.now().uptimeNanoseconds
             let committed = try store.compact(trained: trained, parent: tip, carry: &carry)
             lastCompactSeconds = Double(DispatchTime.now().uptimeNanoseconds - compactStart) / 1e9
-            lastRelativeError = Self.relativeError(committed: committed, trained: trained, parent: parent)
+            lastRelativeError = Self.remainderRatio(carry: carry, trained: trained, parent: parent)
             var codes = try store.codebook(at: tip)["codes.bin"] ?? []
             codes += editor.code(allocation)
             let record = EditRecord(id: id, json: Array("{\"id\":\"\(id)\",\"prompt\":\"synthetic fact \(number)\",\"allocation\":\(allocation)}".utf8))
@@ -60,15 +60,15 @@ public final class SyntheticHistoryWriter {
         }
     }
 
-    static func relativeError(committed: AdapterState, trained: AdapterState, parent: AdapterState) -> Double {
-        var err = 0.0, upd = 0.0
+    static func remainderRatio(carry: CompactionCarry, trained: AdapterState, parent: AdapterState) -> Double {
+        var rem = 0.0, upd = 0.0
         for (name, t) in trained.tensors.merging(trained.routers, uniquingKeysWith: { a, _ in a }) {
-            guard let c = committed[name], let p = parent[name] else { continue }
+            guard let r = carry.residuals[name], let p = parent[name] else { continue }
             for i in 0..<t.count {
-                let e = Double(c.values[i]) - Double(t.values[i]), u = Double(t.values[i]) - Double(p.values[i])
-                err += e * e; upd += u * u
+                let u = Double(t.values[i]) - Double(p.values[i])
+                rem += Double(r[i]) * Double(r[i]); upd += u * u
             }
         }
-        return upd > 0 ? (err / upd).squareRoot() : 0
+        return upd > 0 ? (rem / upd).squareRoot() : 0
     }
 }
