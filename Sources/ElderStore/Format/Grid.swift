@@ -87,19 +87,18 @@ public struct GridState: Sendable, Equatable {
             guard into[name]!.shape == d.shape else {
                 throw StoreError.shapeMismatch(name: name, expected: into[name]!.shape, got: d.shape)
             }
-            var overflow = false
-            let limit = Grid.maxUnits
+            var low = Int32.max, high = Int32.min
             into[name]!.units.withUnsafeMutableBufferPointer { b in
                 d.units.withUnsafeBufferPointer { s in
+                    // Terms are within ±2^25 (decoded packs are bounded so): the sums are exact; range-check after.
                     if sign == 1 {
-                        for i in 0..<b.count { b[i] = b[i] &+ s[i] }
+                        for i in 0..<b.count { let v = b[i] &+ s[i]; b[i] = v; low = min(low, v); high = max(high, v) }
                     } else {
-                        for i in 0..<b.count { b[i] = b[i] &- s[i] }
+                        for i in 0..<b.count { let v = b[i] &- s[i]; b[i] = v; low = min(low, v); high = max(high, v) }
                     }
-                    // Terms are within ±2^25 (decoded blobs are bounded so), so the sums above are exact; check the range.
-                    for i in 0..<b.count where b[i] > limit || b[i] < -limit { overflow = true }
                 }
             }
+            let overflow = low < -Grid.maxUnits || high > Grid.maxUnits
             if overflow { throw StoreError.outOfGridRange(name: name) }
         }
     }

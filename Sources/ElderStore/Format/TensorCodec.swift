@@ -153,33 +153,31 @@ public enum TensorCodec {
 
     /// The `count` values packed at `payload[offset...]` with width `bits`, times `step`.
     static func unpack(_ payload: [UInt8], offset: Int, count: Int, bits: UInt8, step: Int64, what: String) throws -> [Int32] {
-        var units = [Int32](repeating: 0, count: count)
-        if bits == 0 { return units }
+        if bits == 0 { return [Int32](repeating: 0, count: count) }
         // The largest |q| a width can carry; when even that times `step` is in range, no per-value check is needed.
         let largest = bits >= 32 ? Int64(Int32.max) + 1 : Int64(1) << (Int64(bits) - 1)
         let checked = largest * step > maxMagnitude
         var bad = false
-        payload.withUnsafeBufferPointer { whole in
+        let units = payload.withUnsafeBufferPointer { whole in
             let p = UnsafeBufferPointer(rebasing: whole[offset...])
-            units.withUnsafeMutableBufferPointer { u in
-                if (bits == 2 || bits == 4) && !checked {
-                    // One table entry per byte: its 4 (or 2) values, already multiplied by `step`.
-                    let perByte = 8 / Int(bits), mask = UInt8((1 << Int(bits)) - 1)
-                    var table = [Int32](repeating: 0, count: 256 * perByte)
+            return [Int32](unsafeUninitializedCapacity: count) { u, initialized in
+                initialized = count
+                if bits == 4 && !checked {
+                    // A table of both values of every byte, already multiplied by `step`.
+                    var table = [Int32](repeating: 0, count: 512)
                     for byte in 0..<256 {
-                        for k in 0..<perByte {
-                            let z = UInt32((UInt8(byte) >> UInt8(k * Int(bits))) & mask)
-                            let q = Int64(Int32(bitPattern: (z >> 1) ^ (0 &- (z & 1))))
-                            table[byte * perByte + k] = Int32(truncatingIfNeeded: q * step)
+                        for k in 0..<2 {
+                            let z = UInt32((UInt8(byte) >> UInt8(4 * k)) & 15)
+                            table[2 * byte + k] = Int32(truncatingIfNeeded: Int64(Int32(bitPattern: (z >> 1) ^ (0 &- (z & 1)))) * step)
                         }
                     }
                     table.withUnsafeBufferPointer { t in
-                        let whole = count / perByte
-                        for j in 0..<whole {
-                            let base = Int(p[j]) * perByte
-                            for k in 0..<perByte { u[j * perByte + k] = t[base + k] }
+                        for j in 0..<(count / 2) {
+                            let b = Int(p[j]) &* 2
+                            u[2 &* j] = t[b]
+                            u[2 &* j &+ 1] = t[b &+ 1]
                         }
-                        for i in (whole * perByte)..<count { u[i] = t[Int(p[i / perByte]) * perByte + i % perByte] }
+                        if count % 2 == 1 { u[count - 1] = t[Int(p[count / 2]) * 2] }
                     }
                     return
                 }

@@ -38,14 +38,14 @@ final class ZstdContext: @unchecked Sendable {
 
     /// Decompresses the frame at `blob[offset...]`, which must hold exactly `expected` bytes.
     func decompress(_ blob: [UInt8], from offset: Int, expected: Int, what: String) throws -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: expected)
-        let result: Int = blob.withUnsafeBytes { b in
-            let src = b.baseAddress! + offset
-            let size = ZSTD_getFrameContentSize(src, b.count - offset)
-            guard size == UInt64(expected) else { return -1 }
-            return out.withUnsafeMutableBytes { o in
-                let n = ZSTD_decompressDCtx(dctx, o.baseAddress, o.count, src, b.count - offset)
-                return ZSTD_isError(n) != 0 ? -1 : n
+        var result = -1
+        let out = blob.withUnsafeBytes { b in
+            [UInt8](unsafeUninitializedCapacity: expected) { o, initialized in
+                let src = b.baseAddress! + offset
+                guard ZSTD_getFrameContentSize(src, b.count - offset) == UInt64(expected) else { initialized = 0; return }
+                let n = ZSTD_decompressDCtx(dctx, o.baseAddress, expected, src, b.count - offset)
+                result = ZSTD_isError(n) != 0 ? -1 : n
+                initialized = result == expected ? expected : 0
             }
         }
         guard result == expected else {
