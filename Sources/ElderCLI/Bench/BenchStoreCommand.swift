@@ -13,7 +13,7 @@ extension ElderCommand.Bench {
 
         @Option(help: "History lengths, comma-separated.") var edits = "100,1000,10000"
         @Option(help: "Keyframe interval K.") var keyframe = 32
-        @Option(name: .customLong("step-scale"), help: "Quantization step as a multiple of the update's rms.") var stepScale = 1.5
+        @Option(name: .customLong("step-scale"), help: "Quantization step as a multiple of the update's rms.") var stepScale = 1.75
         @Option(name: .customLong("update-scale"), help: "Std of the synthetic gaussian steps.") var updateScale = 1e-3
         @Option(help: "Rebuilds per measurement (median reported).") var repeats = 5
         @Option(help: "Folder for the report.") var out = "reports"

@@ -11,7 +11,7 @@ public struct CompactionOptions: Sendable, Equatable, Codable {
     /// Step size as a multiple of the update's root-mean-square; 0 keeps every grid unit (largest deltas).
     public var stepScale: Double
 
-    public init(stepScale: Double = 1.5) { self.stepScale = stepScale }
+    public init(stepScale: Double = 1.75) { self.stepScale = stepScale }
 }
 
 /// The part of trained updates not yet committed, per tensor name (kept by the caller between edits).

@@ -62,6 +62,7 @@ public enum TensorCodec {
     static func gcd(_ values: [Int32]) -> Int32 {
         var g: Int64 = 0
         for v in values where v != 0 {
+            if g != 0 && Int64(v) % g == 0 { continue }
             var a = abs(Int64(v)), b = g
             while b != 0 { (a, b) = (b, a % b) }
             g = a
