@@ -285,6 +285,25 @@ final class BisectGitTests: XCTestCase {
         XCTAssertTrue(sawOnlySkipped)
     }
 
+    /// 3500 commits with 40 merges and the same commit date everywhere (arrival order decides ties;
+    /// over 3072 candidates git also takes |2w − N| = 2 as halfway).
+    func testLargeDAGMatchesGit() throws {
+        let count = 3500
+        let parents = BisectFixture.randomShape(seed: 31, count: count, merges: 40)
+        let f = try BisectFixture.dag(parents: parents, dates: [Int64](repeating: 1_700_000_000, count: count), in: root + "/large")
+        let candidates = f.ancestorsOrSelf(count - 1).subtracting([0]).sorted()
+        for culprit in [candidates[candidates.count / 5], candidates[candidates.count * 3 / 4]] {
+            let descendants = Set(candidates.filter { f.ancestorsOrSelf($0).contains(culprit) })
+            let (end, _) = try sideBySide(f, bad: count - 1, goods: [0]) { descendants.contains(f.index[$0] ?? -1) ? .bad : .good }
+            XCTAssertEqual(end, .firstBad(f.ids[culprit]))
+        }
+        // A line of 3101 commits: git's loose halfway (|2w − N| < N/1024) takes weight 1549 of 3100 first.
+        let line = try BisectFixture.dag(parents: (0..<3101).map { $0 == 0 ? [] : [$0 - 1] },
+                                         dates: (0..<3101).map { 1_700_000_000 + Int64($0) }, in: root + "/line")
+        let (end, _) = try sideBySide(line, bad: 3100, goods: [0]) { line.isBad($0, culprit: 2000) ? .bad : .good }
+        XCTAssertEqual(end, .firstBad(line.ids[2000]))
+    }
+
     /// A good commit that is not an ancestor of the bad one: git first asks for the merge base.
     func testMergeBaseMustBeTestedLikeGit() throws {
         // main: 0..19 (line); side: 20..24 forked from 8, never merged.

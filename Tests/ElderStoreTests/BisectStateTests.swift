@@ -132,6 +132,31 @@ final class BisectStateTests: XCTestCase {
         try bisection.reset()
     }
 
+    /// A 3000-commit history with 60 merges: correct answer, test count near log2 N, time per step.
+    func testLargeHistory() throws {
+        let count = 3000
+        let parents = BisectFixture.randomShape(seed: 21, count: count, merges: 60)
+        let f = try BisectFixture.dag(parents: parents, dates: (0..<count).map { 1_700_000_000 + Int64($0) * 60 },
+                                      in: root + "/large")
+        let repository = try Repository.open(at: f.path)
+        let candidates = f.ancestorsOrSelf(count - 1).subtracting([0]).sorted()
+        let culprit = candidates[candidates.count * 2 / 3]
+        let culpritDescendants = Set(candidates.filter { f.ancestorsOrSelf($0).contains(culprit) })
+        let started = Date()
+        let bisection = try Bisection.start(in: repository, bad: f.ids[count - 1], good: [f.ids[0]])
+        var tests = 0
+        let end = try bisection.run { id in
+            tests += 1
+            return culpritDescendants.contains(f.index[id] ?? -1) ? .bad : .good
+        }
+        let seconds = Date().timeIntervalSince(started)
+        XCTAssertEqual(end, .firstBad(f.ids[culprit]))
+        let bound = Int((log2(Double(candidates.count))).rounded(.up)) + 3
+        XCTAssertLessThanOrEqual(tests, bound)
+        print("bisect \(candidates.count) candidates (60 merges): \(tests) tests, \(String(format: "%.1f", seconds * 1000 / Double(tests + 1))) ms per step")
+        try bisection.reset()
+    }
+
     func testNeedsBadAndGood() throws {
         let f = try BisectFixture.linear(5, in: root + "/repo")
         let repository = try Repository.open(at: f.path)
