@@ -42,7 +42,7 @@ public enum BisectStep: Sendable, Hashable {
 
 /// One mark in a bisection's log.
 public struct BisectLogEntry: Sendable, Hashable {
-    public enum Kind: String, Sendable { case start, good, bad, skip, reset }
+    public enum Kind: String, Sendable { case start, good, bad, skip }
     public let kind: Kind
     /// For `start`: the bad commit then the good ones; for a mark: the marked commit.
     public let commits: [ObjectID]
