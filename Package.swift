@@ -26,7 +26,8 @@ let package = Package(
         .target(name: "ElderModel", dependencies: ["ElderTensor", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: fastMath),
         .target(name: "ElderEditing", dependencies: ["ElderTensor", "ElderModel"], swiftSettings: fastMath),
-        .target(name: "ElderStore", dependencies: ["CLibGit2", "CZstd", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "ElderStore", dependencies: ["CLibGit2", "CZstd", .product(name: "Crypto", package: "swift-crypto")],
+                exclude: ["FORMAT.md"]),
         .target(name: "ElderEval", dependencies: ["ElderTensor", "ElderModel", "ElderEditing"]),
         .target(name: "Elder", dependencies: ["ElderModel", "ElderEditing", "ElderStore", "ElderEval"]),
         .executableTarget(name: "ElderCLI", dependencies: [

@@ -8,6 +8,6 @@ struct ElderCommand: AsyncParsableCommand {
         commandName: "elder",
         abstract: "Git for a language model's knowledge: edit facts, commit them, log, diff, revert, bisect.",
         version: Elder.version,
-        subcommands: [Smoke.self, Generate.self, Tokenize.self, EditSet.self, Bench.self]
+        subcommands: [Smoke.self, Generate.self, Tokenize.self, EditSet.self, Bench.self, Debug.self]
     )
 }

@@ -140,10 +140,6 @@ func loadAverage() -> String {
 
 func nowSeconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
-func median(_ xs: [Double]) -> Double {
-    let s = xs.sorted()
-    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
-}
 
 func randomTensor(_ shape: [Int], scale: Float = 0.05, seed: inout UInt64) -> Tensor {
     let n = shape.reduce(1, *)

@@ -127,10 +127,5 @@ extension ElderCommand.Bench {
             clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
             return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
         }
-
-        private func median(_ xs: [Double]) -> Double {
-            let s = xs.sorted()
-            return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
-        }
     }
 }

@@ -1,0 +1,102 @@
+import Foundation
+
+/// The store's settings, written once into `elder.json` (key `store`) when a repo is created.
+public struct StoreOptions: Sendable, Equatable, Codable {
+    /// Grid unit 2^gridLog2Step; the default 2^-20 (≈ 9.5e-7) keeps values within ±16.
+    public var gridLog2Step: Int
+    /// A keyframe every this many first-parent commits (depth % interval == 0).
+    public var keyframeInterval: Int
+    /// Quantization of updates by `compact` (see `CompactionOptions`).
+    public var compaction: CompactionOptions
+    /// zstd level of tensor blobs (with a minimum match of 7 bytes; see ZstdContext).
+    public var zstdLevel: Int
+
+    public init(gridLog2Step: Int = -20, keyframeInterval: Int = 32,
+                compaction: CompactionOptions = CompactionOptions(), zstdLevel: Int = 1) {
+        self.gridLog2Step = gridLog2Step
+        self.keyframeInterval = keyframeInterval
+        self.compaction = compaction
+        self.zstdLevel = zstdLevel
+    }
+
+    public var grid: Grid { Grid(log2Step: gridLog2Step) }
+
+    func validate() throws {
+        guard (-40...4).contains(gridLog2Step) else { throw StoreError.invalidArgument("gridLog2Step \(gridLog2Step) is outside −40…4") }
+        guard (1...100_000).contains(keyframeInterval) else { throw StoreError.invalidArgument("keyframeInterval must be 1…100000") }
+        guard compaction.stepScale >= 0, compaction.stepScale <= 64 else { throw StoreError.invalidArgument("stepScale must be 0…64") }
+        guard (1...19).contains(zstdLevel) else { throw StoreError.invalidArgument("zstdLevel must be 1…19") }
+    }
+}
+
+/// Paths, limits and trailer keys of knowledge-repo format version 1 (FORMAT.md is the reference).
+enum RepoFormat {
+    static let version = 1
+    static let elderJSON = "elder.json"
+    static let editsDir = "edits"
+    static let deltaDir = "delta"
+    static let routerDir = "router"
+    static let codebookDir = "codebook"
+    static let keyframeDir = "keyframe"
+    static let keyframeMeta = "meta.json"
+    static let keyframeRoot = "root"
+    static let keyframeSum = "sum"
+    static let adapterGroup = "adapter"
+    static let routerGroup = "router"
+
+    static let trailerFormat = "Elder-Format"
+    static let trailerDepth = "Elder-Depth"
+    static let trailerState = "Elder-State"
+    static let trailerEdit = "Elder-Edit"
+    static let statePrefix = "sha256:"
+
+    static let maxJSONBytes = 1 << 20
+    static let maxCodebookBytes = 1 << 26
+    static let maxEdits = 1_000_000
+    /// A tensor blob never exceeds its raw size by more than this (header + zstd framing).
+    static func maxTensorBlobBytes() -> Int { TensorCodec.maxElements * 4 + (1 << 16) }
+
+    /// `elder.json`: format version, store options and the workspace's own configuration object.
+    static func elderJSON(options: StoreOptions, workspace: [String: Any]) throws -> [UInt8] {
+        let store = try JSONSerialization.jsonObject(with: JSONEncoder().encode(options))
+        let object: [String: Any] = ["format": version, "store": store, "workspace": workspace]
+        var data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+        data.append(0x0a)
+        return Array(data)
+    }
+
+    static func parseElderJSON(_ bytes: [UInt8]) throws -> (options: StoreOptions, workspace: [String: Any]) {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
+            throw StoreError.corrupt(what: elderJSON, reason: "not a JSON object")
+        }
+        guard let format = object["format"] as? Int else { throw StoreError.corrupt(what: elderJSON, reason: "no format") }
+        guard format == version else { throw StoreError.unsupportedFormat(format) }
+        guard let store = object["store"] else { throw StoreError.corrupt(what: elderJSON, reason: "no store section") }
+        let options: StoreOptions
+        do {
+            options = try JSONDecoder().decode(StoreOptions.self, from: JSONSerialization.data(withJSONObject: store))
+        } catch {
+            throw StoreError.corrupt(what: elderJSON, reason: "store section: \(error)")
+        }
+        try options.validate()
+        return (options, object["workspace"] as? [String: Any] ?? [:])
+    }
+}
+
+/// What ElderStore reads from an Elder commit: its first-parent depth and recorded state hash.
+public struct CommitInfo: Sendable, Equatable {
+    public let id: ObjectID
+    public let parents: [ObjectID]
+    public let depth: Int
+    public let stateHash: String
+    public let editID: String?
+    public let message: String
+    public let trailers: [String: String]
+}
+
+/// The keyframe a commit's tree carries: its depth and the trees of the root state and the sum.
+struct KeyframeRef: Equatable {
+    let depth: Int
+    let root: ObjectID
+    let sum: ObjectID?
+}

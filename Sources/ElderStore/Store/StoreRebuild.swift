@@ -1,0 +1,119 @@
+/// Rebuilding versions and reading what the workspace needs for log, revert and merge.
+///
+/// The state of a commit at first-parent depth d is root + keyframe sum + the deltas of the
+/// commits at depths dk+1 … d on its first-parent chain, where dk is the depth of the keyframe its
+/// tree carries. All terms are integers on the grid, so the sum is exact in any order; a state
+/// cached for any commit on the chain may replace the keyframe as the starting point.
+extension KnowledgeStore {
+    /// The exact adapter state of any revision (commit id, branch, tag, `HEAD~n`, …).
+    public func state(at revspec: String) throws -> AdapterState {
+        try state(of: try repository.resolveCommit(revspec))
+    }
+
+    public func state(of commit: ObjectID) throws -> AdapterState {
+        try gridState(of: commit).floats(on: grid)
+    }
+
+    /// The state in grid units; verified against the commit's recorded hash when rebuilt.
+    public func gridState(of commit: ObjectID) throws -> GridState {
+        if let hit = stateCache.get(commit) { return hit }
+        let target = try info(of: commit)
+        let keyframe = try readKeyframe(tree: try Commit.lookup(commit, in: repository).tree())
+        guard keyframe.depth <= target.depth else {
+            throw StoreError.corrupt(what: "commit \(commit.short)", reason: "keyframe depth \(keyframe.depth) above commit depth \(target.depth)")
+        }
+        var chain: [ObjectID] = []
+        var cursor = commit
+        var start: GridState?
+        for _ in 0..<(target.depth - keyframe.depth) {
+            if let hit = stateCache.get(cursor) { start = hit; break }
+            chain.append(cursor)
+            guard let parent = try Commit.lookup(cursor, in: repository).parentIDs.first else {
+                throw StoreError.corrupt(what: "commit \(cursor.short)", reason: "first-parent chain ends above its keyframe")
+            }
+            cursor = parent
+        }
+        var state = try start ?? stateCache.get(cursor) ?? keyframeState(keyframe)
+        for id in chain {
+            try state.add(try readDelta(tree: try Commit.lookup(id, in: repository).tree()))
+        }
+        let hash = StateHash.compute(state.floats(on: grid))
+        guard hash == target.stateHash else {
+            throw StoreError.hashMismatch(commit: commit, recorded: target.stateHash, rebuilt: hash)
+        }
+        stateCache.put(commit, state)
+        return state
+    }
+
+    /// Depth, recorded state hash and trailers of an Elder commit.
+    public func info(of commit: ObjectID) throws -> CommitInfo {
+        let c = try Commit.lookup(commit, in: repository)
+        var trailers: [String: String] = [:]
+        for t in c.trailers { trailers[t.key] = t.value }
+        guard let depthText = trailers[RepoFormat.trailerDepth], let depth = Int(depthText), depth >= 0,
+              let state = trailers[RepoFormat.trailerState], state.hasPrefix(RepoFormat.statePrefix),
+              state.utf8.count == RepoFormat.statePrefix.utf8.count + 64 else {
+            throw StoreError.corrupt(what: "commit \(commit.short)", reason: "not an Elder commit (no Elder-Depth/Elder-State trailers)")
+        }
+        if let format = trailers[RepoFormat.trailerFormat], Int(format) != RepoFormat.version {
+            throw StoreError.unsupportedFormat(Int(format) ?? -1)
+        }
+        return CommitInfo(id: commit, parents: c.parentIDs, depth: depth,
+                          stateHash: String(state.dropFirst(RepoFormat.statePrefix.count)),
+                          editID: trailers[RepoFormat.trailerEdit], message: c.message, trailers: trailers)
+    }
+
+    /// The delta a commit recorded: its state minus its first parent's (the whole state for the root).
+    public func delta(of commit: ObjectID) throws -> GridState {
+        try readDelta(tree: try Commit.lookup(commit, in: repository).tree())
+    }
+
+    /// The edit records live at a version (`edits/`).
+    public func liveEdits(at commit: ObjectID) throws -> [EditRecord] {
+        try readEdits(tree: try Commit.lookup(commit, in: repository).tree())
+    }
+
+    /// The codebook files at a version (`codebook/`).
+    public func codebook(at commit: ObjectID) throws -> [String: [UInt8]] {
+        try readCodebook(tree: try Commit.lookup(commit, in: repository).tree())
+    }
+
+    public func mergeBase(_ a: ObjectID, _ b: ObjectID) throws -> ObjectID? { try repository.mergeBase(a, b) }
+
+    /// The tip of a branch.
+    public func tip(of branch: String) throws -> ObjectID? { try repository.referenceTarget("refs/heads/" + branch) }
+
+    /// Tensors of `tip`'s state with `commit`'s delta taken back out (what a revert commits). Exact.
+    public func revertedTensors(reverting commit: ObjectID, onto tip: ObjectID) throws -> AdapterState {
+        let delta = try self.delta(of: commit)
+        var state = try gridState(of: tip)
+        try state.add(delta, sign: -1)
+        return pick(delta, from: state)
+    }
+
+    /// The merge of `theirs` into `ours`: ours + (theirs − base), returned as the tensors that differ
+    /// from ours, with the merge base. Exact.
+    public func mergedTensors(ours: ObjectID, theirs: ObjectID) throws -> (base: ObjectID, tensors: AdapterState) {
+        guard let base = try mergeBase(ours, theirs) else {
+            throw StoreError.invalidArgument("\(ours.short) and \(theirs.short) share no history")
+        }
+        let change = try gridState(of: theirs).difference(from: try gridState(of: base))
+        var state = try gridState(of: ours)
+        try state.add(change)
+        return (base, pick(change, from: state))
+    }
+
+    /// The tensors of `state` named in `names`, as floats.
+    private func pick(_ names: GridState, from state: GridState) -> AdapterState {
+        GridState(tensors: state.tensors.filter { names.tensors[$0.key] != nil },
+                  routers: state.routers.filter { names.routers[$0.key] != nil }).floats(on: grid)
+    }
+
+    /// Forgets cached states (the next rebuild reads everything from the repo).
+    public func clearCaches() {
+        stateCache.removeAll()
+        treeStateCache.removeAll()
+        blobCache = [:]
+        blobCacheBytes = 0
+    }
+}

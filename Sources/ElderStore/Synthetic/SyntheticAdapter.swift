@@ -1,0 +1,130 @@
+import Foundation
+
+/// Sizes of a mixture-of-LoRA adapter, for synthetic states in tests and benchmarks
+/// (defaults: SmolLM2-135M's down_proj, 6 layers × 4 LoRAs of rank 8 on 1536 → 576, top-2).
+public struct SyntheticAdapterShape: Sendable, Equatable {
+    public var layers = 6
+    public var loras = 4
+    public var rank = 8
+    public var inputDim = 1536
+    public var outputDim = 576
+    public var topK = 2
+
+    public init(layers: Int = 6, loras: Int = 4, rank: Int = 8, inputDim: Int = 1536, outputDim: Int = 576, topK: Int = 2) {
+        self.layers = layers; self.loras = loras; self.rank = rank
+        self.inputDim = inputDim; self.outputDim = outputDim; self.topK = topK
+    }
+
+    public func aName(_ layer: Int, _ lora: Int) -> String { "L\(layer).lora\(lora).A" }
+    public func bName(_ layer: Int, _ lora: Int) -> String { "L\(layer).lora\(lora).B" }
+    public func routerWeightName(_ layer: Int) -> String { "L\(layer).router.W" }
+    public func routerBiasName(_ layer: Int) -> String { "L\(layer).router.b" }
+
+    /// Values an edit changes: k LoRAs per layer (A and B) and every router.
+    public var valuesPerEdit: Int {
+        layers * (topK * rank * (inputDim + outputDim) + loras * inputDim + loras)
+    }
+}
+
+/// A small deterministic random source (SplitMix64) with gaussian samples.
+public struct SeededRandom: Sendable {
+    private var state: UInt64
+    public init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    public mutating func uniform() -> Double { Double(next() >> 11) * 0x1.0p-53 }
+
+    /// Fills `out` with N(0, scale²) samples (Box–Muller).
+    public mutating func gaussians(_ count: Int, scale: Double) -> [Float] {
+        var out = [Float](repeating: 0, count: count)
+        var i = 0
+        while i < count {
+            let u1 = max(uniform(), 1e-300), u2 = uniform()
+            let r = (-2 * Foundation.log(u1)).squareRoot() * scale
+            out[i] = Float(r * cos(2 * .pi * u2))
+            if i + 1 < count { out[i + 1] = Float(r * sin(2 * .pi * u2)) }
+            i += 2
+        }
+        return out
+    }
+}
+
+/// Makes trained-looking adapter states: an initial state (A ~ U(±1/√r), B = 0, small routers) and
+/// edits that move the k allocated LoRAs of every layer and all routers by gaussian steps.
+public struct SyntheticEditor: Sendable {
+    public let shape: SyntheticAdapterShape
+    public var updateScale: Double
+    public var random: SeededRandom
+
+    public init(shape: SyntheticAdapterShape = SyntheticAdapterShape(), seed: UInt64 = 1, updateScale: Double = 1e-3) {
+        self.shape = shape
+        self.updateScale = updateScale
+        self.random = SeededRandom(seed: seed)
+    }
+
+    public mutating func initialState() -> AdapterState {
+        var state = AdapterState()
+        let bound = 1 / Double(shape.rank).squareRoot()
+        for l in 0..<shape.layers {
+            for j in 0..<shape.loras {
+                let a = (0..<(shape.rank * shape.inputDim)).map { _ in Float((random.uniform() * 2 - 1) * bound) }
+                state.tensors[shape.aName(l, j)] = Tensor(shape: [shape.rank, shape.inputDim], values: a)
+                state.tensors[shape.bName(l, j)] = Tensor.zeros([shape.outputDim, shape.rank])
+            }
+            state.routers[shape.routerWeightName(l)] = Tensor(shape: [shape.loras, shape.inputDim],
+                                                              values: random.gaussians(shape.loras * shape.inputDim, scale: 0.02))
+            state.routers[shape.routerBiasName(l)] = Tensor.zeros([shape.loras])
+        }
+        return state
+    }
+
+    /// A random allocation: `topK` distinct LoRA indices per layer.
+    public mutating func allocation() -> [[Int]] {
+        (0..<shape.layers).map { _ in
+            var picked: [Int] = []
+            while picked.count < shape.topK {
+                let j = Int(random.next() % UInt64(shape.loras))
+                if !picked.contains(j) { picked.append(j) }
+            }
+            return picked.sorted()
+        }
+    }
+
+    /// The trained tensors of one edit on top of `parent`: changed tensors only, off the grid.
+    public mutating func trainedEdit(from parent: AdapterState, allocation: [[Int]]) -> AdapterState {
+        var out = AdapterState()
+        func moved(_ name: String, _ t: Tensor?) -> Tensor? {
+            guard let t else { return nil }
+            let step = random.gaussians(t.count, scale: updateScale)
+            var values = t.values
+            for i in 0..<values.count { values[i] += step[i] }
+            return Tensor(shape: t.shape, values: values)
+        }
+        for (l, picked) in allocation.enumerated() {
+            for j in picked {
+                out.tensors[shape.aName(l, j)] = moved(shape.aName(l, j), parent.tensors[shape.aName(l, j)])
+                out.tensors[shape.bName(l, j)] = moved(shape.bName(l, j), parent.tensors[shape.bName(l, j)])
+            }
+            out.routers[shape.routerWeightName(l)] = moved(shape.routerWeightName(l), parent.routers[shape.routerWeightName(l)])
+            out.routers[shape.routerBiasName(l)] = moved(shape.routerBiasName(l), parent.routers[shape.routerBiasName(l)])
+        }
+        return out
+    }
+
+    /// The allocation as a code: one bit per (layer, LoRA), packed in bytes (a codebook entry).
+    public func code(_ allocation: [[Int]]) -> [UInt8] {
+        var bits = [UInt8](repeating: 0, count: (shape.layers * shape.loras + 7) / 8)
+        for (l, picked) in allocation.enumerated() {
+            for j in picked { let b = l * shape.loras + j; bits[b / 8] |= 1 << UInt8(b % 8) }
+        }
+        return bits
+    }
+}

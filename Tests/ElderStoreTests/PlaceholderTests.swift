@@ -1,5 +1,0 @@
-import XCTest
-
-final class ElderStorePackageTests: XCTestCase {
-    func testModuleBuilds() { XCTAssertTrue(true) }
-}
