@@ -209,6 +209,9 @@ struct StoreBenchReport: Codable {
             lines.append(String(format: "Rebuild time ratio, %d vs %d edits: newest %.2f, oldest %.2f, farthest from keyframe %.2f.",
                                 last.edits, first.edits, last.rebuildNewestMs / first.rebuildNewestMs,
                                 last.rebuildOldestMs / first.rebuildOldestMs, last.rebuildFarthestMs / first.rebuildFarthestMs))
+            lines.append(String(format: "CPU time ratio (insensitive to other load on the machine): newest %.2f, farthest from keyframe %.2f.",
+                                last.rebuildNewestCPUMs / first.rebuildNewestCPUMs,
+                                last.rebuildFarthestCPUMs / first.rebuildFarthestCPUMs))
         }
         lines.append("")
         lines.append("Rebuilds open a fresh store (nothing cached) and are given commit ids; resolving a revspec such as "
