@@ -47,11 +47,14 @@ final class FaultTests: XCTestCase {
         XCTAssertEqual(creator.terminationStatus, 0)
         var random = SeededRandom(seed: 2026)
         var committed = 0, kills = 0, rounds = 0
-        while committed < 200 && rounds < 200 {
+        // Kill after a random delay below `maxDelay`, which grows while rounds make no progress
+        // (a loaded machine can take longer to start a writer than the first delays).
+        var maxDelay = 0.4
+        while committed < 200 && rounds < 400 {
             rounds += 1
             let (writer, out) = try startWriter(elder, ["--count", "\(200 - committed)", "--start", "\(committed + 1)",
                                                         "--seed", "\(rounds)"])
-            usleep(UInt32(50_000 + random.uniform() * 400_000))
+            usleep(UInt32((0.02 + random.uniform() * maxDelay) * 1e6))
             if writer.isRunning {
                 kill(writer.processIdentifier, SIGKILL)
                 kills += 1
@@ -63,6 +66,7 @@ final class FaultTests: XCTestCase {
             for id in reportedCommits(output) {
                 XCTAssertTrue(try id == tip || store.repository.isDescendant(tip, of: id), "reported commit \(id.short) was lost")
             }
+            maxDelay = depth == committed ? min(maxDelay * 1.5, 5) : max(maxDelay / 1.2, 0.4)
             committed = depth
         }
         XCTAssertEqual(committed, 200)

@@ -15,7 +15,7 @@ final class KnowledgeStoreTests: XCTestCase {
     }
 
     func testCommitAndRebuildSmallHistory() throws {
-        let (store, writer, root) = try makeStore()
+        let (_, writer, root) = try makeStore()
         var hashes: [ObjectID: String] = [root.id: root.stateHash]
         for n in 1...10 {
             let result = try writer.commitEdit(number: n)
@@ -63,7 +63,7 @@ final class KnowledgeStoreTests: XCTestCase {
         let (_, writer, _) = try makeStore()
         try writer.commitEdit(number: 1)
         let lock = dir + "/refs/heads/main.lock"
-        FileManager.default.createFile(atPath: lock, contents: Data())
+        XCTAssertTrue(FileManager.default.createFile(atPath: lock, contents: Data()))
         try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -60)], ofItemAtPath: lock)
         let second = try writer.commitEdit(number: 2)
         XCTAssertEqual(second.depth, 2)

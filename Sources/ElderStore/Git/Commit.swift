@@ -20,8 +20,8 @@ public struct Signature: Sendable, Hashable {
         } else {
             try gitCheck(git_signature_now(&sig, name, email), "make signature")
         }
-        defer { git_signature_free(sig) }
-        return try body(sig!)
+        let owner = SignatureHandle(sig!)
+        return try body(owner.pointer)
     }
 }
 

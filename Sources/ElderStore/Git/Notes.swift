@@ -22,8 +22,8 @@ extension Repository {
         let rc = object.withRaw { git_note_read(&note, handle, notesRef, $0) }
         if rc == GIT_ENOTFOUND.rawValue { return nil }
         try gitCheck(rc, "read note on \(object.short)")
-        defer { git_note_free(note) }
-        return git_note_message(note).map { String(cString: $0) }
+        let owner = NoteHandle(note!)
+        return git_note_message(owner.pointer).map { String(cString: $0) }
     }
 
     public func removeNote(on object: ObjectID, notesRef: String = Repository.elderNotesRef, author: Signature) throws {

@@ -15,13 +15,13 @@ extension Repository {
         let rc = git_reference_dwim(&ref, handle, name)
         if rc == GIT_ENOTFOUND.rawValue { return nil }
         try gitCheck(rc, "look up reference '\(name)'")
-        defer { git_reference_free(ref) }
+        let named = ReferenceHandle(ref!)
         var resolved: OpaquePointer?
-        let rr = git_reference_resolve(&resolved, ref)
+        let rr = git_reference_resolve(&resolved, named.pointer)
         if rr == GIT_ENOTFOUND.rawValue { return nil }
         try gitCheck(rr, "resolve reference '\(name)'")
-        defer { git_reference_free(resolved) }
-        return git_reference_target(resolved).map(ObjectID.init)
+        let direct = ReferenceHandle(resolved!)
+        return git_reference_target(direct.pointer).map(ObjectID.init)
     }
 
     /// Points `name` at `target`. With `expected`, moves only if the ref now holds `expected`
@@ -36,7 +36,7 @@ extension Repository {
             return git_reference_create(&ref, handle, name, t, force ? 1 : 0, logMessage)
         }
         try gitCheck(rc, "set reference \(name) to \(target.short)")
-        git_reference_free(ref)
+        _ = ReferenceHandle(ref!)
     }
 
     public func deleteReference(_ name: String) throws {
@@ -47,17 +47,17 @@ extension Repository {
     public func references(matching glob: String = "*") throws -> [ReferenceInfo] {
         var iterator: OpaquePointer?
         try gitCheck(git_reference_iterator_glob_new(&iterator, handle, glob), "list references \(glob)")
-        defer { git_reference_iterator_free(iterator) }
+        let walk = ReferenceIteratorHandle(iterator!)
         var out: [ReferenceInfo] = []
         while true {
             var ref: OpaquePointer?
-            let rc = git_reference_next(&ref, iterator)
+            let rc = git_reference_next(&ref, walk.pointer)
             if rc == GIT_ITEROVER.rawValue { break }
             try gitCheck(rc, "next reference")
-            defer { git_reference_free(ref) }
-            let name = String(cString: git_reference_name(ref))
-            let symbolic = git_reference_symbolic_target(ref).map { String(cString: $0) }
-            var target = git_reference_target(ref).map(ObjectID.init)
+            let owner = ReferenceHandle(ref!)
+            let name = String(cString: git_reference_name(owner.pointer))
+            let symbolic = git_reference_symbolic_target(owner.pointer).map { String(cString: $0) }
+            var target = git_reference_target(owner.pointer).map(ObjectID.init)
             if target == nil, symbolic != nil { target = try referenceTarget(name) }
             out.append(ReferenceInfo(name: name, target: target, symbolicTarget: symbolic))
         }
@@ -76,22 +76,22 @@ extension Repository {
         let target = try Commit.lookup(commit, in: self)
         var ref: OpaquePointer?
         try gitCheck(git_branch_create(&ref, handle, name, target.handle, force ? 1 : 0), "create branch \(name)")
-        git_reference_free(ref)
+        _ = ReferenceHandle(ref!)
     }
 
     public func deleteBranch(_ name: String) throws {
         var ref: OpaquePointer?
         try gitCheck(git_branch_lookup(&ref, handle, name, GIT_BRANCH_LOCAL), "look up branch \(name)")
-        defer { git_reference_free(ref) }
-        try gitCheck(git_branch_delete(ref), "delete branch \(name)")
+        let owner = ReferenceHandle(ref!)
+        try gitCheck(git_branch_delete(owner.pointer), "delete branch \(name)")
     }
 
     /// The branch HEAD names (even when unborn), or nil when HEAD is detached.
     public func currentBranch() throws -> String? {
         var ref: OpaquePointer?
         try gitCheck(git_reference_lookup(&ref, handle, "HEAD"), "read HEAD")
-        defer { git_reference_free(ref) }
-        guard let target = git_reference_symbolic_target(ref) else { return nil }
+        let owner = ReferenceHandle(ref!)
+        guard let target = git_reference_symbolic_target(owner.pointer) else { return nil }
         let name = String(cString: target)
         return name.hasPrefix("refs/heads/") ? String(name.dropFirst("refs/heads/".count)) : name
     }
@@ -111,15 +111,15 @@ extension Repository {
                           force: Bool = false) throws -> ObjectID {
         var object: OpaquePointer?
         try commit.withRaw { try gitCheck(git_object_lookup(&object, handle, $0, GIT_OBJECT_COMMIT), "look up \(commit.short)") }
-        defer { git_object_free(object) }
+        let target = ObjectHandle(object!)
         var oid = git_oid()
         if let message {
             let who = tagger ?? Signature(name: "Elder", email: "elder@localhost")
             try who.withRaw { sig in
-                try gitCheck(git_tag_create(&oid, handle, name, object, sig, message, force ? 1 : 0), "create tag \(name)")
+                try gitCheck(git_tag_create(&oid, handle, name, target.pointer, sig, message, force ? 1 : 0), "create tag \(name)")
             }
         } else {
-            try gitCheck(git_tag_create_lightweight(&oid, handle, name, object, force ? 1 : 0), "create tag \(name)")
+            try gitCheck(git_tag_create_lightweight(&oid, handle, name, target.pointer, force ? 1 : 0), "create tag \(name)")
         }
         return ObjectID(oid)
     }

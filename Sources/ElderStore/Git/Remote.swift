@@ -53,8 +53,7 @@ extension Repository {
         options.bare = bare ? 1 : 0
         var out: OpaquePointer?
         try gitCheck(git_clone(&out, url, path, &options), "clone \(url) to \(path)")
-        git_repository_free(out)
-        return try Repository.open(at: path)
+        return Repository(owning: out!)
     }
 
     public func remoteNames() throws -> [String] {

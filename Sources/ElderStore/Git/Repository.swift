@@ -7,6 +7,8 @@ public final class Repository: @unchecked Sendable {
     let handle: OpaquePointer
 
     private init(handle: OpaquePointer) { self.handle = handle }
+    /// Takes ownership of a `git_repository *` made by another libgit2 call (e.g. `git_clone`).
+    convenience init(owning handle: OpaquePointer) { self.init(handle: handle) }
     deinit { git_repository_free(handle) }
 
     /// Opens the repository at `path` (a git dir or a work tree); does not search parent folders.
@@ -58,20 +60,20 @@ public final class Repository: @unchecked Sendable {
         }
         var blob: OpaquePointer?
         try id.withRaw { try gitCheck(git_blob_lookup(&blob, handle, $0), "look up blob \(id.short)") }
-        defer { git_blob_free(blob) }
-        let count = Int(git_blob_rawsize(blob))
-        guard count > 0, let base = git_blob_rawcontent(blob) else { return [] }
-        return Array(UnsafeRawBufferPointer(start: base, count: count))
+        let owner = BlobHandle(blob!)
+        let count = Int(git_blob_rawsize(owner.pointer))
+        guard count > 0, let base = git_blob_rawcontent(owner.pointer) else { return [] }
+        return withExtendedLifetime(owner) { Array(UnsafeRawBufferPointer(start: base, count: count)) }
     }
 
     /// The size of an object from its header (no full read), checking its type.
     func objectSize(_ id: ObjectID, expecting type: git_object_t, what: String) throws -> Int {
         var odb: OpaquePointer?
         try gitCheck(git_repository_odb(&odb, handle), "open object database")
-        defer { git_odb_free(odb) }
+        let owner = ObjectDatabaseHandle(odb!)
         var size = 0
         var actual = GIT_OBJECT_INVALID
-        try id.withRaw { try gitCheck(git_odb_read_header(&size, &actual, odb, $0), "read \(what) header \(id.short)") }
+        try id.withRaw { try gitCheck(git_odb_read_header(&size, &actual, owner.pointer, $0), "read \(what) header \(id.short)") }
         guard actual == type else {
             throw GitError(operation: "read \(what) \(id.short)", code: .generic, errorClass: 0,
                            message: "object is not a \(what)")
@@ -82,9 +84,9 @@ public final class Repository: @unchecked Sendable {
     /// True if the object database holds `id`.
     public func contains(_ id: ObjectID) -> Bool {
         var odb: OpaquePointer?
-        guard git_repository_odb(&odb, handle) == 0 else { return false }
-        defer { git_odb_free(odb) }
-        return id.withRaw { git_odb_exists(odb, $0) } == 1
+        guard git_repository_odb(&odb, handle) == 0, let odb else { return false }
+        let owner = ObjectDatabaseHandle(odb)
+        return id.withRaw { git_odb_exists(owner.pointer, $0) } == 1
     }
 
     // MARK: revisions
@@ -93,11 +95,11 @@ public final class Repository: @unchecked Sendable {
     public func resolveCommit(_ revspec: String) throws -> ObjectID {
         var object: OpaquePointer?
         try gitCheck(git_revparse_single(&object, handle, revspec), "resolve revision '\(revspec)'")
-        defer { git_object_free(object) }
+        let named = ObjectHandle(object!)
         var peeled: OpaquePointer?
-        try gitCheck(git_object_peel(&peeled, object, GIT_OBJECT_COMMIT), "peel '\(revspec)' to a commit")
-        defer { git_object_free(peeled) }
-        return ObjectID(git_object_id(peeled))
+        try gitCheck(git_object_peel(&peeled, named.pointer, GIT_OBJECT_COMMIT), "peel '\(revspec)' to a commit")
+        let commit = ObjectHandle(peeled!)
+        return ObjectID(git_object_id(commit.pointer))
     }
 
     /// The commit HEAD points to, or nil on an unborn branch.
@@ -106,8 +108,8 @@ public final class Repository: @unchecked Sendable {
         let rc = git_repository_head(&ref, handle)
         if rc == GIT_EUNBORNBRANCH.rawValue || rc == GIT_ENOTFOUND.rawValue { return nil }
         try gitCheck(rc, "read HEAD")
-        defer { git_reference_free(ref) }
-        guard let target = git_reference_target(ref) else { return nil }
+        let owner = ReferenceHandle(ref!)
+        guard let target = git_reference_target(owner.pointer) else { return nil }
         return ObjectID(target)
     }
 
