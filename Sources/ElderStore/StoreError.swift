@@ -50,7 +50,7 @@ public enum StoreError: Error, CustomStringConvertible, Equatable, Sendable {
 
 /// Name rules for anything read from or written into a repo (tree entries, edit ids, tensor names).
 enum Names {
-    /// Tensor names and edit ids: 1–128 bytes of `[A-Za-z0-9._-]`, starting with a letter or digit,
+    /// StoredTensor names and edit ids: 1–128 bytes of `[A-Za-z0-9._-]`, starting with a letter or digit,
     /// without `..`. Such names are safe as single tree entries and as file names.
     static func isValid(_ name: String) -> Bool {
         let bytes = Array(name.utf8)

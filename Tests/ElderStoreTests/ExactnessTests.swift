@@ -10,9 +10,9 @@ final class RecordingWriter {
     var carry = CompactionCarry()
     /// The state the writer held after each commit, by commit id (hash of that state).
     var heldHashes: [ObjectID: String] = [:]
-    var states: [ObjectID: AdapterState] = [:]
+    var states: [ObjectID: StoredState] = [:]
 
-    init(store: KnowledgeStore, editor: SyntheticEditor, root: ObjectID, initial: AdapterState) {
+    init(store: KnowledgeStore, editor: SyntheticEditor, root: ObjectID, initial: StoredState) {
         self.store = store
         self.editor = editor
         states[root] = initial
@@ -71,8 +71,8 @@ final class ExactnessTests: XCTestCase {
         let (o, t, b) = (w.states[ours]!, w.states[theirs]!, w.states[forkPoint]!)
         for (name, tensor) in t.tensors.merging(t.routers, uniquingKeysWith: { a, _ in a }) {
             let values = (0..<tensor.count).map { Float(Double(o[name]!.values[$0]) + Double(tensor.values[$0]) - Double(b[name]!.values[$0])) }
-            if o.tensors[name] != nil { expected.tensors[name] = Tensor(shape: tensor.shape, values: values) }
-            else { expected.routers[name] = Tensor(shape: tensor.shape, values: values) }
+            if o.tensors[name] != nil { expected.tensors[name] = StoredTensor(shape: tensor.shape, values: values) }
+            else { expected.routers[name] = StoredTensor(shape: tensor.shape, values: values) }
         }
         let sideEdits = try store.liveEdits(at: theirs).filter { e in !(try store.liveEdits(at: ours)).contains(e) }
         let mergeResult = try store.commit(CommitRequest(

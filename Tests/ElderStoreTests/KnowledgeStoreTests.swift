@@ -54,7 +54,7 @@ final class KnowledgeStoreTests: XCTestCase {
         XCTAssertThrowsError(try store.commit(CommitRequest(branch: "main", parents: [first.id], edit: EditRecord(id: "../evil", json: []), message: "x")))
         XCTAssertThrowsError(try store.commit(CommitRequest(branch: "main", parents: [first.id], tensors: ["a/b": onGrid], message: "x")))
         XCTAssertThrowsError(try store.commit(CommitRequest(branch: "main", parents: [first.id], message: "x", trailers: [Trailer("Elder-Depth", "0")])))
-        XCTAssertThrowsError(try store.commit(CommitRequest(branch: "main", parents: [first.id], tensors: [tensorName: Tensor.zeros([3])], message: "x")))
+        XCTAssertThrowsError(try store.commit(CommitRequest(branch: "main", parents: [first.id], tensors: [tensorName: StoredTensor.zeros([3])], message: "x")))
         XCTAssertEqual(try store.tip(of: "main"), first.id)
     }
 

@@ -72,8 +72,8 @@ final class TensorCodecTests: XCTestCase {
 
     /// The state hash against an independent serialization hashed by `sha256sum`.
     func testStateHashMatchesIndependentSerialization() throws {
-        let state = AdapterState(tensors: ["b": Tensor(shape: [2], values: [1.5, -2]), "a": Tensor(shape: [1, 1], values: [0.25])],
-                                 routers: ["r": Tensor(shape: [1], values: [3])])
+        let state = StoredState(tensors: ["b": StoredTensor(shape: [2], values: [1.5, -2]), "a": StoredTensor(shape: [1, 1], values: [0.25])],
+                                 routers: ["r": StoredTensor(shape: [1], values: [3])])
         func u32(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
         func u64(_ v: UInt64) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
         func f(_ v: [Float]) -> [UInt8] { v.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian) { Array($0) } } }
@@ -93,11 +93,11 @@ final class TensorCodecTests: XCTestCase {
     func testCompactionPutsValuesOnTheGridAndCarriesTheRest() throws {
         let grid = Grid(log2Step: -20)
         var random = SeededRandom(seed: 9)
-        let parent = Compactor.snap(AdapterState(tensors: ["w": Tensor(shape: [1000], values: random.gaussians(1000, scale: 0.1))]), to: grid)
+        let parent = Compactor.snap(StoredState(tensors: ["w": StoredTensor(shape: [1000], values: random.gaussians(1000, scale: 0.1))]), to: grid)
         var trainedValues = parent.tensors["w"]!.values
         let step = random.gaussians(1000, scale: 1e-3)
         for i in 0..<1000 { trainedValues[i] += step[i] }
-        let trained = AdapterState(tensors: ["w": Tensor(shape: [1000], values: trainedValues)])
+        let trained = StoredState(tensors: ["w": StoredTensor(shape: [1000], values: trainedValues)])
         var carry = CompactionCarry()
         let committed = try Compactor.compact(trained: trained, parent: parent, grid: grid, options: CompactionOptions(stepScale: 1), carry: &carry)
         let c = committed.tensors["w"]!.values

@@ -23,19 +23,19 @@ public struct CompactionCarry: Sendable, Equatable {
 public enum Compactor {
     /// Returns the committed form of `trained` (changed tensors only) relative to `parent`, and the
     /// updated carry. Every returned value lies on `grid`; the state the editor measures is this one.
-    public static func compact(trained: AdapterState, parent: AdapterState, grid: Grid,
-                               options: CompactionOptions, carry: inout CompactionCarry) throws -> AdapterState {
-        var out = AdapterState()
+    public static func compact(trained: StoredState, parent: StoredState, grid: Grid,
+                               options: CompactionOptions, carry: inout CompactionCarry) throws -> StoredState {
+        var out = StoredState()
         out.tensors = try compactGroup(trained.tensors, parent: parent.tensors, grid: grid, options: options, carry: &carry)
         out.routers = try compactGroup(trained.routers, parent: parent.routers, grid: grid, options: options, carry: &carry)
         return out
     }
 
-    static func compactGroup(_ trained: [String: Tensor], parent: [String: Tensor], grid: Grid,
-                             options: CompactionOptions, carry: inout CompactionCarry) throws -> [String: Tensor] {
-        var out: [String: Tensor] = [:]
+    static func compactGroup(_ trained: [String: StoredTensor], parent: [String: StoredTensor], grid: Grid,
+                             options: CompactionOptions, carry: inout CompactionCarry) throws -> [String: StoredTensor] {
+        var out: [String: StoredTensor] = [:]
         for (name, t) in trained {
-            let p = parent[name] ?? Tensor.zeros(t.shape)
+            let p = parent[name] ?? StoredTensor.zeros(t.shape)
             guard p.shape == t.shape else { throw StoreError.shapeMismatch(name: name, expected: p.shape, got: t.shape) }
             let n = t.count
             var update = [Double](repeating: 0, count: n)
@@ -64,7 +64,7 @@ public enum Compactor {
                 remainder[i] = Float(update[i] - Double(units - base) * unit)
             }
             carry.residuals[name] = remainder
-            out[name] = Tensor(shape: t.shape, values: values)
+            out[name] = StoredTensor(shape: t.shape, values: values)
         }
         return out
     }
@@ -82,10 +82,10 @@ public enum Compactor {
     }
 
     /// Rounds every value of `state` to the nearest grid point (for an initial state).
-    public static func snap(_ state: AdapterState, to grid: Grid) -> AdapterState {
-        func snapGroup(_ g: [String: Tensor]) -> [String: Tensor] {
-            g.mapValues { t in Tensor(shape: t.shape, values: t.values.map { grid.value(grid.nearestUnits(Double($0))) }) }
+    public static func snap(_ state: StoredState, to grid: Grid) -> StoredState {
+        func snapGroup(_ g: [String: StoredTensor]) -> [String: StoredTensor] {
+            g.mapValues { t in StoredTensor(shape: t.shape, values: t.values.map { grid.value(grid.nearestUnits(Double($0))) }) }
         }
-        return AdapterState(tensors: snapGroup(state.tensors), routers: snapGroup(state.routers))
+        return StoredState(tensors: snapGroup(state.tensors), routers: snapGroup(state.routers))
     }
 }

@@ -64,14 +64,14 @@ public struct GridState: Sendable, Equatable {
     }
 
     /// The float values of this state on `grid`.
-    public func floats(on grid: Grid) -> AdapterState {
-        func convert(_ g: [String: GridTensor]) -> [String: Tensor] {
+    public func floats(on grid: Grid) -> StoredState {
+        func convert(_ g: [String: GridTensor]) -> [String: StoredTensor] {
             g.mapValues { t in
                 let step = grid.step
-                return Tensor(shape: t.shape, values: t.units.map { Float($0) * step })
+                return StoredTensor(shape: t.shape, values: t.units.map { Float($0) * step })
             }
         }
-        return AdapterState(tensors: convert(tensors), routers: convert(routers))
+        return StoredState(tensors: convert(tensors), routers: convert(routers))
     }
 
     /// Adds `delta` to this state in place; tensors missing here start at zero.
@@ -137,10 +137,10 @@ public struct GridState: Sendable, Equatable {
     }
 }
 
-extension AdapterState {
+extension StoredState {
     /// This state in grid units; throws `notOnGrid` naming the first tensor with a value off the grid.
     public func units(on grid: Grid) throws -> GridState {
-        func convert(_ g: [String: Tensor]) throws -> [String: GridTensor] {
+        func convert(_ g: [String: StoredTensor]) throws -> [String: GridTensor] {
             var out: [String: GridTensor] = [:]
             for (name, t) in g {
                 var units = [Int32](repeating: 0, count: t.values.count)

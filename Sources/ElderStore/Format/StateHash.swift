@@ -1,13 +1,13 @@
 import Crypto
 
-/// The state hash recorded in every commit: SHA-256 over a fixed serialization of an `AdapterState`.
+/// The state hash recorded in every commit: SHA-256 over a fixed serialization of an `StoredState`.
 ///
 /// Order: the ASCII tag `elder-state-v1` and a zero byte; then the adapter group (tag byte `A`) and the
 /// router group (tag byte `R`), each as a u32 tensor count followed by its tensors in ascending order
 /// of their names' UTF-8 bytes; each tensor is a u32 name length, the name's UTF-8 bytes, a u32 rank,
 /// u64 dimensions and the float32 values' little-endian bytes. All integers little-endian.
 public enum StateHash {
-    public static func compute(_ state: AdapterState) -> String {
+    public static func compute(_ state: StoredState) -> String {
         var hasher = SHA256()
         hasher.update(data: Array("elder-state-v1".utf8) + [0])
         for (tag, group) in [(UInt8(ascii: "A"), state.tensors), (UInt8(ascii: "R"), state.routers)] {

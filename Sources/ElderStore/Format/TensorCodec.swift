@@ -1,5 +1,5 @@
 /// The binary form of a group of grid tensors (a commit's adapter delta, its router delta, a keyframe
-/// part) in one blob: a "tensor pack". Layout in FORMAT.md ("Tensor packs").
+/// part) in one blob: a "tensor pack". Layout in FORMAT.md ("StoredTensor packs").
 ///
 /// Values are integers (grid units). For each tensor the encoder divides them by their greatest
 /// common divisor (`step`: a delta quantized to k units costs no bits for k), zigzag-maps them to

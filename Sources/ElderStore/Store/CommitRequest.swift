@@ -33,9 +33,9 @@ public struct CommitRequest: Sendable {
     /// Edit ids no longer live (a revert).
     public var removedEdits: [String]
     /// Adapter tensors of the new state that changed (values on the repo's grid: run `compact` first).
-    public var tensors: [String: Tensor]
+    public var tensors: [String: StoredTensor]
     /// Router tensors of the new state (normally all of them; unchanged ones may be left out).
-    public var routers: [String: Tensor]
+    public var routers: [String: StoredTensor]
     /// New codebook files (`codebook/<name>`); nil keeps the parent's codebook.
     public var codebook: [String: [UInt8]]?
     public var message: String
@@ -44,7 +44,7 @@ public struct CommitRequest: Sendable {
     public var author: Signature?
 
     public init(branch: String, parents: [ObjectID], edit: EditRecord? = nil, addedEdits: [EditRecord] = [],
-                removedEdits: [String] = [], tensors: [String: Tensor] = [:], routers: [String: Tensor] = [:],
+                removedEdits: [String] = [], tensors: [String: StoredTensor] = [:], routers: [String: StoredTensor] = [:],
                 codebook: [String: [UInt8]]? = nil, message: String, trailers: [Trailer] = [],
                 author: Signature? = nil) {
         self.branch = branch

@@ -46,7 +46,7 @@ public final class KnowledgeStore: @unchecked Sendable {
     /// Creates a bare knowledge repo at `path` with branch `main` holding the root commit: the
     /// initial state (rounded onto the grid) as depth 0 and keyframe. Returns the store and the commit.
     public static func create(at path: String, options: StoreOptions = StoreOptions(), workspaceConfigJSON: [UInt8] = Array("{}".utf8),
-                              initial: AdapterState, message: String = "Initial adapter state",
+                              initial: StoredState, message: String = "Initial adapter state",
                               author: Signature? = nil, cacheCapacity: Int = 8) throws -> (KnowledgeStore, CommitResult) {
         try options.validate()
         if let contents = try? FileManager.default.contentsOfDirectory(atPath: path), !contents.isEmpty {
@@ -55,7 +55,7 @@ public final class KnowledgeStore: @unchecked Sendable {
         guard let workspace = try? JSONSerialization.jsonObject(with: Data(workspaceConfigJSON)) as? [String: Any] else {
             throw StoreError.invalidArgument("workspace configuration must be a JSON object")
         }
-        try validateNames(AdapterState(tensors: initial.tensors, routers: initial.routers))
+        try validateNames(StoredState(tensors: initial.tensors, routers: initial.routers))
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         let repository = try Repository.create(at: path, bare: true, initialBranch: "main")
         let store = KnowledgeStore(repository: repository, options: options, workspace: workspaceConfigJSON,
@@ -90,16 +90,16 @@ public final class KnowledgeStore: @unchecked Sendable {
 
     /// The committed form of a trained state (changed tensors only) relative to `parent`'s state:
     /// the editor calls this before measuring an edit, then commits exactly what it returns.
-    public func compact(trained: AdapterState, parent: ObjectID, carry: inout CompactionCarry) throws -> AdapterState {
+    public func compact(trained: StoredState, parent: ObjectID, carry: inout CompactionCarry) throws -> StoredState {
         let parentState = try gridState(of: parent)
-        func pick(_ names: Dictionary<String, Tensor>.Keys, _ from: [String: GridTensor]) -> [String: Tensor] {
-            var out: [String: Tensor] = [:]
+        func pick(_ names: Dictionary<String, StoredTensor>.Keys, _ from: [String: GridTensor]) -> [String: StoredTensor] {
+            var out: [String: StoredTensor] = [:]
             for name in names {
-                if let t = from[name] { out[name] = Tensor(shape: t.shape, values: t.units.map(grid.value)) }
+                if let t = from[name] { out[name] = StoredTensor(shape: t.shape, values: t.units.map(grid.value)) }
             }
             return out
         }
-        let parentFloats = AdapterState(tensors: pick(trained.tensors.keys, parentState.tensors),
+        let parentFloats = StoredState(tensors: pick(trained.tensors.keys, parentState.tensors),
                                         routers: pick(trained.routers.keys, parentState.routers))
         return try Compactor.compact(trained: trained, parent: parentFloats, grid: grid, options: options.compaction, carry: &carry)
     }
@@ -110,7 +110,7 @@ public final class KnowledgeStore: @unchecked Sendable {
     /// written first; the branch moves last and only if it still points at `request.parents[0]`
     /// (else `StoreError.staleParent`, with nothing changed but unreachable objects).
     public func commit(_ request: CommitRequest) throws -> CommitResult {
-        let changed = AdapterState(tensors: request.tensors, routers: request.routers)
+        let changed = StoredState(tensors: request.tensors, routers: request.routers)
         try Self.validateNames(changed)
         for edit in request.addedEdits + (request.edit.map { [$0] } ?? []) { try Names.check(edit.id, kind: "edit id") }
         for id in request.removedEdits { try Names.check(id, kind: "edit id") }
@@ -217,7 +217,7 @@ public final class KnowledgeStore: @unchecked Sendable {
         return out
     }
 
-    static func validateNames(_ state: AdapterState) throws {
+    static func validateNames(_ state: StoredState) throws {
         for name in state.tensors.keys { try Names.check(name, kind: "tensor") }
         for name in state.routers.keys {
             try Names.check(name, kind: "router tensor")

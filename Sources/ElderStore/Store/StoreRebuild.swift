@@ -6,11 +6,11 @@
 /// cached for any commit on the chain may replace the keyframe as the starting point.
 extension KnowledgeStore {
     /// The exact adapter state of any revision (commit id, branch, tag, `HEAD~n`, …).
-    public func state(at revspec: String) throws -> AdapterState {
+    public func state(at revspec: String) throws -> StoredState {
         try state(of: try repository.resolveCommit(revspec))
     }
 
-    public func state(of commit: ObjectID) throws -> AdapterState {
+    public func state(of commit: ObjectID) throws -> StoredState {
         try gridState(of: commit).floats(on: grid)
     }
 
@@ -84,7 +84,7 @@ extension KnowledgeStore {
     public func tip(of branch: String) throws -> ObjectID? { try repository.referenceTarget("refs/heads/" + branch) }
 
     /// Tensors of `tip`'s state with `commit`'s delta taken back out (what a revert commits). Exact.
-    public func revertedTensors(reverting commit: ObjectID, onto tip: ObjectID) throws -> AdapterState {
+    public func revertedTensors(reverting commit: ObjectID, onto tip: ObjectID) throws -> StoredState {
         let delta = try self.delta(of: commit)
         var state = try gridState(of: tip)
         try state.add(delta, sign: -1)
@@ -93,7 +93,7 @@ extension KnowledgeStore {
 
     /// The merge of `theirs` into `ours`: ours + (theirs − base), returned as the tensors that differ
     /// from ours, with the merge base. Exact.
-    public func mergedTensors(ours: ObjectID, theirs: ObjectID) throws -> (base: ObjectID, tensors: AdapterState) {
+    public func mergedTensors(ours: ObjectID, theirs: ObjectID) throws -> (base: ObjectID, tensors: StoredState) {
         guard let base = try mergeBase(ours, theirs) else {
             throw StoreError.invalidArgument("\(ours.short) and \(theirs.short) share no history")
         }
@@ -104,7 +104,7 @@ extension KnowledgeStore {
     }
 
     /// The tensors of `state` named in `names`, as floats.
-    private func pick(_ names: GridState, from state: GridState) -> AdapterState {
+    private func pick(_ names: GridState, from state: GridState) -> StoredState {
         GridState(tensors: state.tensors.filter { names.tensors[$0.key] != nil },
                   routers: state.routers.filter { names.routers[$0.key] != nil }).floats(on: grid)
     }

@@ -70,18 +70,18 @@ public struct SyntheticEditor: Sendable {
         self.random = SeededRandom(seed: seed)
     }
 
-    public mutating func initialState() -> AdapterState {
-        var state = AdapterState()
+    public mutating func initialState() -> StoredState {
+        var state = StoredState()
         let bound = 1 / Double(shape.rank).squareRoot()
         for l in 0..<shape.layers {
             for j in 0..<shape.loras {
                 let a = (0..<(shape.rank * shape.inputDim)).map { _ in Float((random.uniform() * 2 - 1) * bound) }
-                state.tensors[shape.aName(l, j)] = Tensor(shape: [shape.rank, shape.inputDim], values: a)
-                state.tensors[shape.bName(l, j)] = Tensor.zeros([shape.outputDim, shape.rank])
+                state.tensors[shape.aName(l, j)] = StoredTensor(shape: [shape.rank, shape.inputDim], values: a)
+                state.tensors[shape.bName(l, j)] = StoredTensor.zeros([shape.outputDim, shape.rank])
             }
-            state.routers[shape.routerWeightName(l)] = Tensor(shape: [shape.loras, shape.inputDim],
+            state.routers[shape.routerWeightName(l)] = StoredTensor(shape: [shape.loras, shape.inputDim],
                                                               values: random.gaussians(shape.loras * shape.inputDim, scale: 0.02))
-            state.routers[shape.routerBiasName(l)] = Tensor.zeros([shape.loras])
+            state.routers[shape.routerBiasName(l)] = StoredTensor.zeros([shape.loras])
         }
         return state
     }
@@ -99,14 +99,14 @@ public struct SyntheticEditor: Sendable {
     }
 
     /// The trained tensors of one edit on top of `parent`: changed tensors only, off the grid.
-    public mutating func trainedEdit(from parent: AdapterState, allocation: [[Int]]) -> AdapterState {
-        var out = AdapterState()
-        func moved(_ name: String, _ t: Tensor?) -> Tensor? {
+    public mutating func trainedEdit(from parent: StoredState, allocation: [[Int]]) -> StoredState {
+        var out = StoredState()
+        func moved(_ name: String, _ t: StoredTensor?) -> StoredTensor? {
             guard let t else { return nil }
             let step = random.gaussians(t.count, scale: updateScale)
             var values = t.values
             for i in 0..<values.count { values[i] += step[i] }
-            return Tensor(shape: t.shape, values: values)
+            return StoredTensor(shape: t.shape, values: values)
         }
         for (l, picked) in allocation.enumerated() {
             for j in picked {

@@ -60,7 +60,7 @@ public final class SyntheticHistoryWriter {
         }
     }
 
-    static func remainderRatio(carry: CompactionCarry, trained: AdapterState, parent: AdapterState) -> Double {
+    static func remainderRatio(carry: CompactionCarry, trained: StoredState, parent: StoredState) -> Double {
         var rem = 0.0, upd = 0.0
         for (name, t) in trained.tensors.merging(trained.routers, uniquingKeysWith: { a, _ in a }) {
             guard let r = carry.residuals[name], let p = parent[name] else { continue }

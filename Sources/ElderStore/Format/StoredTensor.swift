@@ -1,6 +1,6 @@
 /// A named float32 tensor's content: row-major values and their shape. ElderStore gives names no
 /// meaning beyond sorting them; the workspace decides what the tensors are.
-public struct Tensor: Sendable, Equatable {
+public struct StoredTensor: Sendable, Equatable {
     public var shape: [Int]
     public var values: [Float]
 
@@ -10,8 +10,8 @@ public struct Tensor: Sendable, Equatable {
         self.values = values
     }
 
-    public static func zeros(_ shape: [Int]) -> Tensor {
-        Tensor(shape: shape, values: [Float](repeating: 0, count: shape.reduce(1, *)))
+    public static func zeros(_ shape: [Int]) -> StoredTensor {
+        StoredTensor(shape: shape, values: [Float](repeating: 0, count: shape.reduce(1, *)))
     }
 
     public var count: Int { values.count }
@@ -19,11 +19,11 @@ public struct Tensor: Sendable, Equatable {
 
 /// An adapter state: the adapter tensors (LoRA factors) and the router tensors, both keyed by name.
 /// Names must be unique across both groups.
-public struct AdapterState: Sendable, Equatable {
-    public var tensors: [String: Tensor]
-    public var routers: [String: Tensor]
+public struct StoredState: Sendable, Equatable {
+    public var tensors: [String: StoredTensor]
+    public var routers: [String: StoredTensor]
 
-    public init(tensors: [String: Tensor] = [:], routers: [String: Tensor] = [:]) {
+    public init(tensors: [String: StoredTensor] = [:], routers: [String: StoredTensor] = [:]) {
         self.tensors = tensors
         self.routers = routers
     }
@@ -32,5 +32,5 @@ public struct AdapterState: Sendable, Equatable {
     public var sha256: String { StateHash.compute(self) }
 
     /// The tensor called `name` in either group.
-    public subscript(name: String) -> Tensor? { tensors[name] ?? routers[name] }
+    public subscript(name: String) -> StoredTensor? { tensors[name] ?? routers[name] }
 }
