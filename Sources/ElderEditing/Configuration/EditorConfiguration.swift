@@ -75,12 +75,15 @@ public struct EditorConfiguration: Codable, Sendable, Equatable {
         public var pooling: Pooling
         /// Subtract the mean query of a reference set of prompts before comparing.
         public var centred: Bool
+        /// Also divide each dimension by the reference queries' spread (needs `centred`).
+        public var standardized: Bool
 
-        public init(source: Source, layer: Int, pooling: Pooling, centred: Bool) {
+        public init(source: Source, layer: Int, pooling: Pooling, centred: Bool, standardized: Bool = false) {
             self.source = source
             self.layer = layer
             self.pooling = pooling
             self.centred = centred
+            self.standardized = standardized
         }
     }
 
