@@ -5,6 +5,6 @@ extension ElderCommand {
     struct Bench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run a benchmark and write its report.",
-            subcommands: [])
+            subcommands: [Edit.self])
     }
 }
