@@ -57,9 +57,10 @@ extension ElderCommand.Bench {
                 let batch = EditArithmetic.batch(editor: editor, request: request, tokenizer: loaded.tokenizer)
                 var mixturePhases: (frozenPass: Double, memory: Double)?
                 if let mixture = editor as? MixtureEditor { mixturePhases = mixturePhaseSeconds(editor: mixture, request: request) }
-                let start = DispatchTime.now().uptimeNanoseconds
+                let start = DispatchTime.now().uptimeNanoseconds, cpuStart = processCPUSeconds()
                 let outcome = try editor.edit(request)
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+                let cpuSeconds = processCPUSeconds() - cpuStart
                 let arithmetic = EditArithmetic.count(model: loaded.configuration, configuration: configuration,
                                                       batch: batch, steps: outcome.iterations)
                 var profile = (editor as? any ProfiledEditor)?.lastProfile
@@ -67,7 +68,7 @@ extension ElderCommand.Bench {
                     profile = EditProfile(frozenPassSeconds: p.frozenPass, stepsSeconds: max(0, seconds - p.frozenPass - p.memory),
                                           memorySeconds: p.memory)
                 }
-                rows.append(.init(id: request.id, seconds: seconds, steps: outcome.iterations, converged: outcome.converged,
+                rows.append(.init(id: request.id, seconds: seconds, cpuSeconds: cpuSeconds, steps: outcome.iterations, converged: outcome.converged,
                                   gflop: arithmetic.totalFLOPs / 1e9, frozenGFLOP: arithmetic.frozenFLOPs / 1e9,
                                   stepGFLOP: (arithmetic.stepForwardFLOPs + arithmetic.stepBackwardFLOPs) / 1e9,
                                   rows: batch.reduce(0) { $0 + $1.promptTokens + $1.targetTokens }, profile: profile))
@@ -85,6 +86,15 @@ extension ElderCommand.Bench {
     }
 }
 
+/// CPU time (user + system) of the whole process so far: on a shared machine it shows the work done,
+/// where wall time also shows the waiting for a core.
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    func s(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) * 1e-6 }
+    return s(usage.ru_utime) + s(usage.ru_stime)
+}
+
 /// The process's peak resident set (getrusage's ru_maxrss, kilobytes on Linux).
 func peakResidentBytes() -> Int {
     var usage = rusage()
@@ -97,6 +107,7 @@ struct EditBenchReport: Encodable {
     struct Row: Encodable {
         var id: String
         var seconds: Double
+        var cpuSeconds: Double
         var steps: Int
         var converged: Bool
         var gflop: Double
@@ -132,8 +143,10 @@ struct EditBenchReport: Encodable {
     var peak: Double { threads <= 1 ? Self.peakPerCore : min(Self.peakBothCores, Self.peakPerCore * Double(threads)) }
 
     struct Summary: Encodable {
-        var medianSeconds, p90Seconds, medianSteps, medianGFLOP, medianGFLOPPerSecond, fractionOfPeak: Double
+        var medianSeconds, p90Seconds, medianCPUSeconds, p90CPUSeconds, medianSteps, medianGFLOP, medianGFLOPPerSecond, fractionOfPeak: Double
         var fractionOfBothCores: Double
+        /// GFLOP per CPU-second (user + system): the rate while the process had a core, whatever the load.
+        var medianGFLOPPerCPUSecond: Double
         var medianFrozenSeconds, medianStepsSeconds, medianMemorySeconds, medianSecondsPerStep: Double?
         var converged: Int
         var peakResidentGB: Double
@@ -146,8 +159,10 @@ struct EditBenchReport: Encodable {
         let perStep = rows.compactMap { r in r.profile.flatMap { r.steps > 0 ? $0.stepsSeconds / Double(r.steps) : nil } }
         return Summary(
             medianSeconds: q(rows.map(\.seconds)), p90Seconds: Self.quantile(rows.map(\.seconds), 0.9),
+            medianCPUSeconds: q(rows.map(\.cpuSeconds)), p90CPUSeconds: Self.quantile(rows.map(\.cpuSeconds), 0.9),
             medianSteps: q(rows.map { Double($0.steps) }), medianGFLOP: q(rows.map(\.gflop)),
             medianGFLOPPerSecond: q(rates), fractionOfPeak: q(rates) / peak, fractionOfBothCores: q(rates) / Self.peakBothCores,
+            medianGFLOPPerCPUSecond: q(rows.map { $0.gflop / max($0.cpuSeconds, 1e-9) }),
             medianFrozenSeconds: profiles.isEmpty ? nil : q(profiles.map(\.frozenPassSeconds)),
             medianStepsSeconds: profiles.isEmpty ? nil : q(profiles.map(\.stepsSeconds)),
             medianMemorySeconds: profiles.isEmpty ? nil : q(profiles.map(\.memorySeconds)),
@@ -166,9 +181,9 @@ struct EditBenchReport: Encodable {
         Machine: \(cores) cores (shared with other work while measured: compare ratios from one run),
         OpenBLAS threads \(openBLASThreads.map(String.init) ?? "unset (= \(cores))"); peak used for the fraction: \(f(peak, 0)) GFLOP/s.
 
-        | method | median s/edit | p90 s/edit | median steps | converged | GFLOP/edit (median) | GFLOP/s | of peak | of both cores | peak RSS |
-        | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
-        | \(method) | \(f(s.medianSeconds)) | \(f(s.p90Seconds)) | \(f(s.medianSteps, 0)) | \(s.converged)/\(rows.count) | \(f(s.medianGFLOP, 1)) | \(f(s.medianGFLOPPerSecond, 1)) | \(f(s.fractionOfPeak * 100, 0)) % | \(f(s.fractionOfBothCores * 100, 0)) % | \(f(s.peakResidentGB)) GB |
+        | method | median s/edit | p90 s/edit | median CPU s/edit | p90 CPU s | median steps | converged | GFLOP/edit (median) | GFLOP/s | of peak | of both cores | GFLOP/CPU-s | peak RSS |
+        | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+        | \(method) | \(f(s.medianSeconds)) | \(f(s.p90Seconds)) | \(f(s.medianCPUSeconds)) | \(f(s.p90CPUSeconds)) | \(f(s.medianSteps, 0)) | \(s.converged)/\(rows.count) | \(f(s.medianGFLOP, 1)) | \(f(s.medianGFLOPPerSecond, 1)) | \(f(s.fractionOfPeak * 100, 0)) % | \(f(s.fractionOfBothCores * 100, 0)) % | \(f(s.medianGFLOPPerCPUSecond, 1)) | \(f(s.peakResidentGB)) GB |
 
         Where the time goes (median per edit): frozen pass \(f(s.medianFrozenSeconds, 3)) s, training steps \(f(s.medianStepsSeconds, 3)) s
         (\(f(s.medianSecondsPerStep, 3)) s per step), memory update \(f(s.medianMemorySeconds, 3)) s. Model load \(f(modelLoadSeconds)) s (not in the edit times).
@@ -181,12 +196,12 @@ struct EditBenchReport: Encodable {
         forward through the adapted blocks, the adapter and the LM head on target rows, and the backward with input
         gradients only through frozen weights; steps + 1 forwards and steps backwards.
 
-        | edit | s | steps | converged | GFLOP | frozen GFLOP | GFLOP/step | batch tokens | frozen s | steps s | memory s |
-        | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+        | edit | s | CPU s | steps | converged | GFLOP | frozen GFLOP | GFLOP/step | batch tokens | frozen s | steps s | memory s |
+        | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 
         """
         for r in rows {
-            md += "| \(r.id) | \(f(r.seconds)) | \(r.steps) | \(r.converged ? "yes" : "no") | \(f(r.gflop, 1)) | \(f(r.frozenGFLOP, 2)) | "
+            md += "| \(r.id) | \(f(r.seconds)) | \(f(r.cpuSeconds)) | \(r.steps) | \(r.converged ? "yes" : "no") | \(f(r.gflop, 1)) | \(f(r.frozenGFLOP, 2)) | "
                 + "\(f(r.stepGFLOP, 2)) | \(r.rows) | \(f(r.profile?.frozenPassSeconds, 3)) | \(f(r.profile?.stepsSeconds, 3)) | "
                 + "\(f(r.profile?.memorySeconds, 3)) |\n"
         }
