@@ -200,3 +200,28 @@ final class BaselineTinyModelTests: XCTestCase {
         return out
     }
 }
+
+/// The analytic FLOP count against an independent count: the model's own weight matrices, summed.
+final class BaselineArithmeticTests: XCTestCase {
+    func testFineTuneCountMatchesTheModelsOwnMatrices() throws {
+        let loaded = try TinyModel.make()
+        let m = loaded.configuration
+        let c = EditorConfiguration.fineTuneLayer(blockCount: 4)        // layer 2, whole sequence
+        let batch = [EditArithmetic.Sequence(promptTokens: 5, targetTokens: 2)]
+        let a = EditArithmetic.count(model: m, configuration: c, batch: batch, steps: 3)
+        // Independent: 2 FLOPs per weight element per token, attention 4·(position+1)·queryWidth per token.
+        let perBlock = loaded.model.blocks[0]
+        let elements = [perBlock.attention.wq, perBlock.attention.wk, perBlock.attention.wv, perBlock.attention.wo,
+                        perBlock.mlp.gate, perBlock.mlp.up, perBlock.mlp.down].reduce(0) { $0 + $1.count }
+        let tokens = 7.0
+        let attention = (0..<7).reduce(0.0) { $0 + 4 * Double($1 + 1) * Double(m.queryWidth) }
+        let block = 2 * Double(elements) * tokens + attention
+        XCTAssertEqual(a.frozenFLOPs, 2 * block, accuracy: 1e-6, "blocks 0 and 1 over every token")
+        let head = 2 * 2 * Double(m.vocabularySize * m.hiddenSize)
+        let delta = 2 * tokens * Double(m.hiddenSize * m.intermediateSize)
+        XCTAssertEqual(a.stepForwardFLOPs, 2 * block + head + delta, accuracy: 1e-6, "blocks 2 and 3, the head on 2 rows, ΔW")
+        let blockBackward = 2 * Double(elements) * tokens + 2 * attention
+        XCTAssertEqual(a.stepBackwardFLOPs, blockBackward + head + delta, accuracy: 1e-6, "block 3 fully, block 2 only ΔW")
+        XCTAssertEqual(a.totalFLOPs, a.frozenFLOPs + 4 * a.stepForwardFLOPs + 3 * a.stepBackwardFLOPs, accuracy: 1e-6)
+    }
+}

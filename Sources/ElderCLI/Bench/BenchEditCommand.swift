@@ -65,7 +65,7 @@ extension ElderCommand.Bench {
                                                       batch: batch, steps: outcome.iterations)
                 var profile = (editor as? any ProfiledEditor)?.lastProfile
                 if let p = mixturePhases {
-                    profile = EditProfile(frozenPassSeconds: p.frozenPass, stepsSeconds: max(0, seconds - p.frozenPass - p.memory),
+                    profile = EditProfile(frozenPassSeconds: p.frozenPass, stepsSeconds: max(0, cpuSeconds - p.frozenPass - p.memory),
                                           memorySeconds: p.memory)
                 }
                 rows.append(.init(id: request.id, seconds: seconds, cpuSeconds: cpuSeconds, steps: outcome.iterations, converged: outcome.converged,
@@ -185,7 +185,7 @@ struct EditBenchReport: Encodable {
         | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
         | \(method) | \(f(s.medianSeconds)) | \(f(s.p90Seconds)) | \(f(s.medianCPUSeconds)) | \(f(s.p90CPUSeconds)) | \(f(s.medianSteps, 0)) | \(s.converged)/\(rows.count) | \(f(s.medianGFLOP, 1)) | \(f(s.medianGFLOPPerSecond, 1)) | \(f(s.fractionOfPeak * 100, 0)) % | \(f(s.fractionOfBothCores * 100, 0)) % | \(f(s.medianGFLOPPerCPUSecond, 1)) | \(f(s.peakResidentGB)) GB |
 
-        Where the time goes (median per edit): frozen pass \(f(s.medianFrozenSeconds, 3)) s, training steps \(f(s.medianStepsSeconds, 3)) s
+        Where the time goes (median CPU seconds per edit): frozen pass \(f(s.medianFrozenSeconds, 3)) s, training steps \(f(s.medianStepsSeconds, 3)) s
         (\(f(s.medianSecondsPerStep, 3)) s per step), memory update \(f(s.medianMemorySeconds, 3)) s. Model load \(f(modelLoadSeconds)) s (not in the edit times).
 
         Configuration: layers \(c.layers), N \(c.experts), r \(c.rank), k \(c.topK), lr \(c.learningRate), up to \(c.iterations) steps\

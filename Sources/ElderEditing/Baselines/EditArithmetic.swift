@@ -107,12 +107,12 @@ public func mixturePhaseSeconds(editor: MixtureEditor, request: EditRequest) -> 
         sequences.append(TrainingSequence(prompt: Array(e.rows[0].prefix(e.promptLengths[0])),
                                           target: Array(e.rows[0].dropFirst(e.promptLengths[0])), editID: e.id))
     }
-    let t0 = monotonicSeconds()
+    let t0 = cpuSeconds()
     let prepared = sequences.map { editor.frozen.prepare($0) }
-    let t1 = monotonicSeconds()
+    let t1 = cpuSeconds()
     for p in prepared.prefix(prompts.count) {
         _ = editor.centred(p.query, centre: editor.memory.centre)
         _ = editor.code(rawQuery: p.query)
     }
-    return (t1 - t0, monotonicSeconds() - t1)
+    return (t1 - t0, cpuSeconds() - t1)
 }

@@ -46,10 +46,10 @@ public final class FineTuneEditor: ProfiledEditor {
             { _, v, frozen, _ in tape.add(frozen, tape.matmul(v, variable(name), transposeB: true)) }
         }
         adapter.tensors = parameters
-        let t = monotonicSeconds()
+        let t = cpuSeconds()
         memory.entries.append(plainEntry(id: request.id, prompts: prompts, target: target))
         lastProfile = EditProfile(frozenPassSeconds: result.frozenSeconds, stepsSeconds: result.stepsSeconds,
-                                  memorySeconds: monotonicSeconds() - t)
+                                  memorySeconds: cpuSeconds() - t)
         return EditOutcome(editID: request.id, iterations: result.iterations, initialLoss: result.initialLoss,
                            finalLoss: result.finalLoss, converged: result.converged, changedTensors: result.touched.sorted())
     }

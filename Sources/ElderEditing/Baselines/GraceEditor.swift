@@ -84,6 +84,7 @@ public final class GraceEditor: LayerKeyedEditor, ProfiledEditor {
 
     /// The key of a prompt: the `down_proj` input of `keyLayer` at its last token (the frozen model).
     public func key(tokens: [Int]) -> [Float] {
+        guard !tokens.isEmpty else { return [] }
         var captured: Tensor?
         _ = loaded.model.run(loaded.model.embed(tokens), layers: 0..<(keyLayer + 1), positions: Array(0..<tokens.count),
                              hooks: [keyLayer: BlockHooks(observeDownInput: { captured = $0 })])
@@ -97,7 +98,7 @@ public final class GraceEditor: LayerKeyedEditor, ProfiledEditor {
         let (prompts, target) = try validatedBatch(request, tokenizer: loaded.tokenizer,
                                                    paraphrases: configuration.trainingParaphrases,
                                                    contextLength: loaded.configuration.contextLength)
-        let t0 = monotonicSeconds()
+        let t0 = cpuSeconds()
         var book = codebook
         let before = book.count
         var chosen: [Int] = []
@@ -109,7 +110,7 @@ public final class GraceEditor: LayerKeyedEditor, ProfiledEditor {
                 : (0..<loaded.configuration.hiddenSize).map { _ in rng.nextUnitFloat() }
             chosen.append(book.insert(key: key, label: target, value: value, initialRadius: options.initialRadius).chosen)
         }
-        let keySeconds = monotonicSeconds() - t0
+        let keySeconds = cpuSeconds() - t0
 
         // Train the chosen keys' values: each is one trainable row that replaces the layer's output.
         func valueName(_ i: Int) -> String { "grace.value.\(i)" }
@@ -122,13 +123,13 @@ public final class GraceEditor: LayerKeyedEditor, ProfiledEditor {
                 tape.replaceRows(frozen, ranges: layout.ranges, values: chosen.map { variable(valueName($0)) })
             }
         }
-        let t1 = monotonicSeconds()
+        let t1 = cpuSeconds()
         for i in Set(chosen) { book.values[i] = parameters[valueName(i)]!.scalars }
         store(book)
         let added = Array(book.keys[before...])
         memory.entries.append(plainEntry(id: request.id, prompts: prompts, target: target, keys: added))
         lastProfile = EditProfile(frozenPassSeconds: result.frozenSeconds + keySeconds, stepsSeconds: result.stepsSeconds,
-                                  memorySeconds: monotonicSeconds() - t1)
+                                  memorySeconds: cpuSeconds() - t1)
         let changed = [Self.keysName(layer: keyLayer), Self.radiiName(layer: keyLayer), Self.valuesName(layer: keyLayer)]
         return EditOutcome(editID: request.id, iterations: result.iterations, initialLoss: result.initialLoss,
                            finalLoss: result.finalLoss, converged: result.converged, changedTensors: changed.sorted())
