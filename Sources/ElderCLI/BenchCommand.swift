@@ -5,6 +5,6 @@ extension ElderCommand {
     struct Bench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run a benchmark and write its report.",
-            subcommands: [Kernels.self, Model.self, Lifelong.self, Deferral.self])
+            subcommands: [Kernels.self, Model.self, Edit.self, Lifelong.self, Deferral.self])
     }
 }

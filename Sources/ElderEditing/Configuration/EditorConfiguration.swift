@@ -131,6 +131,8 @@ public struct EditorConfiguration: Codable, Sendable, Equatable {
     /// Earlier edits replayed in each edit's batch.
     public var replay: Int
     public var seed: UInt64
+    /// GRACE's knobs (nil for every other method; see `GraceOptions`).
+    public var grace: GraceOptions? = nil
 
     /// Allocation codes have one bit per (layer, LoRA).
     public var codeBits: Int { layers.count * experts }
