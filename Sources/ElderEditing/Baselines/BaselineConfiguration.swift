@@ -28,7 +28,7 @@ extension EditorConfiguration {
             method: method, layers: layers, experts: 1, rank: rank, topK: 1, scaling: 1.0, guideWeight: 0,
             query: Query(source: .downProjInput, layer: max(0, (layers.min() ?? 1) - 1), pooling: .lastToken, centred: false),
             deferral: .hamming(epsilon: layers.count + 1),
-            adapterSpan: span, trainingRouting: .hard, inferenceRouting: .matchedAllocation, allocationPolicy: .random,
+            adapterSpan: span, keyStorage: .each, trainingRouting: .hard, inferenceRouting: .matchedAllocation, allocationPolicy: .random,
             allocationKey: .edit, renormalizeTopK: false, trainA: true,
             learningRate: learningRate, iterations: iterations, earlyStop: true,
             trainingParaphrases: trainingParaphrases, replay: 0, seed: 0)

@@ -111,7 +111,7 @@ public func mixturePhaseSeconds(editor: MixtureEditor, request: EditRequest) -> 
     let prepared = sequences.map { editor.frozen.prepare($0) }
     let t1 = cpuSeconds()
     for p in prepared.prefix(prompts.count) {
-        _ = editor.centred(p.query, centre: editor.memory.centre)
+        _ = editor.normalizedQuery(p.query)
         _ = editor.code(rawQuery: p.query)
     }
     return (t1 - t0, cpuSeconds() - t1)
