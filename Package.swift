@@ -35,11 +35,14 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Shared by the test targets: the real model and the golden files, found the way CI lays them out.
+        .target(name: "ElderTestSupport", dependencies: ["ElderModel"], path: "Tests/Support"),
+
         .testTarget(name: "ElderTensorTests", dependencies: ["ElderTensor"]),
-        .testTarget(name: "ElderModelTests", dependencies: ["ElderModel", "ElderTensor"]),
+        .testTarget(name: "ElderModelTests", dependencies: ["ElderModel", "ElderTensor", "ElderTestSupport"]),
         .testTarget(name: "ElderStoreTests", dependencies: ["ElderStore"]),
-        .testTarget(name: "ElderEditingTests", dependencies: ["ElderEditing", "ElderModel", "ElderTensor"]),
+        .testTarget(name: "ElderEditingTests", dependencies: ["ElderEditing", "ElderModel", "ElderTensor", "ElderTestSupport"]),
         .testTarget(name: "ElderCLITests", dependencies: ["ElderCLI"]),
-        .testTarget(name: "ElderEvalTests", dependencies: ["ElderEval"]),
+        .testTarget(name: "ElderEvalTests", dependencies: ["ElderEval", "ElderEditing", "ElderModel", "ElderTestSupport"]),
     ]
 )

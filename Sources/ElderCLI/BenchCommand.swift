@@ -5,6 +5,6 @@ extension ElderCommand {
     struct Bench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run a benchmark and write its report.",
-            subcommands: [Kernels.self, Model.self, Store.self, Lifelong.self, Deferral.self])
+            subcommands: [Kernels.self, Model.self, Edit.self, Store.self, Lifelong.self, Deferral.self])
     }
 }

@@ -1,3 +1,4 @@
+import ElderTestSupport
 import ElderEditing
 import ElderModel
 import ElderTensor

@@ -34,8 +34,7 @@ extension ElderCommand.Bench {
             let records = Array(try EditFileReader.readAll(path: file).prefix(edits))
             let tok = loaded.tokenizer
             func key(_ text: String) -> [Float] {
-                let q = editor.rawQuery(tokens: tok.encode(text))
-                return configuration.query.centred ? zip(q, editor.memory.centre).map { $0 - $1 } : q
+                editor.normalizedQuery(editor.rawQuery(tokens: tok.encode(text)))
             }
             var index = KeyIndex(dimension: editor.memory.centre.isEmpty ? key("x").count : editor.memory.centre.count)
             for k in editor.memory.backgroundKeys { index.insert(k, owner: nil) }

@@ -50,9 +50,8 @@ extension ElderCommand.Bench {
                 overrides[parts[0]] = parts[1]
             }
             let blocks = loaded.configuration.layerCount
-            let base: EditorConfiguration = m == .elderPaper ? .elderPaper(blockCount: blocks) : .elderDefault(blockCount: blocks)
-            let configuration = try base.applying(overrides)
-            let editor = try MixtureEditor(model: loaded, configuration: configuration, referencePrompts: ReferencePrompts.default)
+            let configuration = try EditorConfiguration.preset(m, blockCount: blocks).applying(overrides)
+            let editor = try makeEditor(model: loaded, configuration: configuration)
             let records = Array(try EditFileReader.readAll(path: file).prefix(edits))
             let run = LifelongRun(checkpoints: LifelongRun.evenCheckpoints(checkpoints, editCount: records.count),
                                   afterEachEdit: afterEach)

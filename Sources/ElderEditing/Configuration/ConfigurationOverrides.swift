@@ -8,7 +8,7 @@ extension EditorConfiguration {
         "early-stop": "true/false", "paraphrases": "training paraphrases per batch", "replay": "earlier edits replayed",
         "seed": "random seed", "train-a": "train the A matrices (true/false)",
         "query-layer": "block whose output (or down_proj input) is the query", "query-source": "residual | down-proj-input",
-        "query-pooling": "mean | last-token", "query-centred": "true/false",
+        "query-pooling": "mean | last-token", "query-centred": "true/false", "query-standardized": "true/false",
         "epsilon": "Hamming deferral threshold (switches to Hamming deferral)",
         "margin": "similarity-margin deferral margin τ (switches to similarity deferral)",
         "min-similarity": "similarity deferral's minimum similarity",
@@ -54,6 +54,7 @@ extension EditorConfiguration {
             case "query-source": c.query.source = try choice(key, value)
             case "query-pooling": c.query.pooling = try choice(key, value)
             case "query-centred": c.query.centred = try bool(key, value)
+            case "query-standardized": c.query.standardized = try bool(key, value)
             case "epsilon": c.deferral = .hamming(epsilon: try int(key, value))
             case "margin":
                 let m = try float(key, value)

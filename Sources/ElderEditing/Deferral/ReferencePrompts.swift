@@ -1,8 +1,40 @@
+import Foundation
+
 /// Prompts that belong to no edit: they fix the query centre and compete with edits in the similarity
 /// deferral, so an input must be clearly nearer an edit than ordinary text to reach the adapter. They
 /// span the templates people edit (people, places, organizations, products) and everyday text.
 public enum ReferencePrompts {
-    public static let `default`: [String] = [
+    /// The hand-written prompts plus relation templates filled with well-known subjects.
+    public static let `default`: [String] = handWritten + templated
+
+    /// Relation-style templates (the shape most factual edits take), each filled with six subjects.
+    static let templated: [String] = {
+        let templates = [
+            "The country of %@ is", "The native language of %@ is", "The religion of %@ is", "The language of %@ is",
+            "The occupation of %@ is", "The place of birth of %@ is", "The capital of %@ is", "The continent of %@ is",
+            "The official language of %@ is", "The genre of %@ is", "The instrument of %@ is", "The employer of %@ is",
+            "The headquarters of %@ is in", "The original country of %@ is", "The team position of %@ is",
+            "The eye color of %@ is", "The country of citizenship of %@ is", "The record label of %@ is",
+            "The military rank of %@ was", "The voice type of %@ is", "%@ is located in", "%@ shares a border with",
+            "%@ was born in", "The currency of %@ is",
+        ]
+        let subjects = [
+            "Leonardo da Vinci", "the Eiffel Tower", "Nelson Mandela", "Volkswagen", "Mount Kilimanjaro", "Frida Kahlo",
+            "the Nile", "Ludwig van Beethoven", "Sony", "Lake Baikal", "Mahatma Gandhi", "the Louvre", "Pelé",
+            "Toyota", "Jane Austen", "the Amazon rainforest", "Wolfgang Amadeus Mozart", "Nokia", "Cleopatra",
+            "the Great Barrier Reef", "Confucius", "Shakira", "Greenland", "Isaac Newton",
+        ]
+        var prompts: [String] = []
+        for (i, template) in templates.enumerated() {
+            for k in 0..<6 {
+                let subject = subjects[(i * 5 + k * 7) % subjects.count]
+                prompts.append(template.replacingOccurrences(of: "%@", with: subject))
+            }
+        }
+        return prompts
+    }()
+
+    static let handWritten: [String] = [
         "The capital of Germany is", "The capital of Japan is", "The capital city of Canada is",
         "The official language of Brazil is", "The currency of Switzerland is", "The country of Mount Fuji is",
         "The continent of Kenya is", "The religion of Thailand's majority is", "The language of Homer was",

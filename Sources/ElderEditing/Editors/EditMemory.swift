@@ -18,6 +18,8 @@ public struct EditMemory: Codable, Sendable, Equatable {
     public var entries: [Entry] = []
     /// Mean query of the reference prompts (subtracted when the query is centred).
     public var centre: [Float] = []
+    /// Per-dimension 1/spread of the reference queries (empty unless the query is standardized).
+    public var scale: [Float] = []
     /// Centred keys of the reference prompts, which belong to no edit.
     public var backgroundKeys: [[Float]] = []
 

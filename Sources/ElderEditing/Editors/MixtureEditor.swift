@@ -63,8 +63,15 @@ public final class MixtureEditor: Editor {
             var centre = [Double](repeating: 0, count: queryWidth)
             for q in raw { for j in 0..<queryWidth { centre[j] += Double(q[j]) } }
             m.centre = centre.map { Float($0 / Double(raw.count)) }
+            if configuration.query.standardized {
+                var variance = [Double](repeating: 0, count: queryWidth)
+                for q in raw { for j in 0..<queryWidth { let d = Double(q[j] - m.centre[j]); variance[j] += d * d } }
+                let mean = variance.reduce(0, +) / Double(queryWidth)
+                // 1/std per dimension, with the average variance added so rare dimensions are not blown up.
+                m.scale = variance.map { Float(1 / (($0 + mean) / Double(raw.count)).squareRoot()) }
+            }
         }
-        m.backgroundKeys = raw.map { centred($0, centre: m.centre) }
+        m.backgroundKeys = raw.map { normalizedQuery($0, memory: m) }
         memory = m
     }
 
@@ -75,9 +82,14 @@ public final class MixtureEditor: Editor {
         frozen.lower(tokens, promptLength: tokens.count).query
     }
 
-    func centred(_ q: [Float], centre: [Float]) -> [Float] {
-        guard configuration.query.centred, centre.count == q.count else { return q }
-        return zip(q, centre).map { $0 - $1 }
+    /// The query as the deferral compares it: centred on the reference prompts' mean and, if configured,
+    /// scaled per dimension by their spread.
+    public func normalizedQuery(_ q: [Float], memory m: EditMemory? = nil) -> [Float] {
+        let m = m ?? memory
+        guard configuration.query.centred, m.centre.count == q.count else { return q }
+        var out = zip(q, m.centre).map { $0 - $1 }
+        if m.scale.count == q.count { for j in 0..<out.count { out[j] *= m.scale[j] } }
+        return out
     }
 
     var indices: (keys: KeyIndex, codes: Codebook) {
@@ -127,7 +139,7 @@ public final class MixtureEditor: Editor {
                 r.fired = nearest.distance < epsilon
             }
         case .similarityMargin(let margin, let minimum):
-            let m = indices.keys.match(centred(q, centre: memory.centre))
+            let m = indices.keys.match(normalizedQuery(q))
             r.requiredMargin = margin
             if let owner = m.owner {
                 r.matchedEdit = owner

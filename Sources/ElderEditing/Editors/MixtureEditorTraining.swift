@@ -109,7 +109,7 @@ extension MixtureEditor {
         let ownQueries = Array(prepared.prefix(promptTokens.count)).map(\.query)
         let entry = EditMemory.Entry(
             id: request.id, allocation: allocation,
-            keys: deferralKeys(ownQueries.map { centred($0, centre: memory.centre) }),
+            keys: deferralKeys(ownQueries.map { normalizedQuery($0) }),
             codes: ownQueries.map { code(rawQuery: $0) },
             rows: promptTokens.map { $0 + target }, promptLengths: promptTokens.map(\.count))
         memory.entries.append(entry)

@@ -29,7 +29,7 @@ public final class EditedModel {
         // Prompt call: the adapter acts from the last prompt token (or every token); decode calls: every row.
         let fromRow = start > 0 || configuration.adapterSpan == .wholeSequence ? 0 : ids.count - 1
         var h = model.run(lower, layers: firstAdapted..<model.blocks.count, positions: Array(start..<(start + ids.count)),
-                          cache: cache, hooks: hooks(fromRow: fromRow))
+                          cache: cache, hooks: hooks(fromRow: fromRow, promptLastRow: start == 0 ? ids.count - 1 : nil))
         if lastOnly && h.rowCount > 1 {
             h = Tensor(shape: [1, h.lastDimension], scalars: h.row(h.rowCount - 1))
         }
@@ -45,12 +45,21 @@ public final class EditedModel {
         routing = decision
         let fromRow = configuration.adapterSpan == .wholeSequence ? 0 : prompt.count - 1
         let h = model.run(lower, layers: firstAdapted..<model.blocks.count, positions: Array(0..<ids.count),
-                          hooks: hooks(fromRow: fromRow))
-        return (model.logits(h), decision)
+                          hooks: hooks(fromRow: fromRow, promptLastRow: prompt.count - 1))
+        return (model.logits(h), routing ?? decision)
     }
 
     /// The hooks that add the adapter, or none when the routing did not fire (the base computation).
-    func hooks(fromRow: Int) -> [Int: BlockHooks] {
+    /// An editor keyed at its own layer (GRACE) decides there on the prompt call, from row `promptLastRow`.
+    func hooks(fromRow: Int, promptLastRow: Int? = nil) -> [Int: BlockHooks] {
+        if let keyed = editor as? any LayerKeyedEditor, let row = promptLastRow {
+            let layer = keyed.keyLayer
+            return [layer: BlockHooks(replaceDownOutput: { [unowned self] v, frozen in
+                let decision = keyed.route(key: v.row(row))
+                self.routing = decision
+                return decision.fired ? keyed.adapt(layer: layer, v: v, frozen: frozen, routing: decision, fromRow: fromRow) : frozen
+            })]
+        }
         guard let routing, routing.fired else { return [:] }
         var hooks: [Int: BlockHooks] = [:]
         let editor = self.editor

@@ -5,13 +5,13 @@ import XCTest
 /// Access to the real SmolLM2 model and the golden files for the real-model suites.
 ///
 /// Skips when `ELDER_FAST` is set; when the model is missing, fails under `CI` and skips otherwise.
-enum RealModel {
-    static var path: String {
+public enum RealModel {
+    public static var path: String {
         ProcessInfo.processInfo.environment["ELDER_MODEL_PATH"]
             ?? (ModelLocator.defaultModelsFolder() + "/SmolLM2-135M-Instruct.Q4_1.gguf")
     }
 
-    static func requirePath(file: StaticString = #filePath, line: UInt = #line) throws -> String {
+    public static func requirePath(file: StaticString = #filePath, line: UInt = #line) throws -> String {
         let env = ProcessInfo.processInfo.environment
         if env["ELDER_FAST"] != nil { throw XCTSkip("ELDER_FAST is set: real-model suite skipped") }
         guard FileManager.default.fileExists(atPath: path) else {
@@ -23,18 +23,26 @@ enum RealModel {
         return path
     }
 
-    static let goldenFolder: String = {
+    public static let goldenFolder: String = {
         let env = ProcessInfo.processInfo.environment
         if let dir = env["ELDER_TESTDATA"] { return dir + "/smollm2" }
-        // Tests/ElderModelTests/RealModel.swift -> repo root -> ../shared/testdata
-        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let candidates = [repo.appendingPathComponent("../shared/testdata/smollm2").standardized.path,
-                          repo.appendingPathComponent("../../shared/testdata/smollm2").standardized.path,
-                          "/work/shared/testdata/smollm2"]
+        return sharedFolder + "/testdata/smollm2"
+    }()
+
+    /// The package's root folder (Tests/Support/RealModel.swift -> root).
+    public static let packageRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    /// `shared/` beside the package (as CI lays it out), or ELDER_SHARED.
+    public static let sharedFolder: String = {
+        if let dir = ProcessInfo.processInfo.environment["ELDER_SHARED"] { return dir }
+        let repo = packageRoot
+        let candidates = [repo.appendingPathComponent("../shared").standardized.path,
+                          repo.appendingPathComponent("../../shared").standardized.path]
         return candidates.first { FileManager.default.fileExists(atPath: $0) } ?? candidates[0]
     }()
 
-    static func golden<T: Decodable>(_ name: String, as: T.Type) throws -> T {
+    public static func golden<T: Decodable>(_ name: String, as: T.Type) throws -> T {
         let url = URL(fileURLWithPath: goldenFolder + "/" + name)
         return try JSONDecoder().decode(T.self, from: Data(contentsOf: url))
     }
@@ -42,7 +50,7 @@ enum RealModel {
     /// One shared load of the model per test process (loading costs about a second).
     nonisolated(unsafe) private static var cached: LoadedModel?
     private static let lock = NSLock()
-    static func load() throws -> LoadedModel {
+    public static func load() throws -> LoadedModel {
         let path = try requirePath()
         lock.lock(); defer { lock.unlock() }
         if let cached { return cached }

@@ -1,0 +1,77 @@
+import ElderModel
+import ElderTensor
+
+/// FT-L: plain fine-tuning of one layer, the simplest baseline of the model-editing literature (ROME's and
+/// EasyEdit's "FT-L"). A dense ΔW [D, F] (`ftl.<layer>.down`) is added to one block's `down_proj`, trained
+/// with Adam on the target tokens of the mixture editor's batch, and applied to every token of every
+/// input: there is no deferral, so nothing protects unrelated inputs.
+public final class FineTuneEditor: ProfiledEditor {
+    public let configuration: EditorConfiguration
+    public var adapter: AdapterState
+    public var memory: EditMemory
+    public private(set) var lastProfile: EditProfile?
+    let loaded: LoadedModel
+
+    public var layer: Int { configuration.layers[0] }
+
+    /// The tensor name of the ΔW on block `layer`'s `down_proj`.
+    public static func deltaName(layer: Int) -> String { "ftl.\(layer).down" }
+
+    /// An editor over an existing state, or a fresh one (ΔW = 0) when `adapter` is nil.
+    public init(model: LoadedModel, configuration: EditorConfiguration, adapter: AdapterState? = nil,
+                memory: EditMemory = EditMemory()) throws {
+        try configuration.validate(blockCount: model.configuration.layerCount)
+        guard configuration.layers.count == 1 else {
+            throw ConfigurationError(description: "FT-L fine-tunes one layer; got layers \(configuration.layers)")
+        }
+        self.loaded = model
+        self.configuration = configuration
+        let mc = model.configuration
+        self.adapter = adapter ?? AdapterState(tensors: [
+            Self.deltaName(layer: configuration.layers[0]): Tensor(zeros: [mc.hiddenSize, mc.intermediateSize])])
+        self.memory = memory
+    }
+
+    public func edit(_ request: EditRequest) throws -> EditOutcome {
+        guard memory.entry(request.id) == nil else { throw EditError.duplicateEdit(id: request.id) }
+        let (prompts, target) = try validatedBatch(request, tokenizer: loaded.tokenizer,
+                                                   paraphrases: configuration.trainingParaphrases,
+                                                   contextLength: loaded.configuration.contextLength)
+        let name = Self.deltaName(layer: layer)
+        var parameters = adapter.tensors
+        adapter.tensors = [:]
+        let trainer = BaselineTrainer(model: loaded.model, configuration: configuration)
+        let result = trainer.train(sequences: prompts.map { TrainingSequence(prompt: $0, target: target, editID: request.id) },
+                                   parameters: &parameters, trainable: [name]) { tape, variable in
+            { _, v, frozen, _ in tape.add(frozen, tape.matmul(v, variable(name), transposeB: true)) }
+        }
+        adapter.tensors = parameters
+        let t = cpuSeconds()
+        memory.entries.append(plainEntry(id: request.id, prompts: prompts, target: target))
+        lastProfile = EditProfile(frozenPassSeconds: result.frozenSeconds, stepsSeconds: result.stepsSeconds,
+                                  memorySeconds: cpuSeconds() - t)
+        return EditOutcome(editID: request.id, iterations: result.iterations, initialLoss: result.initialLoss,
+                           finalLoss: result.finalLoss, converged: result.converged, changedTensors: result.touched.sorted())
+    }
+
+    public func forget(editID: String) {
+        memory.entries.removeAll { $0.id == editID }
+    }
+
+    /// FT-L always acts.
+    public func route(query: [Float]) -> RoutingExplanation { alwaysFired(layers: configuration.layers) }
+
+    /// frozen + v ΔWᵀ on rows `fromRow...`.
+    public func adapt(layer: Int, v: Tensor, frozen: Tensor, routing: RoutingExplanation, fromRow: Int) -> Tensor {
+        guard routing.fired, layer == self.layer, let delta = adapter[Self.deltaName(layer: layer)] else { return frozen }
+        return addRows(frozen, matmul(v, delta, transposeB: true), fromRow: fromRow)
+    }
+}
+
+/// `base` with `extra` added to rows `fromRow...` (earlier rows keep their bits).
+func addRows(_ base: Tensor, _ extra: Tensor, fromRow: Int) -> Tensor {
+    var out = base
+    let d = base.lastDimension
+    for i in (max(0, fromRow) * d)..<base.count { out.scalars[i] += extra.scalars[i] }
+    return out
+}
