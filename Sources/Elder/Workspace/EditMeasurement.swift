@@ -1,0 +1,81 @@
+import ElderEditing
+import ElderModel
+import Foundation
+
+/// How one prompt answers a target on a given state: teacher-forced exact match of every target token,
+/// and whether the adapter fired (and for which edit).
+public struct PromptCheck: Codable, Sendable, Equatable {
+    public var prompt: String
+    /// Every target token is the argmax when the target is fed (teacher forcing).
+    public var exactMatch: Bool
+    /// Target tokens that are the argmax, of `targetTokens`.
+    public var tokensCorrect: Int
+    public var targetTokens: Int
+    public var fired: Bool
+    public var matchedEdit: String?
+}
+
+/// What an edit measured on the committed state (the state every rebuild returns).
+public struct EditMetrics: Codable, Sendable, Equatable {
+    /// Exact match on the edit's prompt: 1 or 0.
+    public var reliability: Double
+    public var fired: Bool
+    public var prompt: PromptCheck
+    /// One check per training paraphrase.
+    public var paraphrases: [PromptCheck]
+    /// Mean exact match over the training paraphrases (nil when there are none).
+    public var paraphraseReliability: Double?
+    public var iterations: Int
+    public var initialLoss: Float
+    public var finalLoss: Float
+    /// The trained state (before compaction) gave the target on the prompt.
+    public var trainedReliability: Double
+    /// Times the edit was trained again on the compacted state because compaction had broken it.
+    public var compactionRetries: Int
+    /// The committed state still gives the target (false = compaction broke the edit and retraining did not mend it).
+    public var survivedCompaction: Bool
+    /// Root-mean-square of the compaction remainder (dropped, see `Workspace.edit`) and of the update.
+    public var remainderRMS: Double
+    public var updateRMS: Double
+    public var changedTensors: Int
+}
+
+/// Measures prompts against targets on an editor's state.
+struct Measurer {
+    let model: LoadedModel
+
+    func check(editor: any Editor, prompt: String, target: String) -> PromptCheck {
+        let p = model.tokenizer.encode(prompt), t = model.tokenizer.encode(target)
+        let edited = EditedModel(editor: editor, model: model.model)
+        let (logits, routing) = edited.teacherForcedLogits(prompt: p, continuation: t)
+        var correct = 0
+        for i in 0..<t.count where argmax(logits.row(p.count - 1 + i)) == t[i] { correct += 1 }
+        return PromptCheck(prompt: prompt, exactMatch: !t.isEmpty && correct == t.count, tokensCorrect: correct,
+                           targetTokens: t.count, fired: routing.fired, matchedEdit: routing.matchedEdit)
+    }
+
+    /// Greedy continuation text and the routing decision.
+    func greedy(editor: any Editor, prompt: String, maxTokens: Int) -> (text: String, tokens: [Int], routing: RoutingExplanation?) {
+        let edited = EditedModel(editor: editor, model: model.model)
+        let out = edited.greedy(prompt: model.tokenizer.encode(prompt), maxTokens: maxTokens, stop: model.stopTokenIDs)
+        return (model.tokenizer.decode(out), out, edited.routing)
+    }
+}
+
+/// The JSON of an edit record (`edits/<id>.json`): the request, the message and the metrics at commit time.
+public struct EditRecordBody: Codable, Sendable, Equatable {
+    public var id: String
+    public var prompt: String
+    public var target: String
+    public var paraphrases: [String]
+    public var label: String?
+    public var message: String
+    public var allocation: [[Int]]?
+    public var metrics: EditMetrics
+
+    func encoded() throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        return Array(try encoder.encode(self))
+    }
+}

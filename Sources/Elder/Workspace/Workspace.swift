@@ -1,0 +1,145 @@
+import ElderEditing
+import ElderModel
+import ElderStore
+import ElderTensor
+import Foundation
+
+/// A knowledge repo opened with its base model: the object every `elder` command works through.
+///
+/// It joins the store (named tensors and JSON in git), the model and the editor: it rebuilds the editor at
+/// any revision, trains and commits edits, answers prompts, reverts edits and lists history. Not
+/// thread-safe (one instance per thread); several processes may share a repo (the store serializes commits).
+public final class Workspace {
+    public let store: KnowledgeStore
+    public let model: LoadedModel
+    public let config: WorkspaceConfig
+    public var configuration: EditorConfiguration { config.editor }
+    public var path: String { store.repository.gitDirectory }
+
+    /// Rebuilt (adapter, memory) by commit id, most recent last (small LRU: states are ~2 MB each).
+    private var rebuilt: [(id: ObjectID, version: Version)] = []
+    private let rebuiltCapacity = 4
+
+    private init(store: KnowledgeStore, model: LoadedModel, config: WorkspaceConfig) {
+        self.store = store
+        self.model = model
+        self.config = config
+    }
+
+    // MARK: create and open
+
+    /// Creates a knowledge repo at `path` (a bare git repository, FORMAT.md) bound to `model` (a known
+    /// name or a path), whose root commit holds `elder.json` and the editor's initial state.
+    public static func initialize(at path: String, model nameOrPath: String, configuration: EditorConfiguration? = nil,
+                                  method: EditorConfiguration.Method = .elder,
+                                  storeOptions: StoreOptions = StoreOptions()) throws -> Workspace {
+        try initialize(at: path, model: try LoadedModel.load(nameOrPath), configuration: configuration, method: method,
+                       storeOptions: storeOptions)
+    }
+
+    /// As above, with a model already loaded. `configuration` nil means the preset of `method`
+    /// (`.elder`: `EditorConfiguration.elderDefault`).
+    public static func initialize(at path: String, model: LoadedModel, configuration: EditorConfiguration? = nil,
+                                  method: EditorConfiguration.Method = .elder,
+                                  storeOptions: StoreOptions = StoreOptions()) throws -> Workspace {
+        let blocks = model.configuration.layerCount
+        let editorConfiguration = configuration ?? (method == .elder ? .elderDefault(blockCount: blocks)
+                                                                      : .preset(method, blockCount: blocks))
+        try editorConfiguration.validate(blockCount: blocks)
+        let config = WorkspaceConfig(model: try ModelIdentity.of(model), editor: editorConfiguration)
+        let editor = try makeEditor(model: model, configuration: editorConfiguration)
+        let initial = StateConversion.stored(editor.adapter)
+        let (store, _) = try KnowledgeStore.create(at: path, options: storeOptions, workspaceConfigJSON: try config.encoded(),
+                                                   initial: initial, message: "Initialize Elder knowledge repo (\(editorConfiguration.method.rawValue))")
+        // `KnowledgeStore.create` takes no codebook, so the memory (query centre, reference keys) goes into a
+        // second commit with no tensor change: every version from it on has a codebook.
+        let workspace = Workspace(store: store, model: model, config: config)
+        guard let root = try store.tip(of: "main") else { throw WorkspaceError.noSuchBranch("main") }
+        _ = try store.commit(CommitRequest(branch: "main", parents: [root], codebook: try MemoryCodec.encode(editor.memory),
+                                           message: "Record the editor's reference memory (query centre and reference keys)"))
+        return workspace
+    }
+
+    /// Opens the knowledge repo at `path` with the model it records: a known model's cached file with
+    /// that name, found in the model cache. Fails with `modelNotFound` if there is none.
+    public static func open(at path: String) throws -> Workspace {
+        let store = try KnowledgeStore.open(at: path)
+        let config = try WorkspaceConfig.decode(store.workspaceConfigJSON)
+        let candidate = ModelLocator.defaultModelsFolder() + "/" + config.model.fileName
+        guard FileManager.default.fileExists(atPath: candidate) else {
+            throw WorkspaceError.modelNotFound(repo: path, fileName: config.model.fileName, sha256: config.model.sha256)
+        }
+        return try open(at: path, model: try LoadedModel.load(path: candidate), store: store, config: config)
+    }
+
+    /// Opens the knowledge repo at `path` with `model` (a known name or a path).
+    public static func open(at path: String, model nameOrPath: String) throws -> Workspace {
+        try open(at: path, model: try LoadedModel.load(nameOrPath))
+    }
+
+    /// Opens the knowledge repo at `path` with a loaded model, which must be the repo's (same SHA-256).
+    public static func open(at path: String, model: LoadedModel) throws -> Workspace {
+        let store = try KnowledgeStore.open(at: path)
+        return try open(at: path, model: model, store: store, config: try WorkspaceConfig.decode(store.workspaceConfigJSON))
+    }
+
+    private static func open(at path: String, model: LoadedModel, store: KnowledgeStore, config: WorkspaceConfig) throws -> Workspace {
+        let sha = try ModelHashes.sha256(path: model.path)
+        guard sha == config.model.sha256 else {
+            throw WorkspaceError.modelMismatch(repo: path, expectedFile: config.model.fileName, expectedSHA256: config.model.sha256,
+                                               givenPath: model.path, givenSHA256: sha)
+        }
+        try config.editor.validate(blockCount: model.configuration.layerCount)
+        return Workspace(store: store, model: model, config: config)
+    }
+
+    // MARK: rebuilding versions
+
+    /// One version's editor state: the adapter tensors and the edit memory.
+    public struct Version {
+        public var commit: ObjectID
+        public var adapter: AdapterState
+        public var memory: EditMemory
+        public var stateHash: String
+    }
+
+    /// The commit a revision names (commit id, branch, tag, `HEAD~n`, …).
+    public func resolve(_ revision: String) throws -> ObjectID {
+        try store.repository.resolveCommit(revision)
+    }
+
+    /// The editor state at a revision, rebuilt exactly from the repo (cached by commit id).
+    public func version(at revision: String) throws -> Version {
+        try version(of: try resolve(revision))
+    }
+
+    public func version(of commit: ObjectID) throws -> Version {
+        if let i = rebuilt.firstIndex(where: { $0.id == commit }) {
+            let hit = rebuilt.remove(at: i)
+            rebuilt.append(hit)
+            return hit.version
+        }
+        let state = try store.state(of: commit)
+        let memory = try MemoryCodec.decode(try store.codebook(at: commit))
+        let v = Version(commit: commit, adapter: StateConversion.adapter(state), memory: memory, stateHash: state.sha256)
+        rebuilt.append((commit, v))
+        if rebuilt.count > rebuiltCapacity { rebuilt.removeFirst() }
+        return v
+    }
+
+    /// A fresh editor over a version's state (editing it does not touch the cache).
+    public func editor(for version: Version) throws -> any Editor {
+        try makeEditor(model: model, configuration: configuration, adapter: version.adapter, memory: version.memory)
+    }
+
+    /// The tip of a branch, or `noSuchBranch`.
+    func tip(of branch: String) throws -> ObjectID {
+        guard let id = try store.tip(of: branch) else { throw WorkspaceError.noSuchBranch(branch) }
+        return id
+    }
+
+    /// The SHA-256 of a revision's adapter state as rebuilt now (FORMAT.md "State hash").
+    public func stateHash(at revision: String) throws -> String {
+        try store.state(of: try resolve(revision)).sha256
+    }
+}

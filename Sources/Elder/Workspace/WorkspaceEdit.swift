@@ -1,0 +1,127 @@
+import ElderEditing
+import ElderStore
+import Foundation
+
+/// What `Workspace.edit` committed and measured.
+public struct EditResult: Sendable {
+    public var commit: ObjectID
+    public var editID: String
+    public var metrics: EditMetrics
+    public var stateHash: String
+    /// Bytes of tensor packs the commit wrote (before git's zlib).
+    public var tensorBytes: Int
+    /// False when compaction broke the edit and retraining on the compacted state did not mend it:
+    /// the commit exists, but the committed state does not give the target on the prompt.
+    public var holds: Bool { metrics.survivedCompaction }
+}
+
+extension Workspace {
+    /// Trains `request` into the state at the tip of `branch` and commits it, atomically: the branch moves
+    /// only when everything succeeded (the store's compare-and-swap; any error leaves it where it was).
+    ///
+    /// Steps: rebuild at the tip; train; compact the changed tensors onto the repo's grid relative to the
+    /// tip (`KnowledgeStore.compact`); put the compacted state into the editor; measure the edit on it
+    /// (what every rebuild will return); if compaction broke the edit, train again from the compacted
+    /// state (up to `retries` times) and compact again; then commit the edit record, the changed tensors,
+    /// the routers and the codebook, with the metrics as trailers.
+    ///
+    /// The compaction remainder is *not* carried into the next edit: error feedback would put part of edit
+    /// i's update into edit i+1's delta, so reverting, diffing or bisecting one edit would no longer act on
+    /// exactly that edit. Each edit starts from an empty carry; the remainder is dropped and its size is
+    /// recorded (`remainderRMS`), and the measurement on the committed state says whether the edit holds.
+    @discardableResult
+    public func edit(_ request: EditRequest, message: String? = nil, on branch: String = "main", retries: Int = 1,
+                     author: Signature? = nil) throws -> EditResult {
+        var request = request
+        if request.id.isEmpty { request.id = Self.makeEditID(request) }
+        guard Self.isValidEditID(request.id) else { throw WorkspaceError.invalidEditID(request.id) }
+        let tip = try tip(of: branch)
+        let base = try version(of: tip)
+        let editor = try self.editor(for: base)
+        var outcome = try editor.edit(request)
+        let measurer = Measurer(model: model)
+        let trainedCheck = measurer.check(editor: editor, prompt: request.prompt, target: request.target)
+
+        var attempt = 0
+        var compacted: StoredState
+        var rms: (update: Double, remainder: Double)
+        var promptCheck: PromptCheck
+        while true {
+            (compacted, rms) = try compact(editor: editor, base: base)
+            editor.adapter = StateConversion.applying(compacted, to: base.adapter)
+            promptCheck = measurer.check(editor: editor, prompt: request.prompt, target: request.target)
+            if promptCheck.exactMatch || attempt >= retries { break }
+            // Compaction broke the edit: train again from the compacted state, then compact again.
+            attempt += 1
+            editor.forget(editID: request.id)
+            let again = try editor.edit(request)
+            outcome.iterations += again.iterations
+            outcome.finalLoss = again.finalLoss
+        }
+        let paraphraseChecks = request.paraphrases.prefix(configuration.trainingParaphrases).map {
+            measurer.check(editor: editor, prompt: $0, target: request.target)
+        }
+        let metrics = EditMetrics(
+            reliability: promptCheck.exactMatch ? 1 : 0, fired: promptCheck.fired, prompt: promptCheck,
+            paraphrases: paraphraseChecks,
+            paraphraseReliability: paraphraseChecks.isEmpty ? nil
+                : Double(paraphraseChecks.filter(\.exactMatch).count) / Double(paraphraseChecks.count),
+            iterations: outcome.iterations, initialLoss: outcome.initialLoss, finalLoss: outcome.finalLoss,
+            trainedReliability: trainedCheck.exactMatch ? 1 : 0, compactionRetries: attempt,
+            survivedCompaction: promptCheck.exactMatch, remainderRMS: rms.remainder, updateRMS: rms.update,
+            changedTensors: compacted.tensors.count + compacted.routers.count)
+        let text = message ?? "Edit \"\(request.prompt)\" → \"\(request.target)\""
+        let body = EditRecordBody(id: request.id, prompt: request.prompt, target: request.target, paraphrases: request.paraphrases,
+                                  label: request.label, message: text,
+                                  allocation: editor.memory.entry(request.id)?.allocation.experts, metrics: metrics)
+        var trailers = [Trailer("Reliability", format(metrics.reliability)), Trailer("Fired", metrics.fired ? "yes" : "no")]
+        if let p = metrics.paraphraseReliability { trailers.append(Trailer("Paraphrase-Reliability", format(p))) }
+        trailers.append(Trailer("Iterations", "\(metrics.iterations)"))
+        if attempt > 0 { trailers.append(Trailer("Compaction-Retries", "\(attempt)")) }
+        if !metrics.survivedCompaction { trailers.append(Trailer("Compaction-Broke-Edit", "yes")) }
+        let result = try store.commit(CommitRequest(
+            branch: branch, parents: [tip], edit: EditRecord(id: request.id, json: try body.encoded()),
+            tensors: compacted.tensors, routers: compacted.routers, codebook: try MemoryCodec.encode(editor.memory),
+            message: text, trailers: trailers, author: author))
+        return EditResult(commit: result.id, editID: request.id, metrics: metrics, stateHash: result.stateHash,
+                          tensorBytes: result.tensorBytes)
+    }
+
+    /// The editor's changed tensors put onto the grid relative to `base` (a fresh carry: see `edit`).
+    private func compact(editor: any Editor, base: Version) throws -> (StoredState, (update: Double, remainder: Double)) {
+        let changed = editor.adapter.changedNames(since: base.adapter)
+        let trained = StateConversion.stored(editor.adapter, only: changed)
+        var carry = CompactionCarry()
+        let compacted = try store.compact(trained: trained, parent: base.commit, carry: &carry)
+        var updateSquares = 0.0, remainderSquares = 0.0, n = 0
+        for name in changed {
+            guard let t = editor.adapter[name]?.scalars, let b = base.adapter[name]?.scalars, t.count == b.count else { continue }
+            for i in 0..<t.count { let d = Double(t[i]) - Double(b[i]); updateSquares += d * d }
+            for r in carry.residuals[name] ?? [] { remainderSquares += Double(r) * Double(r) }
+            n += t.count
+        }
+        let count = Double(max(n, 1))
+        return (compacted, ((updateSquares / count).squareRoot(), (remainderSquares / count).squareRoot()))
+    }
+
+    func format(_ x: Double) -> String { String(format: "%.3f", x) }
+
+    /// An id from the request's content and the time: `e` + 12 hex digits.
+    static func makeEditID(_ request: EditRequest) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in Array((request.prompt + "\u{0}" + request.target + "\u{0}\(Date().timeIntervalSince1970)").utf8) {
+            h = (h ^ UInt64(b)) &* 0x100_0000_01b3
+        }
+        return "e" + String(String(h, radix: 16).suffix(12))
+    }
+
+    static func isValidEditID(_ id: String) -> Bool {
+        let bytes = Array(id.utf8)
+        guard (1...128).contains(bytes.count), !id.contains("..") else { return false }
+        func ok(_ c: UInt8) -> Bool {
+            (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 46 || c == 95 || c == 45
+        }
+        guard let first = bytes.first, ok(first), first != 46, first != 45, first != 95 else { return false }
+        return bytes.allSatisfy(ok)
+    }
+}

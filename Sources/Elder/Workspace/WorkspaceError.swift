@@ -1,0 +1,50 @@
+import ElderStore
+
+/// What can go wrong in a workspace, each case saying what to do about it.
+public enum WorkspaceError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// The model given (or found) is not the one the repo was created with.
+    case modelMismatch(repo: String, expectedFile: String, expectedSHA256: String, givenPath: String, givenSHA256: String)
+    /// The repo records a model file that cannot be found on this machine.
+    case modelNotFound(repo: String, fileName: String, sha256: String)
+    /// `elder.json` has no (or an unreadable) workspace section.
+    case invalidWorkspaceConfig(String)
+    /// The codebook files of a version cannot be decoded.
+    case invalidMemory(String)
+    case noSuchBranch(String)
+    /// The revision makes no edit (e.g. the root commit), so there is nothing to revert.
+    case notAnEdit(revision: String)
+    /// The edit is not live at the branch tip (already reverted, or on another branch).
+    case editNotLive(editID: String, branch: String)
+    /// Restoring an edit that is already live.
+    case editAlreadyLive(editID: String, branch: String)
+    /// The revision is not in the branch's history.
+    case notOnBranch(revision: String, branch: String)
+    case invalidEditID(String)
+
+    public var description: String {
+        switch self {
+        case let .modelMismatch(repo, file, expected, path, given):
+            return "the knowledge repo \(repo) was made for \(file) (sha256 \(expected.prefix(16))…), but \(path) has sha256 \(given.prefix(16))…: "
+                + "open it with the original model file (`--model PATH` to that file), or create a new repo with `elder init --model \(path)`"
+        case let .modelNotFound(repo, file, sha):
+            return "the knowledge repo \(repo) needs the model \(file) (sha256 \(sha.prefix(16))…), which is not in the model cache: "
+                + "run `bash Samples/fetch-model.sh` or pass `--model PATH`"
+        case let .invalidWorkspaceConfig(reason):
+            return "elder.json has no valid workspace section (\(reason)): the repo was not made by `elder init`"
+        case let .invalidMemory(reason):
+            return "the codebook of this version cannot be read (\(reason)): the repo is damaged or was written by another tool"
+        case let .noSuchBranch(b):
+            return "there is no branch \(b): list branches with `git branch` inside the repo"
+        case let .notAnEdit(rev):
+            return "\(rev) makes no edit (it is the root or a merge): give the commit of an edit or of a revert"
+        case let .editNotLive(id, b):
+            return "edit \(id) is not live on \(b) (already reverted?): nothing to revert"
+        case let .editAlreadyLive(id, b):
+            return "edit \(id) is already live on \(b): nothing to restore"
+        case let .notOnBranch(rev, b):
+            return "\(rev) is not in the history of \(b): check out the branch that holds it"
+        case let .invalidEditID(id):
+            return "edit id '\(id)' is invalid: use 1–128 characters of [A-Za-z0-9._-], starting with a letter or digit"
+        }
+    }
+}

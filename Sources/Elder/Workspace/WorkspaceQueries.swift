@@ -1,0 +1,61 @@
+import ElderEditing
+import ElderStore
+import Foundation
+
+/// A greedy answer and why the adapter did (or did not) act on it.
+public struct Answer: Sendable {
+    public var text: String
+    public var tokens: [Int]
+    public var routing: RoutingExplanation?
+    public var commit: ObjectID
+}
+
+/// One commit as `log` lists it.
+public struct LogEntry: Sendable {
+    public var commit: ObjectID
+    public var parents: [ObjectID]
+    public var depth: Int
+    /// The edit the commit makes (`Elder-Edit`), or for a revert the edit it removes or restores.
+    public var editID: String?
+    /// The first line of the message.
+    public var summary: String
+    public var message: String
+    /// The workspace's trailers (metrics such as `Reliability`, revert results), without the store's `Elder-*`.
+    public var metrics: [String: String]
+    public var stateHash: String
+}
+
+extension Workspace {
+    /// Greedy answer of the model at `revision` (rebuilt and cached) to `prompt`, with the routing explanation.
+    public func ask(_ prompt: String, at revision: String = "HEAD", maxTokens: Int = 16) throws -> Answer {
+        let commit = try resolve(revision)
+        let editor = try self.editor(for: try version(of: commit))
+        let out = Measurer(model: model).greedy(editor: editor, prompt: prompt, maxTokens: maxTokens)
+        return Answer(text: out.text, tokens: out.tokens, routing: out.routing, commit: commit)
+    }
+
+    /// Commits reachable from `revision`, newest first (topological, then time), at most `limit`.
+    public func log(_ revision: String = "HEAD", limit: Int = .max) throws -> [LogEntry] {
+        try store.repository.log(from: try resolve(revision), limit: limit).map { id in
+            let info = try store.info(of: id)
+            let metrics = info.trailers.filter { !$0.key.lowercased().hasPrefix("elder-") }
+            let summary = info.message.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            return LogEntry(commit: id, parents: info.parents, depth: info.depth,
+                            editID: info.editID ?? metrics[RevertTrailers.reverted] ?? metrics[RevertTrailers.restored],
+                            summary: summary, message: info.message, metrics: metrics, stateHash: info.stateHash)
+        }
+    }
+
+    /// The edit records live at a revision, decoded.
+    public func liveEdits(at revision: String = "HEAD") throws -> [EditRecordBody] {
+        try liveEdits(of: try resolve(revision))
+    }
+
+    func liveEdits(of commit: ObjectID) throws -> [EditRecordBody] {
+        try store.liveEdits(at: commit).map { record in
+            do { return try JSONDecoder().decode(EditRecordBody.self, from: Data(record.json)) } catch {
+                throw WorkspaceError.invalidMemory("edit record \(record.id): \(error)")
+            }
+        }
+    }
+}

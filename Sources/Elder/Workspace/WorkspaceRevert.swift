@@ -1,0 +1,132 @@
+import ElderEditing
+import ElderStore
+import Foundation
+
+/// Trailer keys a revert commit writes.
+enum RevertTrailers {
+    static let reverts = "Reverts"
+    static let reverted = "Reverted-Edit"
+    static let restored = "Restored-Edit"
+}
+
+/// How the reverted (or restored) edit's prompt answers after the revert, against the state before the
+/// reverted commit: after reverting an edit that should be the base answer, after reverting a revert the edit's.
+public struct RevertedPromptCheck: Sendable, Codable, Equatable {
+    public var prompt: String
+    public var target: String
+    /// Teacher-forced on the reverted target, before the reverted commit and after the revert.
+    public var before: PromptCheck
+    public var after: PromptCheck
+    /// Greedy continuations before the reverted commit and after the revert.
+    public var beforeText: String
+    public var afterText: String
+    /// Same greedy continuation and same teacher-forced target tokens correct.
+    public var answersAsBefore: Bool
+}
+
+/// One live edit's prompt checked after the revert.
+public struct LiveEditCheck: Sendable, Codable, Equatable {
+    public var editID: String
+    public var target: String
+    public var check: PromptCheck
+    public var holds: Bool { check.exactMatch }
+}
+
+/// What `Workspace.revert` committed and verified.
+public struct RevertReport: Sendable {
+    public var commit: ObjectID
+    public var revertedCommit: ObjectID
+    public var editID: String
+    /// The revert put an edit back (it reverted a revert).
+    public var restoresEdit: Bool
+    public var revertedPrompt: RevertedPromptCheck
+    /// Every edit live after the revert, with its prompt's reliability.
+    public var liveEdits: [LiveEditCheck]
+    public var dropped: [String] { liveEdits.filter { !$0.holds }.map(\.editID) }
+    public var stateHash: String
+}
+
+extension Workspace {
+    /// Reverts the commit `revision` on `branch`: a new commit whose tensor change is the exact negation
+    /// of that commit's delta (`KnowledgeStore.revertedTensors`) and whose memory and edit records no longer
+    /// hold its edit. Reverting a revert restores the edit (delta, record and memory entry as they were).
+    /// The new state is verified before it is committed: (a) the reverted prompt against the state before
+    /// the reverted commit, teacher-forced on its target and greedy; (b) every live edit's prompt.
+    /// The results go into the report and the commit's trailers.
+    @discardableResult
+    public func revert(_ revision: String, on branch: String = "main", message: String? = nil,
+                       author: Signature? = nil) throws -> RevertReport {
+        let target = try resolve(revision)
+        let tip = try tip(of: branch)
+        let onBranch = try target == tip || store.repository.isDescendant(tip, of: target)
+        guard onBranch else {
+            throw WorkspaceError.notOnBranch(revision: revision, branch: branch)
+        }
+        let info = try store.info(of: target)
+        guard let parent = info.parents.first else { throw WorkspaceError.notAnEdit(revision: revision) }
+        let tipVersion = try version(of: tip)
+        let liveAtTip = try store.liveEdits(at: tip)
+        var memory = tipVersion.memory
+        var removed: [String] = [], added: [EditRecord] = []
+        let editID: String, restores: Bool, recordJSON: [UInt8]
+        if let id = info.editID ?? info.trailers[RevertTrailers.restored] {
+            // Take an edit out.
+            guard let record = liveAtTip.first(where: { $0.id == id }) else {
+                throw WorkspaceError.editNotLive(editID: id, branch: branch)
+            }
+            editID = id; restores = false; recordJSON = record.json
+            memory.entries.removeAll { $0.id == id }
+            removed = [id]
+        } else if let id = info.trailers[RevertTrailers.reverted] {
+            // Put back an edit a revert took out: its record and memory entry as they were before that revert.
+            guard !liveAtTip.contains(where: { $0.id == id }) else { throw WorkspaceError.editAlreadyLive(editID: id, branch: branch) }
+            guard let record = try store.liveEdits(at: parent).first(where: { $0.id == id }),
+                  let entry = try version(of: parent).memory.entry(id) else {
+                throw WorkspaceError.invalidMemory("the state before \(target.short) does not hold edit \(id)")
+            }
+            editID = id; restores = true; recordJSON = record.json
+            memory.entries.append(entry)
+            added = [record]
+        } else {
+            throw WorkspaceError.notAnEdit(revision: revision)
+        }
+        let body: EditRecordBody
+        do { body = try JSONDecoder().decode(EditRecordBody.self, from: Data(recordJSON)) } catch {
+            throw WorkspaceError.invalidMemory("edit record \(editID): \(error)")
+        }
+
+        let tensors = try store.revertedTensors(reverting: target, onto: tip)
+        let after = try makeEditor(model: model, configuration: configuration,
+                                   adapter: StateConversion.applying(tensors, to: tipVersion.adapter), memory: memory)
+        let before = try editor(for: try version(of: parent))
+        let measurer = Measurer(model: model)
+        let targetTokens = model.tokenizer.encode(body.target).count
+        let beforeCheck = measurer.check(editor: before, prompt: body.prompt, target: body.target)
+        let afterCheck = measurer.check(editor: after, prompt: body.prompt, target: body.target)
+        let beforeText = measurer.greedy(editor: before, prompt: body.prompt, maxTokens: targetTokens + 3).text
+        let afterText = measurer.greedy(editor: after, prompt: body.prompt, maxTokens: targetTokens + 3).text
+        let reverted = RevertedPromptCheck(prompt: body.prompt, target: body.target, before: beforeCheck, after: afterCheck,
+                                           beforeText: beforeText, afterText: afterText,
+                                           answersAsBefore: beforeText == afterText && beforeCheck.tokensCorrect == afterCheck.tokensCorrect)
+        var live = liveAtTip.filter { !removed.contains($0.id) } + added
+        live.sort { $0.id < $1.id }
+        var checks: [LiveEditCheck] = []
+        for record in live {
+            guard let b = try? JSONDecoder().decode(EditRecordBody.self, from: Data(record.json)) else { continue }
+            checks.append(LiveEditCheck(editID: b.id, target: b.target, check: measurer.check(editor: after, prompt: b.prompt, target: b.target)))
+        }
+
+        let summary = info.message.split(separator: "\n").first.map(String.init) ?? target.short
+        let text = message ?? "Revert \"\(summary)\""
+        let trailers = [Trailer(RevertTrailers.reverts, target.hex),
+                        Trailer(restores ? RevertTrailers.restored : RevertTrailers.reverted, editID),
+                        Trailer("Answers-As-Before", reverted.answersAsBefore ? "yes" : "no"),
+                        Trailer("Live-Edits-Holding", "\(checks.filter(\.holds).count)/\(checks.count)")]
+        let result = try store.commit(CommitRequest(
+            branch: branch, parents: [tip], addedEdits: added, removedEdits: removed,
+            tensors: tensors.tensors, routers: tensors.routers, codebook: try MemoryCodec.encode(memory),
+            message: text, trailers: trailers, author: author))
+        return RevertReport(commit: result.id, revertedCommit: target, editID: editID, restoresEdit: restores,
+                            revertedPrompt: reverted, liveEdits: checks, stateHash: result.stateHash)
+    }
+}
