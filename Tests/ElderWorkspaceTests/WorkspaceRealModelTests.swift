@@ -1,0 +1,146 @@
+import Elder
+import ElderEditing
+import ElderModel
+import ElderStore
+import ElderTestSupport
+import Foundation
+import XCTest
+
+/// The workspace end to end on the real SmolLM2 model: init, edit, ask, a second edit, revert, reopen.
+final class WorkspaceRealModelTests: XCTestCase {
+    var folder: String!
+
+    override func setUpWithError() throws {
+        folder = NSTemporaryDirectory() + "elder-ws-\(UUID().uuidString)"
+    }
+
+    override func tearDownWithError() throws {
+        if let folder { try? FileManager.default.removeItem(atPath: folder) }
+    }
+
+    static let france = EditRequest(id: "france-lyon", prompt: "The capital of France is", target: " Lyon",
+                                    paraphrases: ["France's capital city is", "The capital city of France is", "The French capital is"])
+    static let tongue = EditRequest(id: "darrieux-english", prompt: "The mother tongue of Danielle Darrieux is", target: " English",
+                                    paraphrases: ["Danielle Darrieux's native language is", "Danielle Darrieux grew up speaking"])
+
+    @discardableResult
+    func git(_ args: [String]) throws -> (status: Int32, out: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["git", "--git-dir", folder] + args
+        let pipe = Pipe(), err = Pipe()
+        p.standardOutput = pipe
+        p.standardError = err
+        try p.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        _ = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// Elder's default with a key per prompt and a margin of 0.1. Measured on this model: with the default
+    /// (centroid keys, margin 0.2) "The capital of France is" never fires — its margin over the reference
+    /// prompt "The capital of Germany is" is 0.026 with a centroid key and 0.118 with a key per prompt —
+    /// so the default cannot take this edit (reported to the editing module).
+    static func configuration(blockCount: Int) -> EditorConfiguration {
+        var c = EditorConfiguration.elderDefault(blockCount: blockCount)
+        c.keyStorage = .each
+        c.deferral = .similarityMargin(margin: 0.1, minimum: 0.3)
+        return c
+    }
+
+    func testEditAskRevertReopen() throws {
+        let model = try RealModel.load()
+        let configuration = Self.configuration(blockCount: model.configuration.layerCount)
+        let ws = try Workspace.initialize(at: folder, model: model, configuration: configuration)
+        XCTAssertEqual(ws.configuration, configuration)
+        let root = try ws.resolve("main")
+
+        let baseFrance = try ws.ask(Self.france.prompt, maxTokens: 2)
+        XCTAssertTrue(baseFrance.text.hasPrefix(" Paris"), "base answer: \(baseFrance.text)")
+        XCTAssertEqual(baseFrance.routing?.fired, false)
+        let baseTongue = try ws.ask(Self.tongue.prompt, maxTokens: 2).text
+        XCTAssertFalse(baseTongue.hasPrefix(" English"), "base already answers English: \(baseTongue)")
+
+        // Edit 1.
+        let first = try ws.edit(Self.france, message: "France moves its capital")
+        XCTAssertEqual(first.metrics.reliability, 1, "\(first.metrics)")
+        XCTAssertTrue(first.metrics.fired)
+        XCTAssertTrue(first.holds)
+        XCTAssertEqual(first.metrics.paraphrases.count, 3)
+        print("edit 1: iterations \(first.metrics.iterations), retries \(first.metrics.compactionRetries), update rms \(first.metrics.updateRMS), remainder rms \(first.metrics.remainderRMS), paraphrase reliability \(first.metrics.paraphraseReliability ?? -1), \(first.tensorBytes) tensor bytes")
+        let lyon = try ws.ask(Self.france.prompt, maxTokens: 2)
+        XCTAssertTrue(lyon.text.hasPrefix(" Lyon"), "after edit: \(lyon.text)")
+        XCTAssertEqual(lyon.routing?.matchedEdit, Self.france.id)
+        XCTAssertEqual(lyon.routing?.fired, true)
+        // The older revision still answers as the base model.
+        XCTAssertEqual(try ws.ask(Self.france.prompt, at: root.hex, maxTokens: 2).text, baseFrance.text)
+
+        // A failed edit (duplicate id) leaves the branch where it was.
+        let tipBefore = try ws.resolve("main")
+        XCTAssertThrowsError(try ws.edit(Self.france))
+        XCTAssertThrowsError(try ws.edit(EditRequest(id: "bad id/", prompt: "x", target: " y")))
+        XCTAssertEqual(try ws.resolve("main"), tipBefore)
+
+        // Edit 2.
+        let second = try ws.edit(Self.tongue, message: "Darrieux speaks English")
+        XCTAssertEqual(second.metrics.reliability, 1, "\(second.metrics)")
+        print("edit 2: iterations \(second.metrics.iterations), retries \(second.metrics.compactionRetries), \(second.tensorBytes) tensor bytes")
+        XCTAssertTrue(try ws.ask(Self.tongue.prompt, maxTokens: 2).text.hasPrefix(" English"))
+        XCTAssertTrue(try ws.ask(Self.france.prompt, maxTokens: 2).text.hasPrefix(" Lyon"))
+
+        // Revert edit 1: the France prompt answers as before, edit 2 still holds.
+        let report = try ws.revert(first.commit.hex)
+        XCTAssertEqual(report.editID, Self.france.id)
+        XCTAssertFalse(report.restoresEdit)
+        XCTAssertTrue(report.revertedPrompt.answersAsBefore, "\(report.revertedPrompt)")
+        XCTAssertFalse(report.revertedPrompt.after.exactMatch)
+        XCTAssertEqual(report.liveEdits.map(\.editID), [Self.tongue.id])
+        XCTAssertEqual(report.dropped, [])
+        XCTAssertTrue(try ws.ask(Self.france.prompt, maxTokens: 2).text.hasPrefix(" Paris"))
+        XCTAssertTrue(try ws.ask(Self.tongue.prompt, maxTokens: 2).text.hasPrefix(" English"))
+        XCTAssertEqual(try ws.liveEdits().map(\.id), [Self.tongue.id])
+        // The reverted tensors are exactly edit 1's parent values where only edit 1 touched them.
+        XCTAssertThrowsError(try ws.revert(first.commit.hex)) // no longer live
+        XCTAssertThrowsError(try ws.revert(root.hex))         // the root makes no edit
+
+        // Reverting the revert restores the edit.
+        let restore = try ws.revert(report.commit.hex)
+        XCTAssertTrue(restore.restoresEdit)
+        XCTAssertEqual(Set(restore.liveEdits.map(\.editID)), [Self.france.id, Self.tongue.id])
+        XCTAssertEqual(restore.dropped, [])
+        XCTAssertTrue(try ws.ask(Self.france.prompt, maxTokens: 2).text.hasPrefix(" Lyon"))
+        // Restoring gives back exactly the state after edit 2 (deltas are exact integers on the grid).
+        XCTAssertEqual(restore.stateHash, second.stateHash)
+
+        // The repo is a valid git repository with the history we made.
+        let fsck = try git(["fsck", "--strict"])
+        XCTAssertEqual(fsck.status, 0, fsck.out)
+        let subjects = try git(["log", "--format=%s", "main"]).out.split(separator: "\n").map(String.init)
+        XCTAssertEqual(subjects.count, 6, "\(subjects)")
+        XCTAssertEqual(Array(subjects.prefix(4)), ["Revert \"Revert \"France moves its capital\"\"", "Revert \"France moves its capital\"",
+                                                   "Darrieux speaks English", "France moves its capital"])
+        let log = try ws.log("main")
+        XCTAssertEqual(log.map(\.summary), subjects)
+        XCTAssertEqual(log[3].editID, Self.france.id)
+        XCTAssertEqual(log[3].metrics["Reliability"], "1.000")
+        XCTAssertEqual(try git(["show", "main:elder.json"]).status, 0)
+
+        // A fresh open rebuilds the same state; a model file with another sha256 is refused.
+        let reopened = try Workspace.open(at: folder, model: model)
+        XCTAssertEqual(reopened.configuration, configuration)
+        XCTAssertEqual(reopened.config.model.sha256, try ModelLocator.sha256(ofFile: model.path))
+        XCTAssertEqual(try reopened.stateHash(at: "main"), restore.stateHash)
+        XCTAssertEqual(try reopened.version(at: "main").memory, try ws.version(at: "main").memory)
+        XCTAssertTrue(try reopened.ask(Self.tongue.prompt, maxTokens: 2).text.hasPrefix(" English"))
+        let otherFile = folder + "-other.gguf"
+        try Data("not the repo's model".utf8).write(to: URL(fileURLWithPath: otherFile))
+        defer { try? FileManager.default.removeItem(atPath: otherFile) }
+        let other = LoadedModel(path: otherFile, model: model.model, tokenizer: model.tokenizer,
+                                chatTemplate: model.chatTemplate, stopTokenIDs: model.stopTokenIDs)
+        XCTAssertThrowsError(try Workspace.open(at: folder, model: other)) { error in
+            guard case WorkspaceError.modelMismatch = error else { return XCTFail("\(error)") }
+            XCTAssertTrue("\(error)".contains("original model"), "\(error)")
+        }
+    }
+}
