@@ -63,7 +63,11 @@ final class WorkspaceRealModelTests: XCTestCase {
         XCTAssertFalse(baseTongue.hasPrefix(" English"), "base already answers English: \(baseTongue)")
 
         // Edit 1.
-        let first = try ws.edit(Self.france, message: "France moves its capital")
+        let clock = ContinuousClock()
+        var firstResult: EditResult?
+        let firstTime = try clock.measure { firstResult = try ws.edit(Self.france, message: "France moves its capital") }
+        let first = try XCTUnwrap(firstResult)
+        print("edit 1 took \(firstTime) (train, compact, measure prompt + 3 paraphrases, commit)")
         XCTAssertEqual(first.metrics.reliability, 1, "\(first.metrics)")
         XCTAssertTrue(first.metrics.fired)
         XCTAssertTrue(first.holds)
@@ -89,8 +93,15 @@ final class WorkspaceRealModelTests: XCTestCase {
         XCTAssertTrue(try ws.ask(Self.tongue.prompt, maxTokens: 2).text.hasPrefix(" English"))
         XCTAssertTrue(try ws.ask(Self.france.prompt, maxTokens: 2).text.hasPrefix(" Lyon"))
 
+        // Revisions by name: main~1 is the state after edit 1.
+        XCTAssertTrue(try ws.ask(Self.tongue.prompt, at: "main~1", maxTokens: 2).text == baseTongue)
+        XCTAssertTrue(try ws.ask(Self.france.prompt, at: "main~1", maxTokens: 2).text.hasPrefix(" Lyon"))
+
         // Revert edit 1: the France prompt answers as before, edit 2 still holds.
-        let report = try ws.revert(first.commit.hex)
+        var reportResult: RevertReport?
+        let revertTime = try clock.measure { reportResult = try ws.revert(first.commit.hex) }
+        let report = try XCTUnwrap(reportResult)
+        print("revert took \(revertTime) (exact negation, verification of 1 + \(report.liveEdits.count) prompts, commit)")
         XCTAssertEqual(report.editID, Self.france.id)
         XCTAssertFalse(report.restoresEdit)
         XCTAssertTrue(report.revertedPrompt.answersAsBefore, "\(report.revertedPrompt)")
@@ -133,6 +144,10 @@ final class WorkspaceRealModelTests: XCTestCase {
         XCTAssertEqual(try reopened.stateHash(at: "main"), restore.stateHash)
         XCTAssertEqual(try reopened.version(at: "main").memory, try ws.version(at: "main").memory)
         XCTAssertTrue(try reopened.ask(Self.tongue.prompt, maxTokens: 2).text.hasPrefix(" English"))
+        // Opening without a model finds the recorded file in the model cache (when the model lives there).
+        if FileManager.default.fileExists(atPath: ModelLocator.defaultModelsFolder() + "/" + reopened.config.model.fileName) {
+            XCTAssertEqual(try Workspace.open(at: folder).stateHash(at: "HEAD"), restore.stateHash)
+        }
         let otherFile = folder + "-other.gguf"
         try Data("not the repo's model".utf8).write(to: URL(fileURLWithPath: otherFile))
         defer { try? FileManager.default.removeItem(atPath: otherFile) }
@@ -142,5 +157,26 @@ final class WorkspaceRealModelTests: XCTestCase {
             guard case WorkspaceError.modelMismatch = error else { return XCTFail("\(error)") }
             XCTAssertTrue("\(error)".contains("original model"), "\(error)")
         }
+    }
+
+    /// When compaction breaks an edit (here a step of 40 × the update's rms rounds every value to 0), the
+    /// result says so, the retry is recorded, and what is committed is what was measured.
+    func testCompactionThatBreaksTheEditIsReported() throws {
+        let model = try RealModel.load()
+        let ws = try Workspace.initialize(at: folder, model: model, configuration: Self.configuration(blockCount: model.configuration.layerCount),
+                                          storeOptions: StoreOptions(compaction: CompactionOptions(stepScale: 40)))
+        let parent = try ws.resolve("main")
+        let result = try ws.edit(Self.france, message: "France moves its capital")
+        XCTAssertEqual(result.metrics.trainedReliability, 1)
+        XCTAssertFalse(result.holds)
+        XCTAssertEqual(result.metrics.reliability, 0)
+        XCTAssertEqual(result.metrics.compactionRetries, 1)
+        // Every update rounded to zero: the committed tensors are the parent's.
+        XCTAssertEqual(result.stateHash, try ws.stateHash(at: parent.hex))
+        XCTAssertTrue(try ws.ask(Self.france.prompt, maxTokens: 2).text.hasPrefix(" Paris"))
+        let entry = try XCTUnwrap(ws.log(limit: 1).first)
+        XCTAssertEqual(entry.metrics["Compaction-Broke-Edit"], "yes")
+        XCTAssertEqual(entry.metrics["Reliability"], "0.000")
+        XCTAssertEqual(try ws.liveEdits().first?.metrics.survivedCompaction, false)
     }
 }
