@@ -52,7 +52,9 @@ final class WorkspaceRealModelTests: XCTestCase {
     func testEditAskRevertReopen() throws {
         let model = try RealModel.load()
         let configuration = Self.configuration(blockCount: model.configuration.layerCount)
+        let start = Date()
         let ws = try Workspace.initialize(at: folder, model: model, configuration: configuration)
+        print("initialize took \(Date().timeIntervalSince(start)) s (model sha256, \(ReferencePrompts.default.count) reference queries, 2 commits)")
         XCTAssertEqual(ws.configuration, configuration)
         let root = try ws.resolve("main")
 
@@ -178,5 +180,26 @@ final class WorkspaceRealModelTests: XCTestCase {
         XCTAssertEqual(entry.metrics["Compaction-Broke-Edit"], "yes")
         XCTAssertEqual(entry.metrics["Reliability"], "0.000")
         XCTAssertEqual(try ws.liveEdits().first?.metrics.survivedCompaction, false)
+    }
+
+    /// The workspace runs any storable method: a single LoRA (no deferral) edits, answers and reverts
+    /// exactly; GRACE, whose tensors change shape, is refused with a reason.
+    func testSingleLoRAMethodAndGraceRefused() throws {
+        let model = try RealModel.load()
+        let ws = try Workspace.initialize(at: folder, model: model, method: .singleLoRA)
+        XCTAssertEqual(ws.configuration.method, .singleLoRA)
+        let root = try ws.resolve("main")
+        let result = try ws.edit(Self.france)
+        XCTAssertTrue(result.holds, "\(result.metrics)")
+        XCTAssertTrue(try ws.ask(Self.france.prompt, maxTokens: 2).text.hasPrefix(" Lyon"))
+        let report = try ws.revert("main")
+        XCTAssertTrue(report.revertedPrompt.answersAsBefore, "\(report.revertedPrompt)")
+        XCTAssertEqual(report.stateHash, try ws.stateHash(at: root.hex))
+        XCTAssertTrue(try ws.ask(Self.france.prompt, maxTokens: 2).text.hasPrefix(" Paris"))
+
+        XCTAssertThrowsError(try Workspace.initialize(at: folder + "-grace", model: model, method: .grace)) { error in
+            guard case WorkspaceError.methodNotStorable = error else { return XCTFail("\(error)") }
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "-grace"))
     }
 }

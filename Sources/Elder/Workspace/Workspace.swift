@@ -46,6 +46,10 @@ public final class Workspace {
         let editorConfiguration = configuration ?? (method == .elder ? .elderDefault(blockCount: blocks)
                                                                       : .preset(method, blockCount: blocks))
         try editorConfiguration.validate(blockCount: blocks)
+        if editorConfiguration.method == .grace {
+            throw WorkspaceError.methodNotStorable(method: "grace", reason: "its key codebook grows by a row per edit, "
+                + "and format 1 cannot change a tensor's shape")
+        }
         let config = WorkspaceConfig(model: try ModelIdentity.of(model), editor: editorConfiguration)
         let editor = try makeEditor(model: model, configuration: editorConfiguration)
         let initial = StateConversion.stored(editor.adapter)

@@ -20,6 +20,8 @@ public enum WorkspaceError: Error, CustomStringConvertible, Sendable, Equatable 
     /// The revision is not in the branch's history.
     case notOnBranch(revision: String, branch: String)
     case invalidEditID(String)
+    /// The editing method keeps state the knowledge-repo format cannot hold.
+    case methodNotStorable(method: String, reason: String)
 
     public var description: String {
         switch self {
@@ -45,6 +47,8 @@ public enum WorkspaceError: Error, CustomStringConvertible, Sendable, Equatable 
             return "\(rev) is not in the history of \(b): check out the branch that holds it"
         case let .invalidEditID(id):
             return "edit id '\(id)' is invalid: use 1–128 characters of [A-Za-z0-9._-], starting with a letter or digit"
+        case let .methodNotStorable(method, reason):
+            return "method \(method) cannot be stored in a knowledge repo (\(reason)): use elder, elder-paper, ft-l or lora"
         }
     }
 }
