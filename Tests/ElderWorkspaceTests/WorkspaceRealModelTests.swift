@@ -165,7 +165,8 @@ final class WorkspaceRealModelTests: XCTestCase {
     /// result says so, the retry is recorded, and what is committed is what was measured.
     func testCompactionThatBreaksTheEditIsReported() throws {
         let model = try RealModel.load()
-        let ws = try Workspace.initialize(at: folder, model: model, configuration: Self.configuration(blockCount: model.configuration.layerCount),
+        // A single LoRA (no reference queries to compute) keeps this test fast; the path is the same for every method.
+        let ws = try Workspace.initialize(at: folder, model: model, method: .singleLoRA,
                                           storeOptions: StoreOptions(compaction: CompactionOptions(stepScale: 40)))
         let parent = try ws.resolve("main")
         let result = try ws.edit(Self.france, message: "France moves its capital")
@@ -175,7 +176,7 @@ final class WorkspaceRealModelTests: XCTestCase {
         XCTAssertEqual(result.metrics.compactionRetries, 1)
         // Every update rounded to zero: the committed tensors are the parent's.
         XCTAssertEqual(result.stateHash, try ws.stateHash(at: parent.hex))
-        XCTAssertTrue(try ws.ask(Self.france.prompt, maxTokens: 2).text.hasPrefix(" Paris"))
+        XCTAssertEqual(try ws.ask(Self.france.prompt, maxTokens: 2).text, try ws.ask(Self.france.prompt, at: parent.hex, maxTokens: 2).text)
         let entry = try XCTUnwrap(ws.log(limit: 1).first)
         XCTAssertEqual(entry.metrics["Compaction-Broke-Edit"], "yes")
         XCTAssertEqual(entry.metrics["Reliability"], "0.000")

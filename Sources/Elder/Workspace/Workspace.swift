@@ -117,6 +117,13 @@ public final class Workspace {
         try version(of: try resolve(revision))
     }
 
+    /// Remembers a version the workspace just committed (its state equals what a rebuild returns).
+    func remember(_ v: Version) {
+        rebuilt.removeAll { $0.id == v.commit }
+        rebuilt.append((v.commit, v))
+        if rebuilt.count > rebuiltCapacity { rebuilt.removeFirst() }
+    }
+
     public func version(of commit: ObjectID) throws -> Version {
         if let i = rebuilt.firstIndex(where: { $0.id == commit }) {
             let hit = rebuilt.remove(at: i)

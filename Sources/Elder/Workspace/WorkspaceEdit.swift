@@ -83,6 +83,7 @@ extension Workspace {
             branch: branch, parents: [tip], edit: EditRecord(id: request.id, json: try body.encoded()),
             tensors: compacted.tensors, routers: compacted.routers, codebook: try MemoryCodec.encode(editor.memory),
             message: text, trailers: trailers, author: author))
+        remember(Version(commit: result.id, adapter: editor.adapter, memory: editor.memory, stateHash: result.stateHash))
         return EditResult(commit: result.id, editID: request.id, metrics: metrics, stateHash: result.stateHash,
                           tensorBytes: result.tensorBytes)
     }
