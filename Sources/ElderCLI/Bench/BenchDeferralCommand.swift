@@ -42,14 +42,21 @@ extension ElderCommand.Bench {
                 let keys = ([r.prompt] + r.paraphrases.prefix(configuration.trainingParaphrases)).map(key)
                 for k in editor.deferralKeys(keys) { index.insert(k, owner: "\(i)") }
             }
+            var (referenceMargin, minimum): (Float, Float) = (0, -1)
+            if case .similarityMargin(_, let r, let n) = configuration.deferral { (referenceMargin, minimum) = (r, n) }
             var positives: [(margin: Float, right: Bool)] = []
             var negatives: [Float] = []
+            // A query's score: its margin over other edits if it passes the reference-margin and minimum
+            // checks of the configuration, else -1 (never fires).
+            func score(_ m: KeyMatch) -> Float {
+                m.fires(margin: -2, referenceMargin: referenceMargin, minimum: minimum) ? m.similarity - m.secondEdit : -1
+            }
             for (i, r) in records.enumerated() {
                 for h in r.heldout {
                     let m = index.match(key(h))
-                    positives.append((m.margin, m.owner == "\(i)"))
+                    positives.append((score(m), m.owner == "\(i)"))
                 }
-                for p in r.probes { negatives.append(index.match(key(p.prompt)).margin) }
+                for p in r.probes { negatives.append(score(index.match(key(p.prompt)))) }
             }
             let nearestRight = Double(positives.filter(\.right).count) / Double(max(1, positives.count))
             // AUC: probability that a held-out paraphrase's margin exceeds an unrelated probe's.
@@ -59,6 +66,7 @@ extension ElderCommand.Bench {
             print("deferral separation, T = \(records.count), settings \(settings.joined(separator: " "))")
             print(String(format: "held-out paraphrases: %d, nearest edit right %.1f%%; probes: %d; AUC %.4f",
                          positives.count, nearestRight * 100, negatives.count, auc))
+            print("reference margin \(referenceMargin), minimum similarity \(minimum); the table varies the margin over other edits")
             print("| margin τ | held-out fired on the right edit | probes not fired |")
             print("| ---: | ---: | ---: |")
             for tau in stride(from: Float(0.0), through: 0.4, by: 0.025) {

@@ -10,11 +10,12 @@ extension EditorConfiguration {
         "query-layer": "block whose output (or down_proj input) is the query", "query-source": "residual | down-proj-input",
         "query-pooling": "mean | last-token", "query-centred": "true/false", "query-standardized": "true/false",
         "epsilon": "Hamming deferral threshold (switches to Hamming deferral)",
-        "margin": "similarity-margin deferral margin τ (switches to similarity deferral)",
+        "margin": "similarity deferral: margin τ over other edits (switches to similarity deferral)",
+        "reference-margin": "similarity deferral: margin over the reference prompts",
         "min-similarity": "similarity deferral's minimum similarity",
         "span": "whole-sequence | from-last-prompt-token", "routing": "soft | hard (training)",
         "inference-routing": "router-top-k | matched-allocation", "allocation": "random | least-used",
-        "renormalize": "renormalize top-k weights (true/false)", "keys": "each | centroid",
+        "renormalize": "renormalize top-k weights (true/false)", "keys": "each | centroid | prompt-and-centroid",
     ]
 
     /// This configuration with `overrides` applied; an unknown key or a bad value is an error that says which.
@@ -56,14 +57,16 @@ extension EditorConfiguration {
             case "query-centred": c.query.centred = try bool(key, value)
             case "query-standardized": c.query.standardized = try bool(key, value)
             case "epsilon": c.deferral = .hamming(epsilon: try int(key, value))
-            case "margin":
-                let m = try float(key, value)
-                if case .similarityMargin(_, let minimum) = c.deferral { c.deferral = .similarityMargin(margin: m, minimum: minimum) }
-                else { c.deferral = .similarityMargin(margin: m, minimum: 0) }
-            case "min-similarity":
-                let s = try float(key, value)
-                if case .similarityMargin(let margin, _) = c.deferral { c.deferral = .similarityMargin(margin: margin, minimum: s) }
-                else { c.deferral = .similarityMargin(margin: 0, minimum: s) }
+            case "margin", "reference-margin", "min-similarity":
+                let x = try float(key, value)
+                var (margin, reference, minimum): (Float, Float, Float) = (0, 0, 0)
+                if case .similarityMargin(let m, let r, let n) = c.deferral { (margin, reference, minimum) = (m, r, n) }
+                switch key {
+                case "margin": margin = x
+                case "reference-margin": reference = x
+                default: minimum = x
+                }
+                c.deferral = .similarityMargin(margin: margin, referenceMargin: reference, minimum: minimum)
             case "span": c.adapterSpan = try choice(key, value)
             case "routing": c.trainingRouting = try choice(key, value)
             case "inference-routing": c.inferenceRouting = try choice(key, value)

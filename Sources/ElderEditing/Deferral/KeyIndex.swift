@@ -10,9 +10,16 @@ public struct KeyMatch: Sendable, Equatable {
     public var runnerUp: Float
     /// The best similarity of a reference key alone (-1 when there are none).
     public var background: Float
+    /// The best similarity of another edit's key alone (-1 when there is none).
+    public var secondEdit: Float = -1
 
     /// How far the best edit stands out.
     public var margin: Float { similarity - runnerUp }
+
+    /// The similarity deferral's rule (see `EditorConfiguration.Deferral.similarityMargin`).
+    public func fires(margin: Float, referenceMargin: Float, minimum: Float) -> Bool {
+        owner != nil && similarity - secondEdit >= margin && similarity - background >= referenceMargin && similarity >= minimum
+    }
 }
 
 /// Elder's deferral memory: unit-length query keys of the live edits (prompt and training paraphrases)
@@ -89,7 +96,8 @@ public struct KeyIndex: Sendable, Equatable {
         guard best.owner != nil else {
             return KeyMatch(owner: nil, similarity: -1, runnerUp: background, background: background)
         }
-        return KeyMatch(owner: best.owner, similarity: best.sim, runnerUp: max(second, background), background: background)
+        return KeyMatch(owner: best.owner, similarity: best.sim, runnerUp: max(second, background), background: background,
+                        secondEdit: second)
     }
 }
 

@@ -138,14 +138,14 @@ public final class MixtureEditor: Editor {
                 r.matchedEdit = nearest.owner
                 r.fired = nearest.distance < epsilon
             }
-        case .similarityMargin(let margin, let minimum):
+        case .similarityMargin(let margin, let referenceMargin, let minimum):
             let m = indices.keys.match(normalizedQuery(q))
             r.requiredMargin = margin
             if let owner = m.owner {
                 r.matchedEdit = owner
                 r.similarity = m.similarity
                 r.margin = m.margin
-                r.fired = m.margin >= margin && m.similarity >= minimum
+                r.fired = m.fires(margin: margin, referenceMargin: referenceMargin, minimum: minimum)
             }
         }
         guard r.fired else { return r }

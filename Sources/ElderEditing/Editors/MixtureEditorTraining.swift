@@ -118,14 +118,16 @@ extension MixtureEditor {
     }
 
     /// The keys the similarity deferral stores for an edit's centred prompt queries.
+    /// The first query is the edited prompt's own.
     public func deferralKeys(_ centredQueries: [[Float]]) -> [[Float]] {
-        guard configuration.keyStorage == .centroid, let first = centredQueries.first else { return centredQueries }
+        guard configuration.keyStorage != .each, let first = centredQueries.first else { return centredQueries }
         var mean = [Float](repeating: 0, count: first.count)
         for q in centredQueries {
             let u = unitLength(q)
             for j in 0..<mean.count { mean[j] += u[j] }
         }
-        return [unitLength(mean)]
+        let centroid = unitLength(mean)
+        return configuration.keyStorage == .centroid ? [centroid] : [unitLength(first), centroid]
     }
 
     /// Up to `replay` live edits to rehearse beside a new one, chosen deterministically from the edit id.
