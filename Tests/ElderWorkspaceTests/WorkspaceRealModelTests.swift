@@ -38,15 +38,10 @@ final class WorkspaceRealModelTests: XCTestCase {
         return (p.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
-    /// Elder's default with a key per prompt and a margin of 0.1. Measured on this model: with the default
-    /// (centroid keys, margin 0.2) "The capital of France is" never fires — its margin over the reference
-    /// prompt "The capital of Germany is" is 0.026 with a centroid key and 0.118 with a key per prompt —
-    /// so the default cannot take this edit (reported to the editing module).
+    /// Elder's default (its reference margin is low enough for "The capital of France is" to fire beside
+    /// the reference prompt "The capital of Germany is": their margin is 0.118).
     static func configuration(blockCount: Int) -> EditorConfiguration {
-        var c = EditorConfiguration.elderDefault(blockCount: blockCount)
-        c.keyStorage = .each
-        c.deferral = .similarityMargin(margin: 0.1, minimum: 0.3)
-        return c
+        EditorConfiguration.elderDefault(blockCount: blockCount)
     }
 
     func testEditAskRevertReopen() throws {
