@@ -18,3 +18,13 @@ ELDER="$(swift build -c release --show-bin-path)/elder"
 
 step "elder smoke"
 "$ELDER" smoke
+
+step "elder generate: the base model answers"
+"$ELDER" generate "The capital of France is" --max-tokens 8
+
+step "elder tokenize: the token ids an edit works on"
+"$ELDER" tokenize --json -- "The capital of France is"
+
+step "what is not here yet"
+echo "edit → log → ask → bisect → revert from the command line comes with the workspace commands (issue 7);"
+echo "the library (module Elder) already does init, edit, ask, revert and log: see Tests/ElderWorkspaceTests."
