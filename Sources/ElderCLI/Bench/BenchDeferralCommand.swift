@@ -19,16 +19,11 @@ extension ElderCommand.Bench {
         @Option(name: .long, help: "Number of edits T.") var edits: Int = 200
         @Option(name: .long, help: "Model name or path.") var model: String = "smollm2-135m"
         @Option(name: .long, help: "Edit file (JSONL).") var file: String = "Samples/edits/wikidata-1000.jsonl"
-        @Option(name: .customLong("set"), help: "Configuration change key=value (repeatable).") var settings: [String] = []
+        @OptionGroup var configurationSettings: ConfigurationSettings
 
         func run() throws {
             let loaded = try LoadedModel.load(model)
-            var overrides: [String: String] = [:]
-            for s in settings {
-                let parts = s.split(separator: "=", maxSplits: 1).map(String.init)
-                guard parts.count == 2 else { throw ValidationError("--set takes key=value, got \(s)") }
-                overrides[parts[0]] = parts[1]
-            }
+            let overrides = try configurationSettings.overrides()
             let configuration = try EditorConfiguration.elderDefault(blockCount: loaded.configuration.layerCount).applying(overrides)
             let editor = try MixtureEditor(model: loaded, configuration: configuration, referencePrompts: ReferencePrompts.default)
             let records = Array(try EditFileReader.readAll(path: file).prefix(edits))
@@ -63,7 +58,7 @@ extension ElderCommand.Bench {
             var wins = 0.0
             for p in positives { for n in negatives { wins += p.margin > n ? 1 : (p.margin == n ? 0.5 : 0) } }
             let auc = wins / Double(max(1, positives.count * negatives.count))
-            print("deferral separation, T = \(records.count), settings \(settings.joined(separator: " "))")
+            print("deferral separation, T = \(records.count), settings \(configurationSettings.settings.joined(separator: " "))")
             print(String(format: "held-out paraphrases: %d, nearest edit right %.1f%%; probes: %d; AUC %.4f",
                          positives.count, nearestRight * 100, negatives.count, auc))
             print("reference margin \(referenceMargin), minimum similarity \(minimum); the table varies the margin over other edits")

@@ -32,8 +32,7 @@ extension ElderCommand.Bench {
         @Flag(name: .long, help: "Also score each edit right after it is made.")
         var afterEach = false
 
-        @Option(name: .customLong("set"), help: "Configuration change key=value (repeatable).")
-        var settings: [String] = []
+        @OptionGroup var configurationSettings: ConfigurationSettings
 
         @Option(name: .long, help: "Report folder.")
         var out: String = "reports"
@@ -43,12 +42,7 @@ extension ElderCommand.Bench {
             guard let m = EditorConfiguration.Method(rawValue: method) else {
                 throw ValidationError("unknown method \(method); use one of \(EditorConfiguration.Method.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            var overrides: [String: String] = [:]
-            for s in settings {
-                let parts = s.split(separator: "=", maxSplits: 1).map(String.init)
-                guard parts.count == 2 else { throw ValidationError("--set takes key=value, got \(s)") }
-                overrides[parts[0]] = parts[1]
-            }
+            let overrides = try configurationSettings.overrides()
             let blocks = loaded.configuration.layerCount
             let configuration = try EditorConfiguration.preset(m, blockCount: blocks).applying(overrides)
             let editor = try makeEditor(model: loaded, configuration: configuration)
@@ -71,7 +65,7 @@ extension ElderCommand.Bench {
             let report = LifelongReport(title: "Lifelong editing: \(method), T = \(records.count)",
                                         evaluationProtocol: run.evaluationProtocol(editCount: records.count, editSet: file),
                                         environment: LifelongReport.standardEnvironment(model: loaded.path), methods: [result])
-            let name = "lifelong-\(method)-\(records.count)" + (settings.isEmpty ? "" : "-" + settings.joined(separator: "_"))
+            let name = "lifelong-\(method)-\(records.count)" + (configurationSettings.settings.isEmpty ? "" : "-" + configurationSettings.settings.joined(separator: "_"))
             try report.write(to: out, name: name)
             print(report.markdown)
         }

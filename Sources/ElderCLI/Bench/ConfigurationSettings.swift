@@ -1,0 +1,18 @@
+import ArgumentParser
+
+/// `--set key=value` (repeatable): changes to an editor configuration, shared by the benchmarks that take them.
+struct ConfigurationSettings: ParsableArguments {
+    @Option(name: .customLong("set"), help: "Configuration change key=value (repeatable).")
+    var settings: [String] = []
+
+    /// The settings as a dictionary; a setting without `=` is a usage error.
+    func overrides() throws -> [String: String] {
+        var overrides: [String: String] = [:]
+        for s in settings {
+            let parts = s.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw ValidationError("--set takes key=value, got \(s)") }
+            overrides[parts[0]] = parts[1]
+        }
+        return overrides
+    }
+}
