@@ -7,18 +7,10 @@ extension MixtureEditor {
     /// allocation and deferral keys/codes. The frozen blocks below the adapter run once, not per step.
     public func edit(_ request: EditRequest) throws -> EditOutcome {
         let c = configuration
-        let tokenizer = loaded.tokenizer
-        guard !request.prompt.isEmpty else { throw EditError.emptyPrompt }
-        guard !request.target.isEmpty else { throw EditError.emptyTarget(prompt: request.prompt) }
         guard memory.entry(request.id) == nil else { throw EditError.duplicateEdit(id: request.id) }
-        let target = tokenizer.encode(request.target)
-        guard !target.isEmpty else { throw EditError.emptyTarget(prompt: request.prompt) }
-        let prompts = [request.prompt] + request.paraphrases.prefix(c.trainingParaphrases)
-        let promptTokens = prompts.map { tokenizer.encode($0) }
-        let limit = model.configuration.contextLength
-        for p in promptTokens where p.count + target.count > limit {
-            throw EditError.promptTooLong(tokens: p.count + target.count, limit: limit)
-        }
+        let (promptTokens, target) = try validatedBatch(request, tokenizer: loaded.tokenizer,
+                                                        paraphrases: c.trainingParaphrases,
+                                                        contextLength: model.configuration.contextLength)
 
         // Allocation and batch: the edit's rows, then replayed edits' prompt rows.
         let assigner = AllocationAssigner(configuration: c)
