@@ -37,6 +37,7 @@ struct CLIFailure: Error, CustomStringConvertible {
             }
         case let e as GitError: return [.notFound, .ambiguous, .invalidSpec, .peel].contains(e.code)
         case is EditFileError, is ConfigurationError: return true
+        case is HookError: return false
         default: return false
         }
     }
