@@ -51,8 +51,19 @@ extension ElderCommand.Bench {
                                   afterEachEdit: afterEach)
             let subject = EditorUnderTest(editor: editor, model: loaded.model)
             let start = Date()
-            var result = try run.run(method: method, edits: records, editor: subject, base: BaseModelScorer(model: loaded.model),
-                                     encoder: TokenizerEncoder(tokenizer: loaded.tokenizer)) { t, total in
+            // The base model's answers to the probes are the same for every method: measured once per model
+            // and edit set, kept beside the reports.
+            let base = BaseModelScorer(model: loaded.model), encoder = TokenizerEncoder(tokenizer: loaded.tokenizer)
+            let cachePath = out + "/probe-baseline-" + (loaded.path as NSString).lastPathComponent + ".json"
+            var baseline = (try? JSONDecoder().decode(ProbeBaseline.self, from: Data(contentsOf: URL(fileURLWithPath: cachePath))))
+                ?? ProbeBaseline()
+            try baseline.measure(records.flatMap(\.probes), base: base, encoder: encoder)
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            try JSONEncoder().encode(baseline).write(to: URL(fileURLWithPath: cachePath + ".tmp"))
+            _ = try? FileManager.default.removeItem(atPath: cachePath)
+            try FileManager.default.moveItem(atPath: cachePath + ".tmp", toPath: cachePath)
+            var result = try run.run(method: method, edits: records, editor: subject, base: base, encoder: encoder,
+                                     baseline: baseline) { t, total in
                 if t % 10 == 0 || t == total {
                     FileHandle.standardError.write(Data("\r\(t)/\(total) edits, \(Int(Date().timeIntervalSince(start))) s".utf8))
                 }

@@ -38,11 +38,13 @@ public struct LifelongRun: Sendable {
     }
 
     /// Runs `editor` over `edits` and returns its curve and median seconds per edit.
-    /// `progress(t, T)` is called after each edit.
+    /// `baseline` may hold base-model answers measured before (by an earlier run on the same model): only
+    /// the probes it lacks are measured. `progress(t, T)` is called after each edit.
     public func run(method name: String, edits: [EditRecord], editor: LifelongEditor, base: TeacherForcedScorer,
-                    encoder: TextEncoder, progress: ((Int, Int) -> Void)? = nil) throws -> MethodResult {
+                    encoder: TextEncoder, baseline known: ProbeBaseline = ProbeBaseline(),
+                    progress: ((Int, Int) -> Void)? = nil) throws -> MethodResult {
         guard !edits.isEmpty else { throw MetricError(description: "the edit set is empty; pass at least one edit") }
-        var baseline = ProbeBaseline()
+        var baseline = known
         try baseline.measure(edits.flatMap(\.probes), base: base, encoder: encoder)
         let evaluator = EditEvaluator(encoder: encoder)
         let stops = Set(checkpointSet(editCount: edits.count))
