@@ -36,13 +36,13 @@ let package = Package(
         ]),
 
         // Shared by the test targets: the real model and the golden files, found the way CI lays them out.
-        .target(name: "ElderTestSupport", dependencies: ["ElderModel"], path: "Tests/Support"),
+        .target(name: "ElderTestSupport", dependencies: ["ElderModel", "ElderTensor"], path: "Tests/Support"),
 
         .testTarget(name: "ElderTensorTests", dependencies: ["ElderTensor"]),
         .testTarget(name: "ElderModelTests", dependencies: ["ElderModel", "ElderTensor", "ElderTestSupport"]),
         .testTarget(name: "ElderStoreTests", dependencies: ["ElderStore"]),
         .testTarget(name: "ElderEditingTests", dependencies: ["ElderEditing", "ElderModel", "ElderTensor", "ElderTestSupport"]),
-        .testTarget(name: "ElderCLITests", dependencies: ["ElderCLI"]),
+        .testTarget(name: "ElderCLITests", dependencies: ["ElderCLI", "ElderTestSupport"]),
         .testTarget(name: "ElderEvalTests", dependencies: ["ElderEval", "ElderEditing", "ElderModel", "ElderTestSupport"]),
         .testTarget(name: "ElderWorkspaceTests", dependencies: ["Elder", "ElderTestSupport", "ElderEditing", "ElderModel", "ElderStore"]),
     ]
