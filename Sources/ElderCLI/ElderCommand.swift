@@ -15,7 +15,7 @@ struct ElderCommand: AsyncParsableCommand {
         version: Elder.version,
         groupedSubcommands: [
             CommandGroup(name: "Knowledge", subcommands: [Init.self, Status.self]),
-            CommandGroup(name: "History", subcommands: []),
+            CommandGroup(name: "History", subcommands: [Merge.self, Bisect.self]),
             CommandGroup(name: "Remotes", subcommands: []),
             CommandGroup(name: "Model and data", subcommands: [Generate.self, Tokenize.self, EditSet.self, Smoke.self]),
             CommandGroup(name: "Measurement", subcommands: [Bench.self, Debug.self]),

@@ -89,7 +89,7 @@ extension Workspace {
     }
 
     /// The editor's changed tensors put onto the grid relative to `base` (a fresh carry: see `edit`).
-    private func compact(editor: any Editor, base: Version) throws -> (StoredState, (update: Double, remainder: Double)) {
+    func compact(editor: any Editor, base: Version) throws -> (StoredState, (update: Double, remainder: Double)) {
         let changed = editor.adapter.changedNames(since: base.adapter)
         let trained = StateConversion.stored(editor.adapter, only: changed)
         var carry = CompactionCarry()
