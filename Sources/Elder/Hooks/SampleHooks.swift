@@ -29,7 +29,8 @@ if [ -z "$(printf '%s' "$subject" | tr -d ' \t')" ]; then
     echo "commit-msg: the message has no subject line; start it with one line saying what changed" >&2
     exit 1
 fi
-length=$(printf '%s' "$subject" | wc -m)
+# Characters, not bytes: count the bytes that do not continue a UTF-8 sequence (any locale).
+length=$(printf '%s' "$subject" | LC_ALL=C tr -d '\200-\277' | wc -c | tr -d ' ')
 if [ "$length" -gt 72 ]; then
     echo "commit-msg: the subject line has $length characters (at most 72); shorten it and put details in the body" >&2
     exit 1
