@@ -22,11 +22,11 @@ extension ElderCommand.Bench {
             <out>/<name>.checkpoint (the editor's whole state and the scores so far) every --checkpoint-every edits
             and at each curve checkpoint. After an interruption, the same command with --resume continues from
             the checkpoint and ends with the same scores as an uninterrupted run.
-              elder bench lifelong --edits 1000 --method elder-paper --set training-routing=hard \\
+              elder bench lifelong --edits 1000 --method elder-paper --set routing=hard \\
                   --label elder-paper-hard --out reports --background
               elder bench lifelong --status --out reports          # every run in reports/: edits, ETA, scores
               tail -f reports/lifelong-elder-paper-hard-1000.log
-              elder bench lifelong --edits 1000 --method elder-paper --set training-routing=hard \\
+              elder bench lifelong --edits 1000 --method elder-paper --set routing=hard \\
                   --label elder-paper-hard --out reports --resume --background
             Combine the JSON reports of several runs with `elder bench lifelong-report`.
             """)

@@ -13,7 +13,7 @@ extension ElderCommand.Bench {
             Writes <out>/<name>.md, .json, .svg (exact match) and -token-accuracy.svg: Reliability, Generalization
             and Locality against the number of edits with every method. Runs with different edits, T or model are
             refused. Rename a run with --label FILE=NAME (e.g. a report of elder-paper with
-            --set training-routing=hard made before --label existed).
+            --set routing=hard made before --label existed).
             """)
 
         @Argument(help: "JSON reports of `elder bench lifelong` (one or more methods each).")
