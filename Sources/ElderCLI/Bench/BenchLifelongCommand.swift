@@ -104,7 +104,7 @@ extension ElderCommand.Bench {
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             let hasCheckpoint = FileManager.default.fileExists(atPath: checkpointPath)
             if hasCheckpoint, !resume, !fresh {
-                throw ValidationError("\(checkpointPath) holds an earlier run of \(name): pass --resume to continue it or --fresh to start over")
+                throw CommandFailure(description: "\(checkpointPath) holds an earlier run of \(name): pass --resume to continue it or --fresh to start over")
             }
             if background {
                 let pid = try BackgroundLaunch.start(log: logPath)
@@ -135,7 +135,7 @@ extension ElderCommand.Bench {
             if resume, hasCheckpoint {
                 let saved = try LifelongCheckpoint(contentsOf: checkpointPath)
                 if let difference = saved.parameters.difference(from: parameters) {
-                    throw ValidationError("the checkpoint \(checkpointPath) is of another run (\(difference)): resume with its options or pass --fresh")
+                    throw CommandFailure(description: "the checkpoint \(checkpointPath) is of another run (\(difference)): resume with its options or pass --fresh")
                 }
                 subject = try saved.editor(model: loaded)
                 hooks.resume = saved.state
@@ -161,6 +161,7 @@ extension ElderCommand.Bench {
             hooks.checkpoint = { state in
                 try LifelongCheckpoint(parameters: parameters, state: state, editor: subject).write(to: checkpointPath)
                 checkpointed = state.editsApplied
+                if isChild { FileHandle.standardError.write(Data("checkpoint after \(state.editsApplied) edits\n".utf8)) }
             }
             let start = Date()
             var lastState: LifelongRunState?
@@ -169,7 +170,10 @@ extension ElderCommand.Bench {
                 try progress(state, .running).write(to: progressPath)
                 let t = state.editsApplied
                 if t % 10 == 0 || t == records.count {
-                    FileHandle.standardError.write(Data("\r\(t)/\(records.count) edits, \(Int(Date().timeIntervalSince(start))) s this session".utf8))
+                    // In a log file (background), one line each; on a terminal, one line updated in place.
+                    let eta = progress(state, .running).etaSeconds.map { ", ETA \(Int($0)) s" } ?? ""
+                    let text = "\(t)/\(records.count) edits, \(Int(Date().timeIntervalSince(start))) s this session\(eta)"
+                    FileHandle.standardError.write(Data((isChild ? text + "\n" : "\r" + text).utf8))
                 }
             }
             var result: MethodResult

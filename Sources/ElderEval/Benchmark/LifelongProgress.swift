@@ -88,7 +88,7 @@ public struct LifelongProgress: Codable, Equatable, Sendable {
         }
         var line = parts.joined(separator: " · ")
         if let report { line += "\n    report: \(report)" }
-        if let log, phase == .running { line += "\n    follow: tail -f \(log)" }
+        if let log, phase == .running, processAlive { line += "\n    follow: tail -f \(log)" }
         if let error { line += "\n    error: \(error)" }
         if phase != .finished, !processAlive || phase == .failed, let resumeCommand { line += "\n    resume: \(resumeCommand)" }
         return line
