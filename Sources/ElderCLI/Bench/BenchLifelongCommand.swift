@@ -17,17 +17,17 @@ extension ElderCommand.Bench {
             Example: elder bench lifelong --edits 100 --method elder --set margin=0.12
             Methods: \(EditorConfiguration.Method.allCases.map(\.rawValue).joined(separator: ", ")).
 
-            Long runs: --background starts the run as a detached process (it survives the terminal) logging to
-            <out>/<name>.log; the run writes <out>/<name>.progress.json after every edit and a checkpoint
-            <out>/<name>.checkpoint (the editor's whole state and the scores so far) every --checkpoint-every edits
-            and at each curve checkpoint. After an interruption, the same command with --resume continues from
-            the checkpoint and ends with the same scores as an uninterrupted run.
-              elder bench lifelong --edits 1000 --method elder-paper --set routing=hard \\
-                  --label elder-paper-hard --out reports --background
-              elder bench lifelong --status --out reports          # every run in reports/: edits, ETA, scores
+            Long runs: --background starts the run as a detached process (it survives the terminal) logging to <out>/<name>.log. The run writes <out>/<name>.progress.json after every edit and a checkpoint <out>/<name>.checkpoint (the editor's whole state and the scores so far) every --checkpoint-every edits and at each curve checkpoint. After an interruption, the same command with --resume continues from the checkpoint and ends with the same scores as an uninterrupted run.
+
+            Example of a long run:
+              elder bench lifelong --edits 1000 --method elder-paper \
+                --set routing=hard --label elder-paper-hard --background
+              elder bench lifelong --status      # edits done, ETA, scores
               tail -f reports/lifelong-elder-paper-hard-1000.log
-              elder bench lifelong --edits 1000 --method elder-paper --set routing=hard \\
-                  --label elder-paper-hard --out reports --resume --background
+            and after an interruption (a reboot, kill PID):
+              elder bench lifelong --edits 1000 --method elder-paper \
+                --set routing=hard --label elder-paper-hard --resume --background
+
             Combine the JSON reports of several runs with `elder bench lifelong-report`.
             """)
 
@@ -102,12 +102,33 @@ extension ElderCommand.Bench {
             let progressPath = LifelongProgress.path(folder: out, name: name)
             let logPath = folder.appendingPathComponent(name + ".log").path
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            if let other = try? LifelongProgress(contentsOf: progressPath), other.phase == .running, other.processAlive,
+               other.pid != getpid() {
+                throw CommandFailure(description: "\(name) is already running in process \(other.pid) (see --status): "
+                                     + "let it finish or stop it with kill \(other.pid) first")
+            }
             let hasCheckpoint = FileManager.default.fileExists(atPath: checkpointPath)
             if hasCheckpoint, !resume, !fresh {
                 throw CommandFailure(description: "\(checkpointPath) holds an earlier run of \(name): pass --resume to continue it or --fresh to start over")
             }
+            var resumeArguments = Array(CommandLine.arguments.dropFirst()).filter { $0 != "--fresh" && $0 != "--resume" && $0 != "--background" }
+            resumeArguments += ["--resume", "--background"]
+            let resumeCommand = (["elder"] + resumeArguments).map(shellQuoted).joined(separator: " ")
+            let isChild = ProcessInfo.processInfo.environment[BackgroundLaunch.childVariable] != nil
+            var pid = getpid()
+            var checkpointed: Int?
+            func progress(_ state: LifelongRunState, _ phase: LifelongProgress.Phase) -> LifelongProgress {
+                var p = LifelongProgress(name: name, phase: phase, pid: pid, state: state, editCount: records.count,
+                                         checkpointedEdits: checkpointed)
+                p.log = isChild || background ? logPath : nil
+                p.resumeCommand = resumeCommand
+                return p
+            }
+            // Written before anything slow, so a second start of the same run is refused at once.
+            let starting = LifelongRunState(baseline: ProbeBaseline())
             if background {
-                let pid = try BackgroundLaunch.start(log: logPath)
+                pid = try BackgroundLaunch.start(log: logPath)
+                try progress(starting, .running).write(to: progressPath)
                 print("""
                 started \(name) in the background (process \(pid)), \(records.count) edits
                   log:      tail -f \(logPath)
@@ -116,6 +137,7 @@ extension ElderCommand.Bench {
                 """)
                 return
             }
+            try progress(starting, .running).write(to: progressPath)
             if fresh, hasCheckpoint { try FileManager.default.removeItem(atPath: checkpointPath) }
 
             let loaded = try LoadedModel.load(model)
@@ -135,7 +157,12 @@ extension ElderCommand.Bench {
             if resume, hasCheckpoint {
                 let saved = try LifelongCheckpoint(contentsOf: checkpointPath)
                 if let difference = saved.parameters.difference(from: parameters) {
-                    throw CommandFailure(description: "the checkpoint \(checkpointPath) is of another run (\(difference)): resume with its options or pass --fresh")
+                    let failure = CommandFailure(description: "the checkpoint \(checkpointPath) is of another run (\(difference)): "
+                                                 + "resume with its options or pass --fresh")
+                    var p = progress(saved.state, .failed)
+                    p.error = failure.description
+                    try? p.write(to: progressPath)
+                    throw failure
                 }
                 subject = try saved.editor(model: loaded)
                 hooks.resume = saved.state
@@ -145,19 +172,8 @@ extension ElderCommand.Bench {
                 subject = EditorUnderTest(editor: try makeEditor(model: loaded, configuration: configuration), model: loaded.model)
             }
 
-            let pid = getpid()
-            var resumeArguments = Array(CommandLine.arguments.dropFirst()).filter { $0 != "--fresh" && $0 != "--resume" && $0 != "--background" }
-            resumeArguments += ["--resume", "--background"]
-            let resumeCommand = (["elder"] + resumeArguments).map(shellQuoted).joined(separator: " ")
-            let isChild = ProcessInfo.processInfo.environment[BackgroundLaunch.childVariable] != nil
-            var checkpointed: Int? = hooks.resume?.editsApplied
-            func progress(_ state: LifelongRunState, _ phase: LifelongProgress.Phase) -> LifelongProgress {
-                var p = LifelongProgress(name: name, phase: phase, pid: pid, state: state, editCount: records.count,
-                                         checkpointedEdits: checkpointed)
-                p.log = isChild ? logPath : nil
-                p.resumeCommand = resumeCommand
-                return p
-            }
+            checkpointed = hooks.resume?.editsApplied
+            if let resumed = hooks.resume { try progress(resumed, .running).write(to: progressPath) }
             hooks.checkpoint = { state in
                 try LifelongCheckpoint(parameters: parameters, state: state, editor: subject).write(to: checkpointPath)
                 checkpointed = state.editsApplied
