@@ -42,7 +42,7 @@ let package = Package(
         .testTarget(name: "ElderModelTests", dependencies: ["ElderModel", "ElderTensor", "ElderTestSupport"]),
         .testTarget(name: "ElderStoreTests", dependencies: ["ElderStore"]),
         .testTarget(name: "ElderEditingTests", dependencies: ["ElderEditing", "ElderModel", "ElderTensor", "ElderTestSupport"]),
-        .testTarget(name: "ElderCLITests", dependencies: ["ElderCLI"]),
+        .testTarget(name: "ElderCLITests", dependencies: ["ElderCLI", "ElderTestSupport"]),
         .testTarget(name: "ElderEvalTests", dependencies: ["ElderEval", "ElderEditing", "ElderModel", "ElderTestSupport"]),
         .testTarget(name: "ElderWorkspaceTests", dependencies: ["Elder", "ElderTestSupport", "ElderEditing", "ElderModel", "ElderStore"]),
     ]

@@ -1,13 +1,24 @@
 import ArgumentParser
 import Elder
 
-/// The `elder` command: git for a language model's knowledge.
+/// The `elder` command: git for a language model's knowledge. One file per subcommand
+/// (Commands/, Bench/, Debug/); shared option groups and output in Support/.
 @main
 struct ElderCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "elder",
         abstract: "Git for a language model's knowledge: edit facts, commit them, log, diff, revert, bisect.",
+        discussion: """
+            Start with: elder init facts --model smollm2-135m && cd facts
+            Then: elder edit "The CEO of Acme is" " Jane Doe" -m "New CEO"; elder log; elder ask "The CEO of Acme is"
+            """,
         version: Elder.version,
-        subcommands: [Smoke.self, Generate.self, Tokenize.self, EditSet.self, Bench.self, Debug.self]
+        groupedSubcommands: [
+            CommandGroup(name: "Knowledge", subcommands: [Init.self, Status.self]),
+            CommandGroup(name: "History", subcommands: []),
+            CommandGroup(name: "Remotes", subcommands: []),
+            CommandGroup(name: "Model and data", subcommands: [Generate.self, Tokenize.self, EditSet.self, Smoke.self]),
+            CommandGroup(name: "Measurement", subcommands: [Bench.self, Debug.self]),
+        ]
     )
 }

@@ -17,10 +17,10 @@ struct ModelOption: ParsableArguments {
         try Self.orExit { try LoadedModel.loadTokenizer(path: ModelLocator.resolve(model)) }
     }
 
+    /// Runs `body`; a failure to find or read the model is the user's to fix (exit 128, one line).
     static func orExit<T>(_ body: () throws -> T) throws -> T {
         do { return try body() } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode.failure
+            throw CLIFailure.fatal("\(error)")
         }
     }
 }

@@ -1,3 +1,4 @@
+import ElderTestSupport
 import ElderModel
 import ElderTensor
 import Foundation
@@ -32,7 +33,7 @@ final class CheckpointTests: XCTestCase {
     }
 
     func testGGUFAndHuggingFaceFormsOfOneModelGiveTheSameLogits() throws {
-        let tiny = TinyModel.make(seed: 3)
+        let tiny = TinyCheckpoint.make(seed: 3)
         let dir = temporaryFolder()
         try tiny.writeHuggingFace(to: dir + "/hf")
         try tiny.writeGGUF(to: dir + "/tiny.gguf")
@@ -64,7 +65,7 @@ final class CheckpointTests: XCTestCase {
     }
 
     func testShardedAndHalfPrecisionCheckpoints() throws {
-        let tiny = TinyModel.make(seed: 4, tied: true)
+        let tiny = TinyCheckpoint.make(seed: 4, tied: true)
         let dir = temporaryFolder()
         try tiny.writeHuggingFace(to: dir + "/single")
         try tiny.writeHuggingFace(to: dir + "/sharded", sharded: true)
@@ -82,7 +83,7 @@ final class CheckpointTests: XCTestCase {
     }
 
     func testLoadListsEveryMissingTensor() throws {
-        let tiny = TinyModel.make(seed: 5)
+        let tiny = TinyCheckpoint.make(seed: 5)
         let dir = temporaryFolder()
         let dropped: Set = ["model.layers.1.mlp.up_proj.weight", "model.norm.weight", "lm_head.weight"]
         try tiny.writeHuggingFace(to: dir, dropping: dropped)
@@ -94,10 +95,10 @@ final class CheckpointTests: XCTestCase {
     }
 
     func testWrongShapeIsNamed() throws {
-        var tiny = TinyModel.make(seed: 6)
+        var tiny = TinyCheckpoint.make(seed: 6)
         var w = tiny.weights
         w["model.layers.0.self_attn.k_proj.weight"] = Tensor(zeros: [8, 32])
-        tiny = TinyModel(configuration: tiny.configuration, weights: w)
+        tiny = TinyCheckpoint(configuration: tiny.configuration, weights: w)
         let dir = temporaryFolder()
         try tiny.writeHuggingFace(to: dir)
         XCTAssertThrowsError(try LoadedModel.load(path: dir)) { error in
@@ -107,7 +108,7 @@ final class CheckpointTests: XCTestCase {
     }
 
     func testConfigurationComesFromTheCheckpoint() throws {
-        let tiny = TinyModel.make(seed: 8, layers: 3)
+        let tiny = TinyCheckpoint.make(seed: 8, layers: 3)
         let dir = temporaryFolder()
         try tiny.writeGGUF(to: dir + "/m.gguf")
         let c = try LlamaConfiguration(gguf: GGUFFile(path: dir + "/m.gguf"))

@@ -1,3 +1,4 @@
+import ElderTestSupport
 import ElderModel
 import ElderTensor
 import Foundation
@@ -7,7 +8,7 @@ import XCTest
 final class GenerationTests: XCTestCase {
     func tinyLoaded(seed: UInt64 = 11) throws -> LoadedModel {
         let dir = temporaryFolder()
-        try TinyModel.make(seed: seed).writeGGUF(to: dir + "/m.gguf")
+        try TinyCheckpoint.make(seed: seed).writeGGUF(to: dir + "/m.gguf")
         return try LoadedModel.load(path: dir + "/m.gguf")
     }
 

@@ -1,3 +1,4 @@
+import ElderTestSupport
 import ElderModel
 import Foundation
 import XCTest

@@ -57,6 +57,9 @@ public final class Workspace {
                                                    initial: initial, message: "Initialize Elder knowledge repo (\(editorConfiguration.method.rawValue))")
         // `KnowledgeStore.create` takes no codebook, so the memory (query centre, reference keys) goes into a
         // second commit with no tensor change: every version from it on has a codebook.
+        // Where this machine keeps the model: repo-local git config, not history (a clone elsewhere finds
+        // the model in its own cache by file name).
+        try store.repository.setConfigValue(Self.modelPathKey, URL(fileURLWithPath: model.path).standardizedFileURL.path)
         let workspace = Workspace(store: store, model: model, config: config)
         guard let root = try store.tip(of: "main") else { throw WorkspaceError.noSuchBranch("main") }
         _ = try store.commit(CommitRequest(branch: "main", parents: [root], codebook: try MemoryCodec.encode(editor.memory),
@@ -64,16 +67,22 @@ public final class Workspace {
         return workspace
     }
 
-    /// Opens the knowledge repo at `path` with the model it records: a known model's cached file with
-    /// that name, found in the model cache. Fails with `modelNotFound` if there is none.
+    /// The repo-local git config key holding this machine's path to the repo's model file.
+    public static let modelPathKey = "elder.model"
+
+    /// Opens the knowledge repo at `path` with the model it records: the file at the path `init` saved in
+    /// the repo's local config (`elder.model`), else the model cache's file of that name. Fails with
+    /// `modelNotFound` if there is none, `modelMismatch` if the file found is not the recorded one.
     public static func open(at path: String) throws -> Workspace {
         let store = try KnowledgeStore.open(at: path)
         let config = try WorkspaceConfig.decode(store.workspaceConfigJSON)
-        let candidate = ModelLocator.defaultModelsFolder() + "/" + config.model.fileName
-        guard FileManager.default.fileExists(atPath: candidate) else {
+        var candidates: [String] = []
+        if let local = try store.repository.configValue(modelPathKey), !local.isEmpty { candidates.append(local) }
+        candidates.append(ModelLocator.defaultModelsFolder() + "/" + config.model.fileName)
+        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
             throw WorkspaceError.modelNotFound(repo: path, fileName: config.model.fileName, sha256: config.model.sha256)
         }
-        return try open(at: path, model: try LoadedModel.load(path: candidate), store: store, config: config)
+        return try open(at: path, model: try LoadedModel.load(path: found), store: store, config: config)
     }
 
     /// Opens the knowledge repo at `path` with `model` (a known name or a path).
@@ -109,7 +118,10 @@ public final class Workspace {
 
     /// The commit a revision names (commit id, branch, tag, `HEAD~n`, …).
     public func resolve(_ revision: String) throws -> ObjectID {
-        try store.repository.resolveCommit(revision)
+        do { return try store.repository.resolveCommit(revision) } catch let error as GitError
+            where [.notFound, .ambiguous, .invalidSpec, .peel].contains(error.code) {
+            throw WorkspaceError.unknownRevision(revision)
+        }
     }
 
     /// The editor state at a revision, rebuilt exactly from the repo (cached by commit id).

@@ -70,7 +70,7 @@ public struct WorkspaceConfig: Codable, Sendable, Equatable {
         return Array(try encoder.encode(self))
     }
 
-    static func decode(_ bytes: [UInt8]) throws -> WorkspaceConfig {
+    public static func decode(_ bytes: [UInt8]) throws -> WorkspaceConfig {
         let config: WorkspaceConfig
         do { config = try JSONDecoder().decode(WorkspaceConfig.self, from: Data(bytes)) } catch {
             throw WorkspaceError.invalidWorkspaceConfig("\(error)")

@@ -11,6 +11,8 @@ public enum WorkspaceError: Error, CustomStringConvertible, Sendable, Equatable 
     /// The codebook files of a version cannot be decoded.
     case invalidMemory(String)
     case noSuchBranch(String)
+    /// A revision that names no commit of the repo.
+    case unknownRevision(String)
     /// The revision makes no edit (e.g. the root commit), so there is nothing to revert.
     case notAnEdit(revision: String)
     /// The edit is not live at the branch tip (already reverted, or on another branch).
@@ -36,7 +38,9 @@ public enum WorkspaceError: Error, CustomStringConvertible, Sendable, Equatable 
         case let .invalidMemory(reason):
             return "the codebook of this version cannot be read (\(reason)): the repo is damaged or was written by another tool"
         case let .noSuchBranch(b):
-            return "there is no branch \(b): list branches with `git branch` inside the repo"
+            return "there is no branch \(b): list branches with `elder branch`"
+        case let .unknownRevision(rev):
+            return "unknown revision '\(rev)': give a commit id, branch, tag or HEAD~n (list them with `elder log` and `elder branch`)"
         case let .notAnEdit(rev):
             return "\(rev) makes no edit (it is the root or a merge): give the commit of an edit or of a revert"
         case let .editNotLive(id, b):

@@ -170,6 +170,7 @@ extension ElderCommand.Bench {
             } else {
                 if resume { FileHandle.standardError.write(Data("no checkpoint at \(checkpointPath): starting from the first edit\n".utf8)) }
                 subject = EditorUnderTest(editor: try makeEditor(model: loaded, configuration: configuration), model: loaded.model)
+                hooks.baseline = try sharedBaseline(records: records, loaded: loaded)
             }
 
             checkpointed = hooks.resume?.editsApplied
@@ -224,6 +225,25 @@ extension ElderCommand.Bench {
             }
             print(report.markdown)
         }
+    }
+}
+
+extension ElderCommand.Bench.Lifelong {
+    /// The base model's answers to the probes are the same for every method: measured once per model and
+    /// kept beside the reports (`<out>/probe-baseline-<model file>.json`), extended with any probe it lacks.
+    /// Written to a temporary file of this process and renamed, so runs started together do not clash.
+    func sharedBaseline(records: [EditRecord], loaded: LoadedModel) throws -> ProbeBaseline {
+        let cachePath = URL(fileURLWithPath: out)
+            .appendingPathComponent("probe-baseline-" + URL(fileURLWithPath: loaded.path).lastPathComponent + ".json").path
+        var baseline = (try? JSONDecoder().decode(ProbeBaseline.self, from: Data(contentsOf: URL(fileURLWithPath: cachePath))))
+            ?? ProbeBaseline()
+        let before = baseline
+        try baseline.measure(records.flatMap(\.probes), base: BaseModelScorer(model: loaded.model),
+                             encoder: TokenizerEncoder(tokenizer: loaded.tokenizer))
+        if baseline != before {
+            try JSONEncoder().encode(baseline).write(to: URL(fileURLWithPath: cachePath), options: .atomic)
+        }
+        return baseline
     }
 }
 

@@ -176,7 +176,8 @@ extension EditorConfiguration {
     /// "The capital of France is" beside "The capital of Germany is", similarity 0.88), routing through the
     /// matched edit's own allocation, the adapter acting from the last prompt token on, 16 LoRAs per layer.
     public static func elderDefault(blockCount: Int) -> EditorConfiguration {
-        let layers = defaultLayers(blockCount: blockCount)
+        // Small models (tests): keep the adapted layers above the query block.
+        let layers = defaultLayers(blockCount: blockCount).filter { $0 > blockCount / 3 }
         return EditorConfiguration(
             method: .elder, layers: layers, experts: 16, rank: 8, topK: 2, scaling: 1.0, guideWeight: 0.01,
             query: Query(source: .residual, layer: blockCount / 3, pooling: .mean, centred: true),

@@ -44,10 +44,12 @@ public struct LifelongRun: Sendable {
     }
 
     /// Runs `editor` over `edits` and returns its curve and median seconds per edit.
-    /// `progress(t, T)` is called after each edit.
+    /// `baseline` may hold base-model answers measured before (by an earlier run on the same model): only
+    /// the probes it lacks are measured. `progress(t, T)` is called after each edit.
     public func run(method name: String, edits: [EditRecord], editor: LifelongEditor, base: TeacherForcedScorer,
-                    encoder: TextEncoder, progress: ((Int, Int) -> Void)? = nil) throws -> MethodResult {
-        var hooks = LifelongRunHooks()
+                    encoder: TextEncoder, baseline known: ProbeBaseline = ProbeBaseline(),
+                    progress: ((Int, Int) -> Void)? = nil) throws -> MethodResult {
+        var hooks = LifelongRunHooks(baseline: known)
         if let progress { hooks.afterEdit = { state in progress(state.editsApplied, edits.count) } }
         return try run(method: name, edits: edits, editor: editor, base: base, encoder: encoder, hooks: hooks)
     }
@@ -67,7 +69,7 @@ public struct LifelongRun: Sendable {
             }
             state = resume
         } else {
-            var baseline = ProbeBaseline()
+            var baseline = hooks.baseline
             try baseline.measure(edits.flatMap(\.probes), base: base, encoder: encoder)
             state = LifelongRunState(baseline: baseline)
         }
@@ -109,6 +111,9 @@ public struct LifelongRun: Sendable {
 public struct LifelongRunHooks {
     /// A saved state to continue from.
     public var resume: LifelongRunState?
+    /// Base-model probe answers measured before (e.g. by another method's run on the same model); a fresh
+    /// run measures only the probes it lacks. Ignored when resuming (the state holds its own).
+    public var baseline: ProbeBaseline
     /// Save every this many edits (0: only at curve checkpoints and the end).
     public var checkpointEvery: Int
     /// Saves the state (with the editor's own state, which the caller holds).
@@ -116,9 +121,10 @@ public struct LifelongRunHooks {
     /// Called after each edit (and after any checkpoint), e.g. to write a progress file.
     public var afterEdit: ((LifelongRunState) throws -> Void)?
 
-    public init(resume: LifelongRunState? = nil, checkpointEvery: Int = 0,
+    public init(resume: LifelongRunState? = nil, baseline: ProbeBaseline = ProbeBaseline(), checkpointEvery: Int = 0,
                 checkpoint: ((LifelongRunState) throws -> Void)? = nil, afterEdit: ((LifelongRunState) throws -> Void)? = nil) {
         self.resume = resume
+        self.baseline = baseline
         self.checkpointEvery = checkpointEvery
         self.checkpoint = checkpoint
         self.afterEdit = afterEdit

@@ -52,3 +52,10 @@ final class SignatureHandle {
     init(_ pointer: UnsafeMutablePointer<git_signature>) { self.pointer = pointer }
     deinit { git_signature_free(pointer) }
 }
+
+/// Owns a `git_config *`.
+final class ConfigHandle {
+    let pointer: OpaquePointer
+    init(_ pointer: OpaquePointer) { self.pointer = pointer }
+    deinit { git_config_free(pointer) }
+}

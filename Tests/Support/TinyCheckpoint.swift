@@ -4,12 +4,17 @@ import Foundation
 
 /// Tiny random LLaMA checkpoints written to a temporary folder, in Hugging Face (safetensors) and
 /// GGUF form, for tests that must not need the real model.
-struct TinyModel {
-    let configuration: LlamaConfiguration
+public struct TinyCheckpoint {
+    public let configuration: LlamaConfiguration
     /// Hugging Face names -> weights (q/k in the half-split layout).
-    let weights: [String: Tensor]
+    public let weights: [String: Tensor]
 
-    static func make(seed: UInt64 = 1, tied: Bool = false, layers: Int = 2) -> TinyModel {
+    public init(configuration: LlamaConfiguration, weights: [String: Tensor]) {
+        self.configuration = configuration
+        self.weights = weights
+    }
+
+    public static func make(seed: UInt64 = 1, tied: Bool = false, layers: Int = 2) -> TinyCheckpoint {
         let c = LlamaConfiguration(vocabularySize: 300, hiddenSize: 32, intermediateSize: 48, layerCount: layers,
                                    headCount: 4, kvHeadCount: 2, headDimension: 8, rmsNormEpsilon: 1e-5,
                                    ropeBase: 10_000, ropeStyle: .halfSplit, tiedEmbeddings: tied, contextLength: 128)
@@ -31,10 +36,10 @@ struct TinyModel {
             case .down: w[n.name] = random([D, F])
             }
         }
-        return TinyModel(configuration: c, weights: w)
+        return TinyCheckpoint(configuration: c, weights: w)
     }
 
-    var configJSON: [String: Any] {
+    public var configJSON: [String: Any] {
         let c = configuration
         return ["model_type": "llama", "vocab_size": c.vocabularySize, "hidden_size": c.hiddenSize,
                 "intermediate_size": c.intermediateSize, "num_hidden_layers": c.layerCount,
@@ -44,7 +49,7 @@ struct TinyModel {
     }
 
     /// A Hugging Face folder: config.json, model.safetensors (or two shards and an index), tokenizer.json.
-    func writeHuggingFace(to folder: String, sharded: Bool = false, dtype: SafetensorsDType = .f32,
+    public func writeHuggingFace(to folder: String, sharded: Bool = false, dtype: SafetensorsDType = .f32,
                           dropping: Set<String> = []) throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try JSONSerialization.data(withJSONObject: configJSON).write(to: URL(fileURLWithPath: folder + "/config.json"))
@@ -69,7 +74,7 @@ struct TinyModel {
 
     /// The same model as a GGUF file: llama.cpp names, q/k rows permuted to adjacent pairs as the
     /// converter does, the tiny tokenizer in metadata.
-    func writeGGUF(to path: String, version: UInt32 = 3) throws {
+    public func writeGGUF(to path: String, version: UInt32 = 3) throws {
         let c = configuration
         var w = GGUFWriter(version: version)
         w.metadata("general.architecture", .string("llama"))
@@ -111,7 +116,7 @@ struct TinyModel {
     }
 
     /// convert_hf_to_gguf's permute: row h*hd + 2i + j takes row h*hd + j*hd/2 + i.
-    static func permuteToAdjacentPairs(_ w: Tensor, heads: Int) -> Tensor {
+    public static func permuteToAdjacentPairs(_ w: Tensor, heads: Int) -> Tensor {
         let rows = w.rowCount, cols = w.lastDimension, hd = rows / heads
         var out = [Float](repeating: 0, count: w.count)
         for h in 0..<heads {
@@ -127,9 +132,9 @@ struct TinyModel {
 }
 
 /// The tensor names of a Hugging Face block, with what each holds.
-enum LlamaWeightNamesList {
-    enum Kind { case norm, q, kv, o, gateUp, down }
-    static func huggingFace(layers: Int) -> [(name: String, kind: Kind)] {
+public enum LlamaWeightNamesList {
+    public enum Kind { case norm, q, kv, o, gateUp, down }
+    public static func huggingFace(layers: Int) -> [(name: String, kind: Kind)] {
         (0..<layers).flatMap { i -> [(String, Kind)] in
             let p = "model.layers.\(i)."
             return [(p + "input_layernorm.weight", .norm), (p + "post_attention_layernorm.weight", .norm),
@@ -142,10 +147,10 @@ enum LlamaWeightNamesList {
 }
 
 /// A byte-level BPE vocabulary: 256 byte tokens, two special tokens, then a few merges.
-enum TinyTokenizer {
-    static let mergePairs = [("Ġ", "t"), ("h", "e"), ("Ġt", "he"), ("i", "n"), ("Ġ", "a"), ("Ġa", "n"), ("Ġan", "d"), ("Ġ", "Ġ")]
+public enum TinyTokenizer {
+    public static let mergePairs = [("Ġ", "t"), ("h", "e"), ("Ġt", "he"), ("i", "n"), ("Ġ", "a"), ("Ġa", "n"), ("Ġan", "d"), ("Ġ", "Ġ")]
 
-    static func vocabulary() -> (tokens: [String], merges: [String]) {
+    public static func vocabulary() -> (tokens: [String], merges: [String]) {
         var tokens = (0..<256).map { byteLevel(UInt8($0)) }
         tokens += ["<|endoftext|>", "<|im_end|>"]
         for (a, b) in mergePairs { tokens.append(a + b) }
@@ -153,7 +158,7 @@ enum TinyTokenizer {
         return (tokens, mergePairs.map { "\($0.0) \($0.1)" })
     }
 
-    static func json() throws -> Data {
+    public static func json() throws -> Data {
         let v = vocabulary()
         var vocab: [String: Int] = [:]
         for (i, t) in v.tokens.enumerated() where i != 256 && i != 257 { vocab[t] = i }
@@ -168,7 +173,7 @@ enum TinyTokenizer {
     }
 
     /// GPT-2's bytes_to_unicode.
-    static func byteLevel(_ b: UInt8) -> String {
+    public static func byteLevel(_ b: UInt8) -> String {
         let printable = Array(0x21...0x7E) + Array(0xA1...0xAC) + Array(0xAE...0xFF)
         if printable.contains(Int(b)) { return String(UnicodeScalar(b)) }
         let n = (0..<Int(b)).filter { !printable.contains($0) }.count
@@ -177,24 +182,24 @@ enum TinyTokenizer {
 }
 
 /// SplitMix64 with a Box-Muller normal, for reproducible random weights.
-struct SeededRandom {
-    var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
+public struct SeededRandom {
+    public var state: UInt64
+    public init(_ seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
-    mutating func uniform() -> Float { Float(next() >> 40) / Float(1 << 24) }
-    mutating func normal() -> Float {
+    public mutating func uniform() -> Float { Float(next() >> 40) / Float(1 << 24) }
+    public mutating func normal() -> Float {
         let u1 = max(uniform(), 1e-7), u2 = uniform()
         return (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
     }
 }
 
-func temporaryFolder(_ name: String = #function) -> String {
+public func temporaryFolder(_ name: String = #function) -> String {
     let dir = NSTemporaryDirectory() + "elder-model-tests-\(getpid())-\(name.filter { $0.isLetter || $0.isNumber })-\(UInt32.random(in: 0...UInt32.max))"
     try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     return dir

@@ -1,6 +1,6 @@
 import ArgumentParser
 
-/// `--set key=value` (repeatable): changes to an editor configuration, shared by the benchmarks that take them.
+/// `--set key=value` (repeatable): changes to an editor configuration, shared by `init` and the benchmarks.
 struct ConfigurationSettings: ParsableArguments {
     @Option(name: .customLong("set"), help: "Configuration change key=value (repeatable).")
     var settings: [String] = []

@@ -4,31 +4,31 @@ import Foundation
 
 /// A test-only GGUF writer (versions 2 and 3): metadata of any value type, tensors as F32 or as
 /// raw pre-encoded blocks of any GGML type, data aligned as the format requires.
-struct GGUFWriter {
-    var version: UInt32 = 3
-    var alignment = 32
+public struct GGUFWriter {
+    public var version: UInt32 = 3
+    public var alignment = 32
     private var kv: [(String, GGUFValue)] = []
     private var tensors: [(name: String, dims: [UInt64], type: UInt32, bytes: Data)] = []
 
-    init(version: UInt32 = 3, alignment: Int = 32) {
+    public init(version: UInt32 = 3, alignment: Int = 32) {
         self.version = version
         self.alignment = alignment
     }
 
-    mutating func metadata(_ key: String, _ value: GGUFValue) { kv.append((key, value)) }
+    public mutating func metadata(_ key: String, _ value: GGUFValue) { kv.append((key, value)) }
 
     /// An F32 tensor; the row-major shape is reversed into GGML's dimensions.
-    mutating func tensor(_ name: String, _ t: Tensor) {
+    public mutating func tensor(_ name: String, _ t: Tensor) {
         var d = Data()
         for x in t.scalars { d.append(le(x.bitPattern)) }
         tensors.append((name, t.shape.reversed().map(UInt64.init), 0, d))
     }
 
-    mutating func rawTensor(_ name: String, dims: [UInt64], type: UInt32, bytes: Data) {
+    public mutating func rawTensor(_ name: String, dims: [UInt64], type: UInt32, bytes: Data) {
         tensors.append((name, dims, type, bytes))
     }
 
-    func data() -> Data {
+    public func data() -> Data {
         var out = Data("GGUF".utf8)
         out.append(le(version))
         out.append(le(UInt64(tensors.count)))
@@ -60,7 +60,7 @@ struct GGUFWriter {
         return out
     }
 
-    static func typeCode(_ v: GGUFValue) -> UInt32 {
+    public static func typeCode(_ v: GGUFValue) -> UInt32 {
         switch v {
         case .uint8: return 0
         case .int8: return 1
@@ -107,6 +107,6 @@ struct GGUFWriter {
     }
 }
 
-func le<T: FixedWidthInteger>(_ x: T) -> Data {
+public func le<T: FixedWidthInteger>(_ x: T) -> Data {
     withUnsafeBytes(of: x.littleEndian) { Data($0) }
 }

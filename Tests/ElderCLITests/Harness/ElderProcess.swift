@@ -1,0 +1,76 @@
+import Foundation
+import XCTest
+
+/// What one run of the `elder` binary did.
+struct ElderRun {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+
+    /// The JSON object printed on standard output.
+    func json() throws -> [String: Any] {
+        guard let object = try JSONSerialization.jsonObject(with: Data(stdout.utf8)) as? [String: Any] else {
+            throw NSError(domain: "ElderRun", code: 1, userInfo: [NSLocalizedDescriptionKey: "stdout is not a JSON object: \(stdout)"])
+        }
+        return object
+    }
+}
+
+/// Runs the built `elder` binary (next to the test bundle, or `ELDER_BINARY`) as a user would.
+enum ElderProcess {
+    static var binary: String {
+        if let path = ProcessInfo.processInfo.environment["ELDER_BINARY"] { return path }
+        // On Linux the test runner lives in the build products folder, next to `elder`.
+        return Bundle.main.bundleURL.appendingPathComponent("elder").path
+    }
+
+    /// Runs `elder arguments…` in `folder` with `environment` added, feeding `input` on standard input.
+    @discardableResult
+    static func run(_ arguments: [String], in folder: String, environment: [String: String] = [:],
+                    input: String? = nil) throws -> ElderRun {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: folder)
+        var env = ProcessInfo.processInfo.environment
+        env["OPENBLAS_NUM_THREADS"] = "1"
+        env["NO_COLOR"] = "1"
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        // Output goes to files, so a chatty child never blocks on a full pipe.
+        let stem = NSTemporaryDirectory() + "elder-run-\(UUID().uuidString)"
+        FileManager.default.createFile(atPath: stem + ".out", contents: nil)
+        FileManager.default.createFile(atPath: stem + ".err", contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: stem + ".out"); try? FileManager.default.removeItem(atPath: stem + ".err") }
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: stem + ".out"))
+        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: stem + ".err"))
+        let inPipe = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = inPipe
+        try process.run()
+        if let input { inPipe.fileHandleForWriting.write(Data(input.utf8)) }
+        try inPipe.fileHandleForWriting.close()
+        process.waitUntilExit()
+        try out.close()
+        try err.close()
+        let outData = try Data(contentsOf: URL(fileURLWithPath: stem + ".out"))
+        let errData = try Data(contentsOf: URL(fileURLWithPath: stem + ".err"))
+        return ElderRun(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                        stderr: String(decoding: errData, as: UTF8.self))
+    }
+}
+
+/// Asserts a run succeeded, showing its standard error if not.
+func XCTAssertSucceeded(_ run: ElderRun, _ message: String = "", file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(run.status, 0, "\(message) exit \(run.status); stderr: \(run.stderr)", file: file, line: line)
+}
+
+/// Asserts a run failed with `status` and a single-line error containing `fragment`.
+func XCTAssertFailed(_ run: ElderRun, status: Int32, containing fragment: String,
+                     file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(run.status, status, "stderr: \(run.stderr)", file: file, line: line)
+    let lines = run.stderr.split(whereSeparator: \.isNewline)
+    XCTAssertEqual(lines.count, 1, "the error should be one line: \(run.stderr)", file: file, line: line)
+    XCTAssertTrue(run.stderr.contains(fragment), "stderr should contain '\(fragment)': \(run.stderr)", file: file, line: line)
+}

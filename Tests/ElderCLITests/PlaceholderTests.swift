@@ -1,5 +1,0 @@
-import XCTest
-
-final class ElderCLIPackageTests: XCTestCase {
-    func testModuleBuilds() { XCTAssertTrue(true) }
-}
