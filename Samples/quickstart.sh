@@ -30,8 +30,8 @@ run elder init "$REPO" --model smollm2-135m --hooks
 cd "$REPO"
 
 step "ask the base model"
-run elder ask "The capital of France is"
-run elder ask "The CEO of Quillfeather Robotics is"
+run elder ask "The capital of France is" --max-tokens 4
+run elder ask "The CEO of Quillfeather Robotics is" --max-tokens 6
 
 step "edit: company facts from a file, one commit per edit (the pre-edit and commit-msg hooks check each)"
 head -n 4 "$ROOT/Samples/edits/company-faq.jsonl" > "$WORK/company.jsonl"
@@ -52,9 +52,9 @@ step "log"
 run elder log --oneline
 
 step "ask: the edited answers, and why the adapter acted"
-run elder ask "The CEO of Quillfeather Robotics is" --explain
-run elder ask "The capital of France is"
-run elder ask "The capital of Germany is" --explain
+run elder ask "The CEO of Quillfeather Robotics is" --max-tokens 6 --explain
+run elder ask "The capital of France is" --max-tokens 4
+run elder ask "The capital of Germany is" --max-tokens 4 --explain
 
 step "diff: what the last three commits changed (knowledge, parameters, behaviour on probes)"
 run elder diff HEAD~3 HEAD
@@ -73,8 +73,8 @@ step "revert the bad edit (the others stay; the verification says so)"
 run elder revert "$BAD"
 
 step "ask again"
-run elder ask "The capital of France is"
-run elder ask "The CEO of Quillfeather Robotics is"
+run elder ask "The capital of France is" --max-tokens 4
+run elder ask "The CEO of Quillfeather Robotics is" --max-tokens 6
 run elder log --oneline -n 3
 
 step "done: the repo is at $REPO (a git repository: try git -C $REPO log)"
