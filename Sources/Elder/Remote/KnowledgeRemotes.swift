@@ -34,6 +34,7 @@ public enum KnowledgeRemotes {
         let model = try modelPath.map { try LoadedModel.load($0) }
         let repository = try Repository.clone(from: url, to: path, bare: true)
         do {
+            try adoptDefaultBranch(repository)
             let store: KnowledgeStore
             let config: WorkspaceConfig
             do {
@@ -64,6 +65,18 @@ public enum KnowledgeRemotes {
             }
             throw error
         }
+    }
+
+    /// A server repo made with `git init --bare` may keep HEAD on an unborn `master` while the knowledge
+    /// lives on `main`: the clone's HEAD then goes to `main` (else the first branch the remote has).
+    static func adoptDefaultBranch(_ repository: Repository) throws {
+        guard try repository.headCommit() == nil else { return }
+        let branches = try repository.references(matching: "refs/remotes/origin/*")
+            .filter { $0.target != nil && !$0.name.hasSuffix("/HEAD") }
+            .map { (name: String($0.name.dropFirst("refs/remotes/origin/".count)), target: $0.target!) }
+        guard let chosen = branches.first(where: { $0.name == "main" }) ?? branches.min(by: { $0.name < $1.name }) else { return }
+        try repository.createBranch(chosen.name, at: chosen.target)
+        try repository.setHead("refs/heads/" + chosen.name)
     }
 
     /// What `push` did.

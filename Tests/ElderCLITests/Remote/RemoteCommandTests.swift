@@ -30,6 +30,8 @@ final class RemoteCommandTests: XCTestCase {
         XCTAssertSucceeded(clone)
         XCTAssertEqual(try clone.json()["head"] as? String, originHead)
         XCTAssertEqual(try clone.json()["liveEdits"] as? Int, 1)
+        // The server was made by `git init --bare` (HEAD on an unborn master): the clone checks out main.
+        XCTAssertEqual(try clone.json()["branch"] as? String, "main")
         XCTAssertSucceeded(try ElderProcess.run(["clone", daemon.url("facts.git"), bob, "--model", TinyRepo.modelPath], in: parent))
         // The clone opens without --model: its local config records the model.
         XCTAssertSucceeded(try ElderProcess.run(["eval"], in: alice))
