@@ -130,15 +130,16 @@ public enum KnowledgeRemotes {
         public var stateHash: String
     }
 
-    /// Fetches `branch` from `remote` (a configured remote's name) into `refs/remotes/<remote>/<branch>` and
+    /// Fetches `branch` from `remote` (a configured remote's name, or a URL) into `refs/remotes/<remote>/<branch>`
+    /// (for a URL: `refs/elder/fetched/<branch>`) and
     /// fast-forwards the local branch to it. Diverged histories are `RemoteError.diverged` (merge them with
     /// `elder merge <remote>/<branch>`); the remote's tip is rebuilt and its state hash checked before the
     /// branch moves, and the move is a compare-and-swap against the tip read before the fetch.
     public static func pull(_ store: KnowledgeStore, remote: String, branch: String) throws -> PullResult {
         let repository = store.repository
-        guard (try repository.remoteNames()).contains(remote) else { throw RemoteError.noSuchRemote(remote) }
-        let handle = try Remote.lookup(remote, in: repository)
-        let trackingRef = "refs/remotes/\(remote)/\(branch)"
+        let handle = try remoteHandle(remote, in: repository)
+        // A configured remote's branch lands in its remote-tracking ref; a URL's in Elder's own namespace.
+        let trackingRef = handle.name.isEmpty ? "refs/elder/fetched/\(branch)" : "refs/remotes/\(remote)/\(branch)"
         try handle.fetch(refspecs: ["+refs/heads/\(branch):\(trackingRef)"])
         guard let theirs = try repository.referenceTarget(trackingRef) else {
             throw RemoteError.noSuchRemoteBranch(remote: remote, branch: branch)
@@ -166,7 +167,8 @@ public enum KnowledgeRemotes {
         guard try repository.isDescendant(theirs, of: ours) else {
             guard try repository.mergeBase(ours, theirs) != nil else { throw RemoteError.unrelated(remote: remote, branch: branch) }
             let (ahead, behind) = try repository.aheadBehind(ours, theirs)
-            throw RemoteError.diverged(remote: remote, branch: branch, local: ahead, remoteCount: behind)
+            throw RemoteError.diverged(remote: remote, branch: branch, local: ahead, remoteCount: behind,
+                                       fetched: handle.name.isEmpty ? trackingRef : "\(remote)/\(branch)")
         }
         let hash = try checked(theirs)
         let count = try repository.aheadBehind(theirs, ours).ahead
@@ -202,7 +204,7 @@ public enum RemoteError: Error, CustomStringConvertible, Sendable, Equatable {
     case noSuchLocalBranch(String)
     case noSuchRemoteBranch(remote: String, branch: String)
     case pushRejected(remote: String, branch: String, reason: String)
-    case diverged(remote: String, branch: String, local: Int, remoteCount: Int)
+    case diverged(remote: String, branch: String, local: Int, remoteCount: Int, fetched: String)
     case unrelated(remote: String, branch: String)
     case differentModel(remote: String, theirs: String, ours: String)
     case branchMoved(String)
@@ -229,9 +231,9 @@ public enum RemoteError: Error, CustomStringConvertible, Sendable, Equatable {
             return "\(remote) has no branch \(b): push it first, or name another branch"
         case let .pushRejected(remote, b, reason):
             return "\(remote) refused \(b) (\(reason)): it has commits this repo lacks; `elder pull \(remote) \(b)` first, then push again"
-        case let .diverged(remote, b, local, theirs):
-            return "\(b) and \(remote)/\(b) have diverged (\(local) local, \(theirs) remote commits): pull only fast-forwards; "
-                + "merge them with `elder merge \(remote)/\(b)`, then push"
+        case let .diverged(remote, b, local, theirs, fetched):
+            return "\(b) and \(remote)'s \(b) have diverged (\(local) local, \(theirs) remote commits): pull only fast-forwards; "
+                + "merge them with `elder merge \(fetched)` (fetched), then push"
         case let .unrelated(remote, b):
             return "\(b) and \(remote)/\(b) share no history: they are different knowledge repos"
         case let .differentModel(remote, theirs, ours):

@@ -8,14 +8,15 @@ extension ElderCommand {
         static let configuration = CommandConfiguration(
             abstract: "Fetch a remote's edits and fast-forward a branch to them.",
             discussion: """
-                REMOTE defaults to origin, BRANCH to the current branch. The remote's version is rebuilt and its
+                REMOTE (a remote's name or a URL) defaults to origin, BRANCH to the current branch. The remote's version is rebuilt and its
                 state hash checked before the branch moves. Pull only fast-forwards: when both sides have new
-                edits it stops and says so; merge them with `elder merge REMOTE/BRANCH`. Examples:
+                edits it stops and says so; merge them with `elder merge REMOTE/BRANCH`
+                (the fetched branch), then push. Examples:
                   elder pull
                   elder pull origin main --json
                 """)
 
-        @Argument(help: ArgumentHelp("A configured remote's name (default origin).", valueName: "REMOTE"))
+        @Argument(help: ArgumentHelp("A configured remote's name or a URL (default origin).", valueName: "REMOTE"))
         var remote: String = "origin"
 
         @Argument(help: ArgumentHelp("The branch to pull (default the current branch).", valueName: "BRANCH"))

@@ -66,6 +66,10 @@ final class RemoteCommandTests: XCTestCase {
         try TinyEdits.commit([(" The lake of Zorbia is", " Mirr")], in: bob)
         XCTAssertFailed(try ElderProcess.run(["push"], in: bob), status: 1, containing: "elder pull")
         XCTAssertFailed(try ElderProcess.run(["pull"], in: bob), status: 1, containing: "diverged (1 local, 1 remote commits)")
+        XCTAssertFailed(try ElderProcess.run(["pull"], in: bob), status: 1, containing: "elder merge origin/main")
+        // The fetched branch is there to merge: it is Alice's tip.
+        XCTAssertEqual(try runGit(["--git-dir", bob, "rev-parse", "origin/main"]).output,
+                       try runGit(["--git-dir", alice, "rev-parse", "main"]).output)
         // Nothing moved on either side.
         XCTAssertEqual(try runGit(["--git-dir", server + "/facts.git", "rev-parse", "main"]).output,
                        try runGit(["--git-dir", alice, "rev-parse", "main"]).output)
@@ -94,6 +98,15 @@ final class RemoteCommandTests: XCTestCase {
         XCTAssertEqual(try pull.json()["to"] as? String, edits[1].commit.hex)
         XCTAssertEqual(try pull.json()["newCommits"] as? Int, 2)
         XCTAssertEqual(try TinyEdits.stateHash(copy), edits[1].stateHash)
+        // Pull by URL (no configured remote) from a second copy of the origin.
+        let mirror = parent + "/mirror.git"
+        XCTAssertEqual(try runGit(["clone", "--bare", "-q", origin, mirror]).status, 0)
+        let third = try TinyEdits.commit([(" The king of Zorbia is", " Ard")], in: origin)[0]
+        XCTAssertEqual(try runGit(["--git-dir", mirror, "fetch", "-q", origin, "main:main"]).status, 0)
+        let byURL = try ElderProcess.run(["pull", "file://" + mirror, "main", "--json"], in: copy)
+        XCTAssertSucceeded(byURL)
+        XCTAssertEqual(try byURL.json()["to"] as? String, third.commit.hex)
+        XCTAssertEqual(try TinyEdits.stateHash(copy), third.stateHash)
         // Push back over file:// after a local edit; git sees it in the origin.
         let mine = try TinyEdits.commit([(" The flag of Zorbia is", " Blue")], in: copy)[0]
         XCTAssertSucceeded(try ElderProcess.run(["push", "origin"], in: copy))
