@@ -70,7 +70,7 @@ extension Workspace {
             trainedReliability: trainedCheck.exactMatch ? 1 : 0, compactionRetries: attempt,
             survivedCompaction: promptCheck.exactMatch, remainderRMS: rms.remainder, updateRMS: rms.update,
             changedTensors: compacted.tensors.count + compacted.routers.count)
-        let text = message ?? "Edit \"\(request.prompt)\" → \"\(request.target)\""
+        let text = message ?? Self.defaultMessage(for: request)
         let body = EditRecordBody(id: request.id, prompt: request.prompt, target: request.target, paraphrases: request.paraphrases,
                                   label: request.label, message: text,
                                   allocation: editor.memory.entry(request.id)?.allocation.experts, metrics: metrics)
@@ -89,7 +89,7 @@ extension Workspace {
     }
 
     /// The editor's changed tensors put onto the grid relative to `base` (a fresh carry: see `edit`).
-    private func compact(editor: any Editor, base: Version) throws -> (StoredState, (update: Double, remainder: Double)) {
+    func compact(editor: any Editor, base: Version) throws -> (StoredState, (update: Double, remainder: Double)) {
         let changed = editor.adapter.changedNames(since: base.adapter)
         let trained = StateConversion.stored(editor.adapter, only: changed)
         var carry = CompactionCarry()

@@ -24,6 +24,15 @@ public enum WorkspaceError: Error, CustomStringConvertible, Sendable, Equatable 
     case invalidEditID(String)
     /// The editing method keeps state the knowledge-repo format cannot hold.
     case methodNotStorable(method: String, reason: String)
+    /// The branch and the commit to merge share no history.
+    case noCommonHistory(branch: String, theirs: String)
+    /// Edits made on the two sides since the merge base demand different answers for one prompt;
+    /// nothing was committed and the branch did not move.
+    case mergeConflicts(branch: String, theirs: String, conflicts: [MergeConflict])
+    /// A bisect probe that cannot decide (empty prompt or expected answer, an empty probe file, no command).
+    case invalidProbe(String)
+    /// A bisect mark without a revision while no commit is waiting to be tested.
+    case nothingToTest
 
     public var description: String {
         switch self {
@@ -51,6 +60,16 @@ public enum WorkspaceError: Error, CustomStringConvertible, Sendable, Equatable 
             return "\(rev) is not in the history of \(b): check out the branch that holds it"
         case let .invalidEditID(id):
             return "edit id '\(id)' is invalid: use 1–128 characters of [A-Za-z0-9._-], starting with a letter or digit"
+        case let .noCommonHistory(branch, theirs):
+            return "\(theirs) and \(branch) share no history: only branches of one knowledge repo can be merged"
+        case let .mergeConflicts(branch, theirs, conflicts):
+            return "merging \(theirs) into \(branch): \(conflicts.count) conflict\(conflicts.count == 1 ? "" : "s"), nothing committed:\n"
+                + conflicts.map { "  \($0)" }.joined(separator: "\n")
+                + "\nrevert one edit of each pair, or merge with --prefer ours|theirs to drop the other side's edit"
+        case let .invalidProbe(reason):
+            return "the bisect probe cannot decide: \(reason)"
+        case .nothingToTest:
+            return "no commit is waiting to be tested (the bisection needs a bad and a good commit, or it is finished): give a revision"
         case let .methodNotStorable(method, reason):
             return "method \(method) cannot be stored in a knowledge repo (\(reason)): use elder, elder-paper, ft-l or lora"
         }

@@ -44,6 +44,10 @@ public struct RevertReport: Sendable {
     public var liveEdits: [LiveEditCheck]
     public var dropped: [String] { liveEdits.filter { !$0.holds }.map(\.editID) }
     public var stateHash: String
+    /// The follow-up repair commit's report (`repair: true` and some edit dropped), nil otherwise.
+    public var repair: RepairReport?
+    /// Fraction of the live edits holding right after the revert (before any repair).
+    public var fractionHolding: Double { liveEdits.isEmpty ? 1 : Double(liveEdits.count - dropped.count) / Double(liveEdits.count) }
 }
 
 extension Workspace {
@@ -53,8 +57,11 @@ extension Workspace {
     /// The new state is verified before it is committed: (a) the reverted prompt against the state before
     /// the reverted commit, teacher-forced on its target and greedy; (b) every live edit's prompt.
     /// The results go into the report and the commit's trailers.
+    ///
+    /// `repair: true` retrains the live edits that dropped (`repair(_:on:after:…)`) in a follow-up commit,
+    /// so the revert itself stays exact; the report then holds the numbers before and after the repair.
     @discardableResult
-    public func revert(_ revision: String, on branch: String = "main", message: String? = nil,
+    public func revert(_ revision: String, on branch: String = "main", message: String? = nil, repair: Bool = false,
                        author: Signature? = nil) throws -> RevertReport {
         let target = try resolve(revision)
         let tip = try tip(of: branch)
@@ -108,13 +115,13 @@ extension Workspace {
         let reverted = RevertedPromptCheck(prompt: body.prompt, target: body.target, before: beforeCheck, after: afterCheck,
                                            beforeText: beforeText, afterText: afterText,
                                            answersAsBefore: beforeText == afterText && beforeCheck.tokensCorrect == afterCheck.tokensCorrect)
-        var live = liveAtTip.filter { !removed.contains($0.id) } + added
-        live.sort { $0.id < $1.id }
-        var checks: [LiveEditCheck] = []
-        for record in live {
-            guard let b = try? JSONDecoder().decode(EditRecordBody.self, from: Data(record.json)) else { continue }
-            checks.append(LiveEditCheck(editID: b.id, target: b.target, check: measurer.check(editor: after, prompt: b.prompt, target: b.target)))
+        var liveBodies: [EditRecordBody] = []
+        for record in liveAtTip.filter({ !removed.contains($0.id) }) + added {
+            do { liveBodies.append(try JSONDecoder().decode(EditRecordBody.self, from: Data(record.json))) } catch {
+                throw WorkspaceError.invalidMemory("edit record \(record.id): \(error)")
+            }
         }
+        let checks = checkLiveEdits(liveBodies, on: after)
 
         let summary = info.message.split(separator: "\n").first.map(String.init) ?? target.short
         let text = message ?? "Revert \"\(summary)\""
@@ -126,7 +133,13 @@ extension Workspace {
             branch: branch, parents: [tip], addedEdits: added, removedEdits: removed,
             tensors: tensors.tensors, routers: tensors.routers, codebook: try MemoryCodec.encode(memory),
             message: text, trailers: trailers, author: author))
-        return RevertReport(commit: result.id, revertedCommit: target, editID: editID, restoresEdit: restores,
-                            revertedPrompt: reverted, liveEdits: checks, stateHash: result.stateHash)
+        remember(Version(commit: result.id, adapter: after.adapter, memory: after.memory, stateHash: result.stateHash))
+        var report = RevertReport(commit: result.id, revertedCommit: target, editID: editID, restoresEdit: restores,
+                                  revertedPrompt: reverted, liveEdits: checks, stateHash: result.stateHash)
+        if repair, !report.dropped.isEmpty {
+            report.repair = try self.repair(report.dropped, on: branch, after: result.id, checksBefore: checks,
+                                            context: "reverting \(target.short) (\(summary))", author: author)
+        }
+        return report
     }
 }
