@@ -65,14 +65,29 @@ final class RemoteCommandTests: XCTestCase {
         XCTAssertSucceeded(try ElderProcess.run(["push"], in: alice))
         try TinyEdits.commit([(" The lake of Zorbia is", " Mirr")], in: bob)
         XCTAssertFailed(try ElderProcess.run(["push"], in: bob), status: 1, containing: "elder pull")
-        XCTAssertFailed(try ElderProcess.run(["pull"], in: bob), status: 1, containing: "diverged (1 local, 1 remote commits)")
-        XCTAssertFailed(try ElderProcess.run(["pull"], in: bob), status: 1, containing: "elder merge origin/main")
-        // The fetched branch is there to merge: it is Alice's tip.
-        XCTAssertEqual(try runGit(["--git-dir", bob, "rev-parse", "origin/main"]).output,
-                       try runGit(["--git-dir", alice, "rev-parse", "main"]).output)
-        // Nothing moved on either side.
-        XCTAssertEqual(try runGit(["--git-dir", server + "/facts.git", "rev-parse", "main"]).output,
-                       try runGit(["--git-dir", alice, "rev-parse", "main"]).output)
+        let bobTip = try runGit(["--git-dir", bob, "rev-parse", "main"]).output
+        XCTAssertFailed(try ElderProcess.run(["pull", "--ff-only"], in: bob), status: 1, containing: "diverged (1 local, 1 remote commits)")
+        XCTAssertFailed(try ElderProcess.run(["pull", "--ff-only"], in: bob), status: 1, containing: "elder merge origin/main")
+        // The fetched branch is there to merge: it is Alice's tip. Nothing moved on either side.
+        let aliceTip = try runGit(["--git-dir", alice, "rev-parse", "main"]).output
+        XCTAssertEqual(try runGit(["--git-dir", bob, "rev-parse", "origin/main"]).output, aliceTip)
+        XCTAssertEqual(try runGit(["--git-dir", bob, "rev-parse", "main"]).output, bobTip)
+        XCTAssertEqual(try runGit(["--git-dir", server + "/facts.git", "rev-parse", "main"]).output, aliceTip)
+        // A plain pull merges (both edits live), Bob pushes the merge, Alice fast-forwards to the same state.
+        let merged = try ElderProcess.run(["pull", "--json"], in: bob)
+        XCTAssertSucceeded(merged)
+        XCTAssertEqual(try merged.json()["outcome"] as? String, "merged")
+        let mergedTip = try XCTUnwrap(try merged.json()["to"] as? String)
+        XCTAssertEqual(try runGit(["--git-dir", bob, "rev-parse", "main"]).output, mergedTip)
+        XCTAssertEqual(try runGit(["--git-dir", bob, "merge-base", "--is-ancestor", aliceTip, "main"]).status, 0)
+        XCTAssertEqual(try runGit(["--git-dir", bob, "merge-base", "--is-ancestor", bobTip, "main"]).status, 0)
+        XCTAssertEqual(try status(bob)["liveEdits"] as? Int, 4)
+        XCTAssertSucceeded(try ElderProcess.run(["push"], in: bob))
+        let follow = try ElderProcess.run(["pull", "--json"], in: alice)
+        XCTAssertEqual(try follow.json()["outcome"] as? String, "fast-forward")
+        XCTAssertEqual(try status(alice)["head"] as? String, mergedTip)
+        XCTAssertEqual(try TinyEdits.stateHash(alice), try merged.json()["stateHash"] as? String)
+        XCTAssertEqual(try TinyEdits.stateHash(alice), try TinyEdits.stateHash(bob))
     }
 
     func testCloneAndPullThroughFileURLsAndTheModelCache() throws {
