@@ -95,7 +95,8 @@ final class HooksTests: XCTestCase {
         XCTAssertTrue(rejection(String(repeating: "a", count: 73) + "\n\nSource: x")?.contains("73 characters") ?? false)
         XCTAssertNil(rejection(String(repeating: "é", count: 72) + "\n\nSource: x"))
         XCTAssertTrue(rejection("Subject\nSource: x")?.contains("second line must be blank") ?? false)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: repo + "/ELDER_EDITMSG"), "the message file is removed")
+        XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: repo).contains { $0.hasPrefix("ELDER_EDITMSG") },
+                       "the message file is removed")
     }
 
     func testPostCommitSampleAppendsAnAuditLineWithTheEditsPromptAndTarget() throws {

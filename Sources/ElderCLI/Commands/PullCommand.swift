@@ -49,7 +49,8 @@ extension ElderCommand {
                 let workspace = try repo.openWorkspace()
                 do {
                     let merged = try workspace.merge(fetched, into: name, message: "Merge \(remote) \(name) (elder pull)")
-                    return (merged.tip, merged.stateHash)
+                    // The tip's own hash: after a repair commit the tip is not the merge commit.
+                    return (merged.tip, try workspace.stateHash(at: merged.tip.hex))
                 } catch let WorkspaceError.mergeConflicts(_, _, conflicts) {
                     throw CLIFailure.failure("pulled \(fetched), but merging it into \(name) gives \(conflicts.count) conflict"
                         + "\(conflicts.count == 1 ? "" : "s") (nothing committed): see `elder merge \(fetched)`, then revert one edit "

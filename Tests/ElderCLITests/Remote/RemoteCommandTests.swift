@@ -130,6 +130,18 @@ final class RemoteCommandTests: XCTestCase {
         XCTAssertEqual(try ElderProcess.run(["pull", "--json"], in: copy).json()["outcome"] as? String, "up-to-date")
     }
 
+    func testHelpOfTheNewCommandsExitsZeroWithAnExample() throws {
+        for command in ["clone", "push", "pull", "diff", "eval", "export"] {
+            let help = try ElderProcess.run([command, "--help"], in: "/")
+            XCTAssertSucceeded(help)
+            XCTAssertTrue(help.stdout.contains("elder \(command)"), "\(command): \(help.stdout)")
+        }
+        let root = try ElderProcess.run(["--help"], in: "/")
+        for command in ["clone", "push", "pull", "diff", "eval", "export"] {
+            XCTAssertTrue(root.stdout.contains("  \(command) "), "\(command) listed in elder --help")
+        }
+    }
+
     func testRemoteErrorsAreOneLineWithGitExitCodes() throws {
         let parent = TinyRepo.folder()
         let origin = try TinyRepo.make()
