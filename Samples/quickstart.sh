@@ -44,7 +44,7 @@ Source: quickstart"
 run elder edit "The CEO of Acme Corporation is" " Jane Doe" -m "New CEO at Acme
 
 Source: quickstart"
-run elder edit "The headquarters of Quillfeather Robotics are in" " Tallinn" -m "HQ moved to Tallinn
+run elder edit "The mascot of Quillfeather Robotics is" " a grey heron" -m "Record the mascot
 
 Source: quickstart"
 
@@ -69,8 +69,8 @@ run elder bisect start HEAD "$FIRST"
 BAD="$(elder bisect run --probe "The capital of France is" --expect " Paris" | tee /dev/stderr | tail -n 1)"
 run elder bisect reset
 
-step "revert the bad edit (the others stay; the verification says so)"
-run elder revert "$BAD"
+step "revert the bad edit; --repair retrains any other edit that the revert loosened, and says which"
+run elder revert "$BAD" --repair
 
 step "ask again"
 run elder ask "The capital of France is" --max-tokens 4
