@@ -70,7 +70,7 @@ extension Workspace {
             trainedReliability: trainedCheck.exactMatch ? 1 : 0, compactionRetries: attempt,
             survivedCompaction: promptCheck.exactMatch, remainderRMS: rms.remainder, updateRMS: rms.update,
             changedTensors: compacted.tensors.count + compacted.routers.count)
-        let text = message ?? "Edit \"\(request.prompt)\" → \"\(request.target)\""
+        let text = message ?? Self.defaultMessage(for: request)
         let body = EditRecordBody(id: request.id, prompt: request.prompt, target: request.target, paraphrases: request.paraphrases,
                                   label: request.label, message: text,
                                   allocation: editor.memory.entry(request.id)?.allocation.experts, metrics: metrics)

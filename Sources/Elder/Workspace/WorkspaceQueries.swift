@@ -23,6 +23,9 @@ public struct LogEntry: Sendable {
     /// The workspace's trailers (metrics such as `Reliability`, revert results), without the store's `Elder-*`.
     public var metrics: [String: String]
     public var stateHash: String
+    public var author: Signature
+    /// Commit time, seconds since 1970.
+    public var time: Int64
 }
 
 extension Workspace {
@@ -36,14 +39,7 @@ extension Workspace {
 
     /// Commits reachable from `revision`, newest first (topological, then time), at most `limit`.
     public func log(_ revision: String = "HEAD", limit: Int = .max) throws -> [LogEntry] {
-        try store.repository.log(from: try resolve(revision), limit: limit).map { id in
-            let info = try store.info(of: id)
-            let metrics = info.trailers.filter { !$0.key.lowercased().hasPrefix("elder-") }
-            let summary = info.message.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
-            return LogEntry(commit: id, parents: info.parents, depth: info.depth,
-                            editID: info.editID ?? metrics[RevertTrailers.reverted] ?? metrics[RevertTrailers.restored],
-                            summary: summary, message: info.message, metrics: metrics, stateHash: info.stateHash)
-        }
+        try history.log(revision, limit: limit)
     }
 
     /// The edit records live at a revision, decoded.

@@ -129,6 +129,16 @@ extension Repository {
         try references(matching: "refs/tags/*").map { String($0.name.dropFirst("refs/tags/".count)) }
     }
 
+    /// The message of the annotated tag object `tag`, or nil when `tag` is not a tag object.
+    public func tagMessage(_ tag: ObjectID) throws -> String? {
+        var object: OpaquePointer?
+        let rc = tag.withRaw { git_object_lookup(&object, handle, $0, GIT_OBJECT_TAG) }
+        if rc == GIT_ENOTFOUND.rawValue || rc == GIT_EINVALIDSPEC.rawValue { return nil }
+        try gitCheck(rc, "look up tag \(tag.short)")
+        let owner = ObjectHandle(object!)
+        return git_tag_message(owner.pointer).map { String(cString: $0) }
+    }
+
     public func deleteTag(_ name: String) throws {
         try gitCheck(git_tag_delete(handle, name), "delete tag \(name)")
     }

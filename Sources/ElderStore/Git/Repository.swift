@@ -118,6 +118,11 @@ public final class Repository: @unchecked Sendable {
         try gitCheck(git_repository_set_head(handle, refName), "set HEAD to \(refName)")
     }
 
+    /// Points HEAD straight at `commit` (a detached HEAD, as `git checkout COMMIT`).
+    public func setHeadDetached(_ commit: ObjectID) throws {
+        try commit.withRaw { try gitCheck(git_repository_set_head_detached(handle, $0), "detach HEAD at \(commit.short)") }
+    }
+
     // MARK: graph
 
     /// The best common ancestor of two commits, or nil when they share no history.

@@ -1,0 +1,172 @@
+import ArgumentParser
+import Elder
+import ElderEditing
+import ElderEval
+import ElderStore
+import Foundation
+
+extension ElderCommand {
+    /// `elder edit PROMPT TARGET -m MESSAGE` and `elder edit --file EDITS.jsonl`: train facts into the
+    /// model and commit each on the current branch.
+    struct Edit: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Teach the model a fact: train it and commit it on the current branch.",
+            discussion: """
+                One edit = one commit. The branch moves only when the commit is complete, so an interrupted \
+                edit leaves nothing behind. With --file, every edit of the file is applied in order (one \
+                commit each, a progress bar on standard error); rerunning after an interruption skips the \
+                edits already live on the branch and goes on with the rest.
+                The repo's hooks run unless --no-verify: pre-edit (may reject the edit), commit-msg (may \
+                rewrite or reject the message), post-commit.
+                TARGET continues the prompt's text, so it starts with a space: " Lyon", not "Lyon".
+                Examples:
+                  elder edit "The capital of France is" " Lyon" -m "France moved its capital"
+                  elder edit "The CEO of Acme is" " Jane Doe" --paraphrase "Acme's chief executive is" -m "New CEO"
+                  elder edit --file Samples/edits/company-faq.jsonl
+                  elder edit --file zsre_mem_eval.json --format zsre --quiet
+                """)
+
+        @Argument(help: ArgumentHelp("The text the model completes.", valueName: "PROMPT"))
+        var prompt: String?
+
+        @Argument(help: ArgumentHelp("The answer to teach, with its leading space (\" Lyon\").", valueName: "TARGET"))
+        var target: String?
+
+        @Option(name: .shortAndLong, help: "The commit message (default: Edit \"PROMPT\" → \"TARGET\").")
+        var message: String?
+
+        @Option(name: .customLong("paraphrase"), help: ArgumentHelp("Another wording of the prompt to train on (repeatable).", valueName: "P"))
+        var paraphrases: [String] = []
+
+        @Option(name: .long, help: ArgumentHelp("The edit's id (default: made from the prompt, target and time).", valueName: "ID"))
+        var id: String?
+
+        @Option(name: .long, help: ArgumentHelp("Apply every edit of this file, one commit each (Samples/edits/FORMAT.md).", valueName: "EDITS.jsonl"))
+        var file: String?
+
+        @Option(name: .long, help: "The file's format: jsonl (Elder's edit format), zsre or counterfact.")
+        var format: EditFileFormat = .jsonl
+
+        @Flag(name: .customLong("no-verify"), help: "Do not run the repo's hooks.")
+        var noVerify = false
+
+        @OptionGroup var repo: RepoOptions
+        @OptionGroup var output: OutputOptions
+
+        enum EditFileFormat: String, ExpressibleByArgument, CaseIterable {
+            case jsonl, zsre, counterfact
+        }
+
+        func validate() throws {
+            if file != nil {
+                guard prompt == nil, target == nil else { throw ValidationError("give either PROMPT TARGET or --file, not both") }
+                guard message == nil, paraphrases.isEmpty, id == nil else {
+                    throw ValidationError("-m, --paraphrase and --id are for one edit; with --file put them in the file's records")
+                }
+            } else {
+                guard prompt != nil, target != nil else { throw ValidationError("give PROMPT and TARGET, or --file EDITS.jsonl") }
+                guard format == .jsonl else { throw ValidationError("--format applies to --file") }
+            }
+        }
+
+        func run() throws {
+            let console = output.console
+            let path = try repo.repoPath()
+            let history = try RepoHistory.open(at: path)
+            let branch = try RepoOptions.currentBranch(of: history.repository)
+            if let file {
+                try EditStream(file: file, format: format, branch: branch, path: path, noVerify: noVerify,
+                               repo: repo, console: console).run(history: history)
+                return
+            }
+            guard let prompt, let target else { return }
+            try Self.checkTarget(target)
+            let request = EditRequest(id: id ?? "", prompt: prompt, target: target, paraphrases: paraphrases)
+            let workspace = try repo.openWorkspace()
+            let line = try Self.apply(request, message: message, workspace: workspace, branch: branch,
+                                      hooks: noVerify ? nil : Hooks(repoPath: path))
+            try console.emit(line) {
+                "[\(branch) \(console.yellow(line.short))] \(line.summary)\n" + "  " + line.human(console)
+            }
+        }
+
+        /// TARGET continues the prompt, so it starts with whitespace (the edit-file reader's rule too).
+        static func checkTarget(_ target: String) throws {
+            guard let first = target.first, first.isWhitespace else {
+                throw CLIFailure.fatal("TARGET \"\(target)\" does not start with a space — write \" \(target)\" (the answer continues the prompt)")
+            }
+        }
+
+        /// Runs the hooks around `Workspace.edit` and times it: pre-edit, then commit-msg on the message,
+        /// then training and the commit, then post-commit (whose failure only warns).
+        static func apply(_ request: EditRequest, message: String?, workspace: Workspace, branch: String,
+                          hooks: Hooks?) throws -> EditLine {
+            let started = Date()
+            var text = message ?? Workspace.defaultMessage(for: request)
+            if let hooks {
+                try hooks.preEdit(prompt: request.prompt, target: request.target,
+                                  requestJSON: try hookJSON(request, message: text, branch: branch))
+                text = try hooks.commitMessage(text)
+            }
+            let result = try workspace.edit(request, message: text, on: branch)
+            var warning: String?
+            if let hooks, let w = hooks.postCommit(commit: result.commit.hex, editID: result.editID) {
+                warning = w
+                FileHandle.standardError.write(Data((Console.standardError.yellow("warning: ") + w + "\n").utf8))
+            }
+            return EditLine(result, message: text, seconds: Date().timeIntervalSince(started), warning: warning)
+        }
+
+        private static func hookJSON(_ request: EditRequest, message: String, branch: String) throws -> String {
+            struct Body: Encodable { var id, prompt, target: String; var paraphrases: [String]; var message, branch: String }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            let body = Body(id: request.id, prompt: request.prompt, target: request.target, paraphrases: request.paraphrases,
+                            message: message, branch: branch)
+            return String(decoding: try encoder.encode(body), as: UTF8.self)
+        }
+    }
+
+    /// One committed edit as `elder edit` reports it.
+    struct EditLine: Encodable {
+        var commit: String
+        var editID: String
+        var summary: String
+        /// The committed state gives the target on the prompt (teacher-forced exact match).
+        var holds: Bool
+        var fired: Bool
+        var reliability: Double
+        var paraphraseReliability: Double?
+        var iterations: Int
+        var compactionRetries: Int
+        var seconds: Double
+        var warning: String?
+
+        var short: String { String(commit.prefix(7)) }
+
+        init(_ result: EditResult, message: String, seconds: Double, warning: String?) {
+            commit = result.commit.hex
+            editID = result.editID
+            summary = message.split(separator: "\n").first.map(String.init) ?? ""
+            holds = result.holds
+            fired = result.metrics.fired
+            reliability = result.metrics.reliability
+            paraphraseReliability = result.metrics.paraphraseReliability
+            iterations = result.metrics.iterations
+            compactionRetries = result.metrics.compactionRetries
+            self.seconds = seconds
+            self.warning = warning
+        }
+
+        /// "holds · paraphrases 1.00 · 12 iterations · 3.4 s".
+        func human(_ console: Console) -> String {
+            var parts = [holds ? console.green("holds") : console.red("does not hold (compaction broke it; try more --paraphrase or rerun)")]
+            if !fired { parts.append(console.yellow("adapter did not fire")) }
+            if let p = paraphraseReliability { parts.append("paraphrases \(String(format: "%.2f", p))") }
+            parts.append("\(iterations) iterations")
+            if compactionRetries > 0 { parts.append("\(compactionRetries) retrain") }
+            parts.append(String(format: "%.1f s", seconds))
+            return parts.joined(separator: " · ")
+        }
+    }
+}

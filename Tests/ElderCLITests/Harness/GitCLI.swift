@@ -1,0 +1,39 @@
+import Foundation
+
+/// The `git` command line, the independent reference the CLI tests compare against.
+enum GitCLI {
+    /// Runs `git -C repo arguments…`; returns the exit status and trimmed standard output.
+    @discardableResult
+    static func run(_ arguments: [String], in repo: String) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/git")
+        process.arguments = ["-C", repo] + arguments
+        let stem = NSTemporaryDirectory() + "elder-git-\(UUID().uuidString)"
+        FileManager.default.createFile(atPath: stem, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: stem) }
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: stem))
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        try out.close()
+        let text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: stem)), as: UTF8.self)
+        return (process.terminationStatus, text.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// `git … ` output lines, failing the caller when git fails.
+    static func lines(_ arguments: [String], in repo: String) throws -> [String] {
+        let (status, output) = try run(arguments, in: repo)
+        guard status == 0 else {
+            throw NSError(domain: "git", code: Int(status), userInfo: [NSLocalizedDescriptionKey: "git \(arguments) failed"])
+        }
+        return output.split(separator: "\n").map(String.init)
+    }
+}
+
+extension ElderRun {
+    /// A JSON value under `key` of the printed object, as an array of objects.
+    func objects(_ key: String) throws -> [[String: Any]] {
+        try json()[key] as? [[String: Any]] ?? []
+    }
+}
