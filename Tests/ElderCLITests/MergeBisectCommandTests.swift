@@ -183,4 +183,26 @@ final class MergeBisectCommandTests: XCTestCase {
         XCTAssertTrue(try git(repo, ["log", "-1", "--format=%B", "main"]).contains("Conflicts-Resolved: 1 in favour of ours"))
         XCTAssertEqual(try ElderProcess.run(["merge", "other", "--prefer", "both"], in: repo).status, 128)
     }
+
+    /// Both branches revert the same edit of their base: the merge takes it out once, not twice, so the
+    /// merged adapter is exactly ours (both sides made the same change).
+    func testTheSameRevertOnBothSidesIsMergedOnce() throws {
+        let (repo, ws, commits) = try history(3)
+        try ws.store.repository.createBranch("x", at: commits[3])
+        try ws.revert(commits[1].hex, on: "main")
+        // (another message: the same revert on the same parent in the same second would be the same commit)
+        try ws.revert(commits[1].hex, on: "x", message: "Take e1 out on x too")
+        try ws.edit(EditRequest(id: "x1", prompt: "other fact is", target: " w"), on: "x")
+        let ours = try ws.resolve("main")
+        let merged = try ElderProcess.run(["merge", "x", "--no-repair", "--json"], in: repo)
+        XCTAssertSucceeded(merged)
+        XCTAssertEqual(try merged.json()["kind"] as? String, "merge")
+        XCTAssertEqual(Set(try ws.liveEdits(at: "main").map(\.id)), ["e2", "e3", "x1"])
+        // merged − ours == x1's delta alone, tensor by tensor (e1's delta is not subtracted a second time).
+        let store = ws.store
+        let change = try store.gridState(of: try ws.resolve("main")).difference(from: try store.gridState(of: ours))
+        let x1 = try store.delta(of: try ws.resolve("x"))
+        XCTAssertEqual(change.tensors.filter { !$0.value.isZero }, x1.tensors.filter { !$0.value.isZero })
+        XCTAssertEqual(change.routers.filter { !$0.value.isZero }, x1.routers.filter { !$0.value.isZero })
+    }
 }
