@@ -122,6 +122,13 @@ final class MergeBisectCommandTests: XCTestCase {
         let byFile = try ElderProcess.run(["bisect", "run", "--probes", file], in: repo)
         XCTAssertSucceeded(byFile)
         XCTAssertEqual(byFile.stdout.split(separator: "\n").last.map(String.init), commits[firstBad].hex)
+
+        // A command that asks the model at the candidate (the example of `elder bisect run --help`).
+        XCTAssertSucceeded(try ElderProcess.run(["bisect", "start", "main", good.hex], in: repo))
+        let ask = "'\(ElderProcess.binary)' ask '\(prompt)' --rev \"$ELDER_BISECT_REV\" | grep -qF '\(expected)'"
+        let byAsk = try ElderProcess.run(["bisect", "run", "--", "sh", "-c", ask], in: repo)
+        XCTAssertSucceeded(byAsk)
+        XCTAssertEqual(byAsk.stdout.split(separator: "\n").last.map(String.init), commits[firstBad].hex, byAsk.stdout)
     }
 
     // MARK: merge
