@@ -131,8 +131,17 @@ extension Workspace {
             }
             subtract.append(commit)
         }
+        // An edit live at the base that both sides took out (reverted) had its delta removed on each side, so
+        // ours + (theirs − base) removes it twice: add it back once.
+        var adjustments = subtract.map { (commit: $0, sign: Int32(-1)) }
+        for b in baseLive where !oursIDs.contains(b.id) && !theirsIDs.contains(b.id) {
+            guard let commit = try commitMaking(b.id, from: baseID, since: nil) else {
+                throw WorkspaceError.invalidMemory("no commit before the merge base makes edit \(b.id)")
+            }
+            adjustments.append((commit, 1))
+        }
         var (_, tensors) = try store.mergedTensors(ours: oursID, theirs: theirsID)
-        if !subtract.isEmpty { tensors = try subtracting(subtract, from: tensors, ours: oursID) }
+        if !adjustments.isEmpty { tensors = try adjusting(tensors, by: adjustments, ours: oursID) }
 
         // Memory and records.
         var memory = oursVersion.memory
@@ -206,28 +215,30 @@ extension Workspace {
         return out
     }
 
-    /// The newest commit reachable from `tip` but not from `base` that made edit `id` (`Elder-Edit`) or
-    /// restored it (`Restored-Edit`).
-    func commitMaking(_ id: String, from tip: ObjectID, since base: ObjectID) throws -> ObjectID? {
-        for c in try store.repository.log(from: tip, excluding: [base]) {
+    /// The newest commit reachable from `tip` but not from `base` (nil: any) that made edit `id`
+    /// (`Elder-Edit`) or restored it (`Restored-Edit`).
+    func commitMaking(_ id: String, from tip: ObjectID, since base: ObjectID?) throws -> ObjectID? {
+        for c in try store.repository.log(from: tip, excluding: base.map { [$0] } ?? []) {
             let info = try store.info(of: c)
             if info.editID == id || info.trailers[RevertTrailers.restored] == id { return c }
         }
         return nil
     }
 
-    /// `merged` (tensors of ours + theirs − base that differ from ours) with the deltas of `commits` taken
-    /// out, exactly, in grid units; returns every tensor that now differs from ours' state.
-    private func subtracting(_ commits: [ObjectID], from merged: StoredState, ours: ObjectID) throws -> StoredState {
+    /// `merged` (tensors of ours + theirs − base that differ from ours) with the deltas of `adjustments`
+    /// added (sign 1) or taken out (sign −1), exactly, in grid units; returns every tensor that may now
+    /// differ from ours' state.
+    private func adjusting(_ merged: StoredState, by adjustments: [(commit: ObjectID, sign: Int32)],
+                           ours: ObjectID) throws -> StoredState {
         let grid = store.grid
         var state = try store.gridState(of: ours)
         let mergedUnits = try merged.units(on: grid)
         for (name, t) in mergedUnits.tensors { state.tensors[name] = t }
         for (name, t) in mergedUnits.routers { state.routers[name] = t }
         var names = Set(mergedUnits.tensors.keys), routerNames = Set(mergedUnits.routers.keys)
-        for c in commits {
+        for (c, sign) in adjustments {
             let delta = try store.delta(of: c)
-            try state.add(delta, sign: -1)
+            try state.add(delta, sign: sign)
             names.formUnion(delta.tensors.keys)
             routerNames.formUnion(delta.routers.keys)
         }

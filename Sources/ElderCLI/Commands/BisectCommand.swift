@@ -12,7 +12,7 @@ extension ElderCommand {
             discussion: """
                 Git's algorithm over the commit graph, merges included; the state lives in the repo \
                 (refs/bisect/*, as git keeps it), so marks can be made by separate commands. Nothing is checked \
-                out: each step prints the id of the commit to test.
+                out: each step prints the id of the commit to test; `elder ask PROMPT --rev ID` answers there.
                 Example:
                   elder bisect start main main~60
                   elder bisect run --probe "The capital of France is" --expect " Paris"
@@ -164,7 +164,7 @@ extension ElderCommand.Bisect {
                 Examples:
                   elder bisect run --probe "The capital of France is" --expect " Paris"
                   elder bisect run --probes Samples/probes/locality.jsonl
-                  elder bisect run -- ./check-answer.sh      (reads $ELDER_BISECT_REV)
+                  elder bisect run -- sh -c 'elder ask "The CEO of Acme is" --rev "$ELDER_BISECT_REV" | grep -q Jane'
                 """)
 
         @Option(name: .long, help: ArgumentHelp("The prompt to probe.", valueName: "PROMPT"))
