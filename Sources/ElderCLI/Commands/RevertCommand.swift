@@ -62,6 +62,11 @@ extension ElderCommand {
             var stateHash: String
         }
 
+        /// A generated text in quotes on one line (newlines shown as \\n).
+        static func quoted(_ text: String) -> String {
+            "\"" + text.replacingOccurrences(of: "\n", with: "\\n") + "\""
+        }
+
         func run() throws {
             let console = output.console
             let history = try RepoHistory.open(at: try repo.repoPath())
@@ -84,7 +89,8 @@ extension ElderCommand {
                 var lines = ["[\(branch) \(console.yellow(r.commit.short))] \(summary)"]
                 let what = r.restoresEdit ? "restored edit" : "reverted edit"
                 let same = p.answersAsBefore ? console.green("as before the edit") : console.red("NOT as before the edit")
-                lines.append("  \(what) \(console.cyan(r.editID)): \"\(p.prompt)\" now answers \"\(p.afterText)\" (\(same): \"\(p.beforeText)\")")
+                lines.append("  \(what) \(console.cyan(r.editID)): \"\(p.prompt)\" now answers \(Self.quoted(p.afterText)) "
+                             + "(\(same): \(Self.quoted(p.beforeText)))")
                 let holding = r.liveEdits.count - r.dropped.count
                 var live = "  live edits holding: \(holding)/\(r.liveEdits.count)"
                 if !r.dropped.isEmpty { live += " — " + console.red("not holding: " + r.dropped.joined(separator: ", ")) }
