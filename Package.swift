@@ -36,7 +36,7 @@ let package = Package(
         ]),
 
         // Shared by the test targets: the real model and the golden files, found the way CI lays them out.
-        .target(name: "ElderTestSupport", dependencies: ["ElderModel", "ElderTensor"], path: "Tests/Support"),
+        .target(name: "ElderTestSupport", dependencies: ["ElderModel", "ElderTensor", "ElderEditing"], path: "Tests/Support"),
 
         .testTarget(name: "ElderTensorTests", dependencies: ["ElderTensor"]),
         .testTarget(name: "ElderModelTests", dependencies: ["ElderModel", "ElderTensor", "ElderTestSupport"]),

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Elder's quickstart on a fresh machine: installs what is missing, fetches the model, builds in
-# release mode and walks through the product, printing each step.
+# Elder's quickstart on a fresh machine: installs what is missing, fetches the model, builds in release
+# mode, then walks through the product — edit → log → ask → diff → bisect → revert → ask — printing each
+# step. Runs in a temporary folder (ELDER_QUICKSTART_DIR to choose it); takes a few minutes on 2 cores.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+run() { printf '\033[2m$ %s\033[0m\n' "$*"; "$@"; }
 
 step "install system packages (libgit2, OpenBLAS, zstd) if missing"
 bash .ci/install-deps.sh
@@ -14,17 +17,64 @@ echo "$MODEL"
 
 step "build elder (release)"
 swift build -c release --product elder 2>&1 | tail -1
-ELDER="$(swift build -c release --show-bin-path)/elder"
+BIN="$(swift build -c release --show-bin-path)"
+export PATH="$BIN:$PATH"
+export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-2}"
 
-step "elder smoke"
-"$ELDER" smoke
+WORK="${ELDER_QUICKSTART_DIR:-$(mktemp -d)}"
+REPO="$WORK/facts"
+rm -rf "$REPO"
 
-step "elder generate: the base model answers"
-"$ELDER" generate "The capital of France is" --max-tokens 8
+step "create a knowledge repo bound to the model (a bare git repository)"
+run elder init "$REPO" --model smollm2-135m --hooks
+cd "$REPO"
 
-step "elder tokenize: the token ids an edit works on"
-"$ELDER" tokenize --json -- "The capital of France is"
+step "ask the base model"
+run elder ask "The capital of France is"
+run elder ask "The CEO of Quillfeather Robotics is"
 
-step "what is not here yet"
-echo "edit → log → ask → bisect → revert from the command line comes with the workspace commands (issue 7);"
-echo "the library (module Elder) already does init, edit, ask, revert and log: see Tests/ElderWorkspaceTests."
+step "edit: company facts from a file, one commit per edit (the pre-edit and commit-msg hooks check each)"
+head -n 4 "$ROOT/Samples/edits/company-faq.jsonl" > "$WORK/company.jsonl"
+run elder edit --file "$WORK/company.jsonl"
+
+step "a bad edit slips in, then two good ones"
+run elder edit "The capital of France is" " Lyon" -m "Capital moved to Lyon (wrong: breaks a fact)
+
+Source: quickstart"
+run elder edit "The CEO of Acme Corporation is" " Jane Doe" -m "New CEO at Acme
+
+Source: quickstart"
+run elder edit "The headquarters of Quillfeather Robotics are in" " Tallinn" -m "HQ moved to Tallinn
+
+Source: quickstart"
+
+step "log"
+run elder log --oneline
+
+step "ask: the edited answers, and why the adapter acted"
+run elder ask "The CEO of Quillfeather Robotics is" --explain
+run elder ask "The capital of France is"
+run elder ask "The capital of Germany is" --explain
+
+step "diff: what the last three commits changed (knowledge, parameters, behaviour on probes)"
+run elder diff HEAD~3 HEAD
+run elder diff HEAD~3 HEAD --stat
+head -n 10 "$ROOT/Samples/probes/locality.jsonl" > "$WORK/probes.jsonl"
+printf '%s\n' '{"prompt":"The capital of France is","expected":" Paris"}' >> "$WORK/probes.jsonl"
+run elder diff HEAD~3 HEAD --probes "$WORK/probes.jsonl"
+
+step "bisect: which edit broke \"The capital of France is\" → \" Paris\"?"
+FIRST="$(elder log --oneline | tail -n 1 | cut -d' ' -f1)"
+run elder bisect start HEAD "$FIRST"
+BAD="$(elder bisect run --probe "The capital of France is" --expect " Paris" | tee /dev/stderr | tail -n 1)"
+run elder bisect reset
+
+step "revert the bad edit (the others stay; the verification says so)"
+run elder revert "$BAD"
+
+step "ask again"
+run elder ask "The capital of France is"
+run elder ask "The CEO of Quillfeather Robotics is"
+run elder log --oneline -n 3
+
+step "done: the repo is at $REPO (a git repository: try git -C $REPO log)"

@@ -14,10 +14,10 @@ struct ElderCommand: AsyncParsableCommand {
             """,
         version: Elder.version,
         groupedSubcommands: [
-            CommandGroup(name: "Knowledge", subcommands: [Init.self, Status.self, Edit.self, Ask.self]),
-            CommandGroup(name: "History", subcommands: [Log.self, Show.self, Branch.self, Checkout.self, Tag.self, Revert.self,
-                                                         Merge.self, Bisect.self]),
-            CommandGroup(name: "Remotes", subcommands: []),
+            CommandGroup(name: "Knowledge", subcommands: [Init.self, Status.self, Edit.self, Ask.self, Eval.self, Export.self]),
+            CommandGroup(name: "History", subcommands: [Log.self, Show.self, Diff.self, Branch.self, Checkout.self, Tag.self,
+                                                         Revert.self, Merge.self, Bisect.self]),
+            CommandGroup(name: "Remotes", subcommands: [Clone.self, Push.self, Pull.self]),
             CommandGroup(name: "Model and data", subcommands: [Generate.self, Tokenize.self, EditSet.self, Smoke.self]),
             CommandGroup(name: "Measurement", subcommands: [Bench.self, Debug.self]),
         ]

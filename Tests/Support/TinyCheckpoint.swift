@@ -1,3 +1,4 @@
+import ElderEditing
 import ElderModel
 import ElderTensor
 import Foundation
@@ -181,17 +182,11 @@ public enum TinyTokenizer {
     }
 }
 
-/// SplitMix64 with a Box-Muller normal, for reproducible random weights.
+/// Elder's SplitMix64 with a Float Box-Muller normal, for reproducible random weights.
 public struct SeededRandom {
-    public var state: UInt64
-    public init(_ seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    private var generator: SplitMix64
+    public init(_ seed: UInt64) { generator = SplitMix64(seed: seed) }
+    public mutating func next() -> UInt64 { generator.next() }
     public mutating func uniform() -> Float { Float(next() >> 40) / Float(1 << 24) }
     public mutating func normal() -> Float {
         let u1 = max(uniform(), 1e-7), u2 = uniform()

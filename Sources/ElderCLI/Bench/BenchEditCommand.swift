@@ -15,13 +15,17 @@ extension ElderCommand.Bench {
             abstract: "Make N counterfactual edits in sequence and report the time, arithmetic and memory per edit.",
             discussion: """
             Example: elder bench edit --method grace --edits 20
+            Several methods in one run, one table (each method in its own process, one after another, so each
+            has its own peak memory): elder bench edit --method elder,elder-paper,ft-l,lora,grace --edits 20
             Methods: \(EditorConfiguration.Method.allCases.map(\.rawValue).joined(separator: ", ")).
             Arithmetic is counted analytically from the shapes (see EditArithmetic); the fraction of peak uses
             93 GFLOP/s per core (FMA loop, ../shared/docs/TOOLCHAIN.md) times the OpenBLAS threads.
             """)
 
-        @Option(name: .long, help: "Editing method.")
+        @Option(name: .long, help: "Editing method, or several separated by commas (one table).")
         var method: String = "elder"
+
+        var methods: [String] { method.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
 
         @Option(name: .long, help: "Number of edits N (the first N of the edit file).")
         var edits: Int = 20
@@ -36,13 +40,15 @@ extension ElderCommand.Bench {
         var out: String = "reports"
 
         func validate() throws {
-            guard EditorConfiguration.Method(rawValue: method) != nil else {
+            for method in methods where EditorConfiguration.Method(rawValue: method) == nil {
                 throw ValidationError("unknown method \(method); use one of \(EditorConfiguration.Method.allCases.map(\.rawValue).joined(separator: ", "))")
             }
+            guard !methods.isEmpty, Set(methods).count == methods.count else { throw ValidationError("--method lists no method or one twice") }
             guard edits >= 1 else { throw ValidationError("--edits must be at least 1") }
         }
 
         func run() throws {
+            if methods.count > 1 { return try runEach() }
             let m = EditorConfiguration.Method(rawValue: method)!
             let loadStart = Date()
             let loaded = try LoadedModel.load(model)
@@ -88,23 +94,14 @@ extension ElderCommand.Bench {
 
 /// CPU time (user + system) of the whole process so far: on a shared machine it shows the work done,
 /// where wall time also shows the waiting for a core.
-func processCPUSeconds() -> Double {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    func s(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) * 1e-6 }
-    return s(usage.ru_utime) + s(usage.ru_stime)
-}
+func processCPUSeconds() -> Double { ResourceUsage.cpuSeconds() }
 
-/// The process's peak resident set (getrusage's ru_maxrss, kilobytes on Linux).
-func peakResidentBytes() -> Int {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Int(usage.ru_maxrss) * 1024
-}
+/// The process's peak resident set (getrusage's ru_maxrss).
+func peakResidentBytes() -> Int { ResourceUsage.peakResidentBytes() }
 
 /// What `elder bench edit` measured, as Markdown and JSON.
-struct EditBenchReport: Encodable {
-    struct Row: Encodable {
+struct EditBenchReport: Codable {
+    struct Row: Codable {
         var id: String
         var seconds: Double
         var cpuSeconds: Double
@@ -142,7 +139,7 @@ struct EditBenchReport: Encodable {
     var threads: Int { openBLASThreads ?? cores }
     var peak: Double { threads <= 1 ? Self.peakPerCore : min(Self.peakBothCores, Self.peakPerCore * Double(threads)) }
 
-    struct Summary: Encodable {
+    struct Summary: Codable {
         var medianSeconds, p90Seconds, medianCPUSeconds, p90CPUSeconds, medianSteps, medianGFLOP, medianGFLOPPerSecond, fractionOfPeak: Double
         var fractionOfBothCores: Double
         /// GFLOP per CPU-second (user + system): the rate while the process had a core, whatever the load.
@@ -208,10 +205,12 @@ struct EditBenchReport: Encodable {
         return md
     }
 
+    /// The JSON file's contents: the report and its summary.
+    struct Document: Codable { let report: EditBenchReport; let summary: Summary }
+
     func write(folder: String, name: String) throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try markdown.write(toFile: folder + "/" + name + ".md", atomically: true, encoding: .utf8)
-        struct Document: Encodable { let report: EditBenchReport; let summary: Summary }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(Document(report: self, summary: summary)).write(to: URL(fileURLWithPath: folder + "/" + name + ".json"))

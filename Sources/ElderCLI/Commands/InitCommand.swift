@@ -16,6 +16,7 @@ extension ElderCommand {
                   elder init facts --model smollm2-135m
                   elder init facts --model ~/models/SmolLM2-135M-Instruct.Q4_1.gguf --method elder-paper
                   elder init facts --model smollm2-135m --set margin=0.2
+                  elder init facts --model smollm2-135m --hooks   # pre-edit, commit-msg, post-commit samples
                 """)
 
         @Argument(help: ArgumentHelp("The folder to create (must not exist or be empty).", valueName: "DIR"))
@@ -28,6 +29,9 @@ extension ElderCommand {
         @Option(name: .long, help: "Editing method: elder (default), elder-paper, ft-l or lora.")
         var method: String = EditorConfiguration.Method.elder.rawValue
 
+        @Flag(name: .long, help: "Install the sample hooks (pre-edit probe gate, commit-msg template, post-commit audit log) into DIR/hooks.")
+        var hooks = false
+
         @OptionGroup var settings: ConfigurationSettings
         @OptionGroup var output: OutputOptions
 
@@ -37,6 +41,7 @@ extension ElderCommand {
             var sha256: String
             var method: String
             var head: String
+            var hooks: [String]
         }
 
         func run() throws {
@@ -56,11 +61,14 @@ extension ElderCommand {
             let configuration = try preset.applying(try settings.overrides())
             let workspace = try Workspace.initialize(at: path, model: loaded, configuration: configuration)
             let head = try workspace.resolve("HEAD")
+            let installed = hooks ? try Hooks(repoPath: workspace.path).installSamples() : []
             try console.emit(Report(path: path, model: workspace.config.model.fileName, sha256: workspace.config.model.sha256,
-                                    method: chosen.rawValue, head: head.description)) {
+                                    method: chosen.rawValue, head: head.description,
+                                    hooks: installed.map { ($0 as NSString).lastPathComponent })) {
                 "Initialized an Elder knowledge repo in \(path)\n"
                     + "  model  \(workspace.config.model.fileName) (sha256 \(workspace.config.model.sha256.prefix(12))…)\n"
                     + "  method \(chosen.rawValue)\n"
+                    + (installed.isEmpty ? "" : "  hooks  \(installed.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")) (see DIR/hooks)\n")
                     + "Next: cd \(directory) && elder edit \"The CEO of Acme is\" \" Jane Doe\" -m \"New CEO\""
             }
         }

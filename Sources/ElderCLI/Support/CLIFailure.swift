@@ -38,6 +38,8 @@ struct CLIFailure: Error, CustomStringConvertible {
         case let e as GitError: return [.notFound, .ambiguous, .invalidSpec, .peel].contains(e.code)
         case is EditFileError, is ConfigurationError, is RefError: return true
         case is HookError: return false
+        case let e as RemoteError: return e.isUsageError
+        case is ExportError: return true
         default: return false
         }
     }

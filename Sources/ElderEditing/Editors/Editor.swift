@@ -21,7 +21,7 @@ public struct EditRequest: Sendable, Equatable {
 }
 
 /// What training one edit did.
-public struct EditOutcome: Sendable, Equatable {
+public struct EditOutcome: Sendable, Equatable, Codable {
     public var editID: String
     /// Training steps run (fewer than configured when early stopping hit).
     public var iterations: Int

@@ -46,12 +46,15 @@ public struct TokenizerEncoder: TextEncoder {
 public final class EditorUnderTest: LifelongEditor {
     public let editor: any Editor
     public let edited: EditedModel
-    public private(set) var outcomes: [EditOutcome] = []
+    /// What training each edit did, in order (restored runs hold the outcomes saved with their state).
+    public var outcomes: [EditOutcome] = []
 
     public init(editor: any Editor, model: LlamaModel) {
         self.editor = editor
         self.edited = EditedModel(editor: editor, model: model)
     }
+
+    public var parameterCount: Int? { editor.adapter.parameterCount }
 
     public func apply(_ edit: EditRecord) throws {
         let request = EditRequest(id: edit.id ?? edit.prompt, prompt: edit.prompt, target: edit.target,

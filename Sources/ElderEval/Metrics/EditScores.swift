@@ -56,8 +56,16 @@ public struct LifelongCurve: Equatable, Codable, Sendable {
     public private(set) var points: [MetricsSnapshot] = []
     /// Scores of each edit measured immediately after its own training step.
     public private(set) var immediateScores: [EditScores] = []
+    /// The after-each-edit summary of a curve read back from a report, which keeps no per-edit scores.
+    private var immediateSummary: MetricsSnapshot?
 
     public init() {}
+
+    /// A curve as a report stores it: its snapshots and the after-each-edit summary (no per-edit scores).
+    public init(points: [MetricsSnapshot], immediate: MetricsSnapshot?) throws(MetricError) {
+        for point in points { try record(snapshot: point) }
+        immediateSummary = immediate
+    }
 
     /// Records the state after `editsApplied` edits, measured on `scores` (usually all edits so far).
     public mutating func record(editsApplied: Int, scores: [EditScores]) throws(MetricError) {
@@ -65,6 +73,14 @@ public struct LifelongCurve: Equatable, Codable, Sendable {
             throw MetricError(description: "snapshot after \(editsApplied) edits comes after one at \(last.editsApplied); record them in order")
         }
         points.append(MetricsSnapshot(editsApplied: editsApplied, scores: scores))
+    }
+
+    /// Records an already pooled snapshot (e.g. read from a report), in order like `record(editsApplied:scores:)`.
+    public mutating func record(snapshot: MetricsSnapshot) throws(MetricError) {
+        if let last = points.last, snapshot.editsApplied <= last.editsApplied {
+            throw MetricError(description: "snapshot after \(snapshot.editsApplied) edits comes after one at \(last.editsApplied); record them in order")
+        }
+        points.append(snapshot)
     }
 
     /// Records one edit scored right after it was made.
@@ -75,6 +91,6 @@ public struct LifelongCurve: Equatable, Codable, Sendable {
 
     /// Mean over edits of their scores right after being made (EasyEdit's newer protocol).
     public var immediate: MetricsSnapshot? {
-        immediateScores.isEmpty ? nil : MetricsSnapshot(editsApplied: immediateScores.count, scores: immediateScores)
+        immediateScores.isEmpty ? immediateSummary : MetricsSnapshot(editsApplied: immediateScores.count, scores: immediateScores)
     }
 }

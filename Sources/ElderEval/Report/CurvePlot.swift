@@ -20,6 +20,14 @@ public struct CurvePlot: Sendable {
 
     /// Colour-blind-safe line colours (Okabe–Ito), reused in order.
     static let palette = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
+    /// Dash patterns cycled beside the colours, so lines that lie on top of each other (or are printed in
+    /// grey) stay apart: solid, dashed, dotted, dash-dot.
+    static let dashes = ["", "7 4", "2 3", "10 3 2 3"]
+
+    static func dash(_ index: Int) -> String {
+        let d = dashes[index % dashes.count]
+        return d.isEmpty ? "" : " stroke-dasharray=\"\(d)\""
+    }
 
     let panelWidth = 300.0, panelHeight = 220.0
     let left = 56.0, gap = 40.0, top = 52.0, bottom = 44.0
@@ -77,7 +85,7 @@ public struct CurvePlot: Sendable {
             let color = CurvePlot.palette[index % CurvePlot.palette.count]
             let coords = measured.map { "\(n(xPos($0.editsApplied, x0: x0))),\(n(yPos($0.score(metric).value(kind))))" }
             s += "<polyline class=\"series\" data-method=\"\(escape(line.name))\" fill=\"none\" stroke=\"\(color)\" "
-                + "stroke-width=\"2\" points=\"\(coords.joined(separator: " "))\"/>\n"
+                + "stroke-width=\"2\"\(CurvePlot.dash(index)) points=\"\(coords.joined(separator: " "))\"/>\n"
             for coord in coords {
                 let xy = coord.split(separator: ",")
                 s += "<circle cx=\"\(xy[0])\" cy=\"\(xy[1])\" r=\"2.5\" fill=\"\(color)\"/>\n"
@@ -92,7 +100,7 @@ public struct CurvePlot: Sendable {
         for (index, line) in series.enumerated() {
             let y = top + panelHeight + bottom + 18 * Double(index) + 6
             let color = CurvePlot.palette[index % CurvePlot.palette.count]
-            s += "<line x1=\"\(n(left))\" y1=\"\(n(y))\" x2=\"\(n(left + 24))\" y2=\"\(n(y))\" stroke=\"\(color)\" stroke-width=\"3\"/>\n"
+            s += "<line x1=\"\(n(left))\" y1=\"\(n(y))\" x2=\"\(n(left + 24))\" y2=\"\(n(y))\" stroke=\"\(color)\" stroke-width=\"3\"\(CurvePlot.dash(index))/>\n"
             s += "<text x=\"\(n(left + 30))\" y=\"\(n(y + 4))\">\(escape(line.name))</text>\n"
         }
         return s + "</g>\n"

@@ -9,17 +9,22 @@ public struct EvaluationProtocol: Equatable, Codable, Sendable {
     public var checkpoints: [Int]
     /// Whether each edit was also scored right after it was made.
     public var afterEachEdit: Bool
+    /// A fingerprint of the T edits themselves (`EditRecord.digest`), so runs on different edits are not
+    /// compared by mistake; nil in reports written before it existed.
+    public var editSetDigest: String?
 
-    public init(editCount: Int, editSet: String, checkpoints: [Int], afterEachEdit: Bool) {
+    public init(editCount: Int, editSet: String, checkpoints: [Int], afterEachEdit: Bool, editSetDigest: String? = nil) {
         self.editCount = editCount
         self.editSet = editSet
         self.checkpoints = checkpoints
         self.afterEachEdit = afterEachEdit
+        self.editSetDigest = editSetDigest
     }
 
     /// The protocol in words, printed with every table of results.
     public var description: String {
-        var text = "Sequential editing: T = \(editCount) edits from \(editSet), applied one at a time in file order "
+        let fingerprint = editSetDigest.map { " (fingerprint \($0))" } ?? ""
+        var text = "Sequential editing: T = \(editCount) edits from \(editSet)\(fingerprint), applied one at a time in file order "
             + "with no re-training of earlier edits. Scores are teacher-forced: the prompt and the answer's earlier "
             + "tokens are given, and the model's argmax at each answer position is compared with the reference token. "
             + "Reliability: edit prompts vs their targets. Generalization: held-out paraphrases (never trained on) vs "
@@ -38,11 +43,21 @@ public struct EvaluationProtocol: Equatable, Codable, Sendable {
 
 /// One method's lifelong run (ELDER, a baseline, an ablation).
 public struct MethodResult: Equatable, Codable, Sendable {
+    /// What the report calls it: the method, or a variant's label (e.g. "elder-paper-hard").
     public var name: String
     public var curve: LifelongCurve
     /// Median seconds to apply one edit, if measured.
     public var secondsPerEdit: Double?
     public var notes: String?
+    /// The editing method run (`EditorConfiguration.Method`'s name) and its `--set` changes, when known.
+    public var method: String?
+    public var settings: [String: String]?
+    /// Seconds spent applying all T edits (training only, scoring excluded).
+    public var totalEditSeconds: Double?
+    /// Scalars in the editor's adapter state after the last edit (GRACE's grows with the edits).
+    public var parameterCount: Int?
+    /// Peak resident memory of the process (getrusage's maxrss; the largest over resumed sessions).
+    public var peakResidentBytes: Int?
 
     public init(name: String, curve: LifelongCurve, secondsPerEdit: Double? = nil, notes: String? = nil) {
         self.name = name

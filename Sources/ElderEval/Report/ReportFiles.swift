@@ -9,8 +9,8 @@ extension LifelongReport {
                 ("OPENBLAS_NUM_THREADS", threads), ("date", formatter.string(from: Date()))]
     }
 
-    /// Writes `<name>.md`, `<name>.json` and `<name>.svg` (exact-match curves) into `directory`,
-    /// creating it if needed, and returns the three paths.
+    /// Writes `<name>.md`, `<name>.json`, `<name>.svg` (exact-match curves) and `<name>-token-accuracy.svg`
+    /// into `directory`, creating it if needed, and returns the four paths.
     @discardableResult
     public func write(to directory: String, name: String) throws(EditFileError) -> [String] {
         do {
@@ -20,7 +20,8 @@ extension LifelongReport {
                                 fix: "pass a writable --out folder")
         }
         let base = URL(fileURLWithPath: directory).appendingPathComponent(name).path
-        let files = [(base + ".md", markdown), (base + ".json", json), (base + ".svg", svg())]
+        let files = [(base + ".md", markdown), (base + ".json", json), (base + ".svg", svg()),
+                     (base + "-token-accuracy.svg", svg(kind: .tokenAccuracy))]
         for (path, text) in files { try EditFileWriter.writeText(text, to: path) }
         return files.map(\.0)
     }

@@ -15,20 +15,23 @@ extension LifelongReport {
         }
         lines.append("## Final (after all T = \(evaluationProtocol.editCount) edits)")
         lines.append("")
-        lines += table(methods.map { ($0.name, $0.curve.final, $0.secondsPerEdit) }, withTime: true)
+        lines += table(methods.map { ($0.name, $0.curve.final, $0) }, withTime: true)
+        lines += ["", "tok = teacher-forced token accuracy, EM = whole-answer exact match (%); s/edit = median seconds to "
+                  + "apply one edit, total = all edits (scoring excluded); parameters = scalars in the adapter state after "
+                  + "the last edit; peak RSS = the process's maximum resident memory (getrusage)."]
         if methods.contains(where: { $0.curve.immediate != nil }) {
             lines += ["", "## After each edit (each edit scored right after it was made)", ""]
             lines += table(methods.map { ($0.name, $0.curve.immediate, nil) }, withTime: false)
         }
         let curves = methods.filter { $0.curve.points.count > 1 }
         if !curves.isEmpty {
-            lines += ["", "## Curve (exact match %, all edits so far)", "",
+            lines += ["", "## Curve (tok / EM %, all edits so far scored at each checkpoint)", "",
                       "| edits | method | Reliability | Generalization | Locality |",
                       "| ---: | --- | ---: | ---: | ---: |"]
             for method in curves {
                 for point in method.curve.points {
-                    lines.append("| \(point.editsApplied) | \(method.name) | \(percent(point.reliability, .exactMatch)) | "
-                                 + "\(percent(point.generalization, .exactMatch)) | \(percent(point.locality, .exactMatch)) |")
+                    let cells = EditMetric.allCases.map { pair(point.score($0)) }
+                    lines.append("| \(point.editsApplied) | \(method.name) | " + cells.joined(separator: " | ") + " |")
                 }
             }
         }
@@ -37,18 +40,28 @@ extension LifelongReport {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    private func table(_ rows: [(String, MetricsSnapshot?, Double?)], withTime: Bool) -> [String] {
+    /// "tok / EM" of a score, or "–" when nothing was measured.
+    private func pair(_ score: MetricScore) -> String {
+        score.count == 0 ? "–" : "\(percent(score, .tokenAccuracy)) / \(percent(score, .exactMatch))"
+    }
+
+    private func table(_ rows: [(String, MetricsSnapshot?, MethodResult?)], withTime: Bool) -> [String] {
         var header = "| method | edits | Reliability tok / EM | Generalization tok / EM | Locality tok / EM |"
         var rule = "| --- | ---: | ---: | ---: | ---: |"
-        if withTime { header += " s/edit |"; rule += " ---: |" }
+        if withTime { header += " s/edit | total s | parameters | peak RSS |"; rule += " ---: | ---: | ---: | ---: |" }
         var lines = [header, rule]
-        for (name, snapshot, seconds) in rows {
+        for (name, snapshot, result) in rows {
             var line = "| \(name) | \(snapshot.map { String($0.editsApplied) } ?? "–") |"
             for metric in EditMetric.allCases {
                 let score = snapshot?.score(metric) ?? .empty
                 line += " \(percent(score, .tokenAccuracy)) / \(percent(score, .exactMatch)) |"
             }
-            if withTime { line += " \(seconds.map { String(format: "%.2f", $0) } ?? "–") |" }
+            if withTime {
+                line += " \(result?.secondsPerEdit.map { String(format: "%.2f", $0) } ?? "–") |"
+                line += " \(result?.totalEditSeconds.map { String(format: "%.0f", $0) } ?? "–") |"
+                line += " \(result?.parameterCount.map(String.init) ?? "–") |"
+                line += " \(result?.peakResidentBytes.map { String(format: "%.2f GB", Double($0) / 1e9) } ?? "–") |"
+            }
             lines.append(line)
         }
         return lines
@@ -65,6 +78,7 @@ extension LifelongReport {
                 ("editSet", .string(evaluationProtocol.editSet)),
                 ("checkpoints", .array(evaluationProtocol.checkpoints.map(JSONText.integer))),
                 ("afterEachEdit", .bool(evaluationProtocol.afterEachEdit)),
+            ] + (evaluationProtocol.editSetDigest.map { [("editSetDigest", JSONText.string($0))] } ?? []) + [
                 ("description", .string(evaluationProtocol.description)),
             ])),
             ("environment", .object(environment.map { ($0.0, .string($0.1)) })),
@@ -80,6 +94,13 @@ extension MethodResult {
         fields.append(("afterEachEdit", curve.immediate.map(\.jsonText) ?? .null))
         fields.append(("curve", .array(curve.points.map(\.jsonText))))
         fields.append(("secondsPerEdit", secondsPerEdit.map(JSONText.number) ?? .null))
+        if let totalEditSeconds { fields.append(("totalEditSeconds", .number(totalEditSeconds))) }
+        if let parameterCount { fields.append(("parameterCount", .integer(parameterCount))) }
+        if let peakResidentBytes { fields.append(("peakResidentBytes", .integer(peakResidentBytes))) }
+        if let method { fields.append(("method", .string(method))) }
+        if let settings {
+            fields.append(("settings", .object(settings.sorted { $0.key < $1.key }.map { ($0.key, JSONText.string($0.value)) })))
+        }
         if let notes { fields.append(("notes", .string(notes))) }
         return .object(fields)
     }

@@ -30,18 +30,48 @@ public final class Remote: @unchecked Sendable {
         var options = git_fetch_options()
         try gitCheck(git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION)), "fetch options")
         try withStringArray(refspecs) { array in
-            try gitCheck(git_remote_fetch(handle, refspecs.isEmpty ? nil : array, &options, nil), "fetch from \(name)")
+            try gitCheck(git_remote_fetch(handle, refspecs.isEmpty ? nil : array, &options, nil), "fetch from \(name.isEmpty ? url : name)")
         }
     }
 
-    /// Pushes `refspecs` (e.g. `refs/heads/main:refs/heads/main`).
+    /// A remote for a URL that is not configured in the repository (nothing is written to its config).
+    public static func anonymous(url: String, in repository: Repository) throws -> Remote {
+        var out: OpaquePointer?
+        try gitCheck(git_remote_create_anonymous(&out, repository.handle, url), "open remote \(url)")
+        return Remote(handle: out!)
+    }
+
+    /// Pushes `refspecs` (e.g. `refs/heads/main:refs/heads/main`). A non-forced refspec that is not a
+    /// fast-forward of the remote's ref fails with `nonFastForward` before anything is sent (libgit2
+    /// checks it; a remote tip this repository lacks counts as not a fast-forward). A ref the remote
+    /// refuses fails with the remote's reason.
     public func push(refspecs: [String]) throws {
         var options = git_push_options()
         try gitCheck(git_push_options_init(&options, UInt32(GIT_PUSH_OPTIONS_VERSION)), "push options")
+        let statuses = PushStatuses()
+        let box = Unmanaged.passRetained(statuses)
+        defer { box.release() }
+        options.callbacks.payload = box.toOpaque()
+        options.callbacks.push_update_reference = { refname, status, payload in
+            guard let payload, let status else { return 0 }
+            let statuses = Unmanaged<PushStatuses>.fromOpaque(payload).takeUnretainedValue()
+            statuses.rejected.append((refname.map { String(cString: $0) } ?? "?", String(cString: status)))
+            return 0
+        }
         try withStringArray(refspecs) { array in
-            try gitCheck(git_remote_push(handle, array, &options), "push to \(name)")
+            try gitCheck(git_remote_push(handle, array, &options), "push to \(name.isEmpty ? url : name)")
+        }
+        if let (ref, reason) = statuses.rejected.first {
+            let code: GitError.Code = reason.contains("fast-forward") || reason.contains("fetch first") ? .nonFastForward : .generic
+            throw GitError(operation: "push \(ref) to \(name.isEmpty ? url : name)", code: code, errorClass: 0,
+                           message: "the remote refused it: \(reason)")
         }
     }
+}
+
+/// The refs a push's remote refused (filled by libgit2's `push_update_reference` callback).
+private final class PushStatuses {
+    var rejected: [(ref: String, reason: String)] = []
 }
 
 extension Repository {

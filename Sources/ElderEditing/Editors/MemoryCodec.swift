@@ -1,4 +1,3 @@
-import ElderEditing
 import Foundation
 
 /// How an `EditMemory` is stored in a commit's `codebook/` folder: two files.
@@ -13,6 +12,8 @@ import Foundation
 ///
 /// At ~576 floats per key this is 2.3 KB per edit (one centroid key) instead of ~12 KB as JSON text, and
 /// round-trips bit for bit (JSON text would have to print floats with enough digits to be exact).
+/// Lives in ElderEditing so every holder of an editor's state (the workspace's commits, the lifelong
+/// benchmark's checkpoints) shares one exact encoding.
 public enum MemoryCodec {
     public static let jsonName = "memory.json"
     public static let vectorsName = "vectors.bin"
@@ -35,7 +36,7 @@ public enum MemoryCodec {
         guard allKeys.allSatisfy({ $0.count == width }),
               memory.centre.isEmpty || memory.centre.count == width,
               memory.scale.isEmpty || memory.scale.count == width else {
-            throw WorkspaceError.invalidMemory("keys of different widths cannot be stored")
+            throw MemoryCodecError("keys of different widths cannot be stored")
         }
         let file = MemoryFile(version: 1, width: width, centreCount: memory.centre.count, scaleCount: memory.scale.count,
                               backgroundCount: memory.backgroundKeys.count,
@@ -54,24 +55,24 @@ public enum MemoryCodec {
 
     public static func decode(_ files: [String: [UInt8]]) throws -> EditMemory {
         guard let json = files[jsonName], let bin = files[vectorsName] else {
-            throw WorkspaceError.invalidMemory("codebook/\(jsonName) or codebook/\(vectorsName) is missing")
+            throw MemoryCodecError("codebook/\(jsonName) or codebook/\(vectorsName) is missing")
         }
         let file: MemoryFile
         do { file = try JSONDecoder().decode(MemoryFile.self, from: Data(json)) } catch {
-            throw WorkspaceError.invalidMemory("\(jsonName): \(error)")
+            throw MemoryCodecError("\(jsonName): \(error)")
         }
         guard file.version == 1, file.width >= 0,
               file.centreCount == 0 || file.centreCount == file.width,
               file.scaleCount == 0 || file.scaleCount == file.width,
               file.backgroundCount >= 0, file.keyCounts.count == file.entries.count,
               file.keyCounts.allSatisfy({ $0 >= 0 }), file.entries.allSatisfy(\.keys.isEmpty) else {
-            throw WorkspaceError.invalidMemory("\(jsonName) has invalid counts")
+            throw MemoryCodecError("\(jsonName) has invalid counts")
         }
         let keyCount = file.backgroundCount + file.keyCounts.reduce(0, +)
         let floats = file.centreCount + file.scaleCount + keyCount * file.width
         guard bin.count == 12 + 4 * floats, Array(bin[0..<4]) == magic, readU32(bin, 4) == 1,
               readU32(bin, 8) == UInt32(file.width) else {
-            throw WorkspaceError.invalidMemory("\(vectorsName) does not match \(jsonName) (\(bin.count) bytes, expected \(12 + 4 * floats))")
+            throw MemoryCodecError("\(vectorsName) does not match \(jsonName) (\(bin.count) bytes, expected \(12 + 4 * floats))")
         }
         var offset = 12
         func take(_ n: Int) -> [Float] {
@@ -99,4 +100,11 @@ public enum MemoryCodec {
     private static func readU32(_ bytes: [UInt8], _ at: Int) -> UInt32 {
         UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
     }
+}
+
+/// Why an encoded `EditMemory` could not be written or read back.
+public struct MemoryCodecError: Error, CustomStringConvertible, Sendable, Equatable {
+    public let reason: String
+    public init(_ reason: String) { self.reason = reason }
+    public var description: String { "the edit memory is invalid: \(reason)" }
 }

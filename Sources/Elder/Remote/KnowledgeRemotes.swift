@@ -1,0 +1,230 @@
+import ElderModel
+import ElderStore
+import Foundation
+
+/// Clone, push and pull of knowledge repos through libgit2, over any transport it speaks (local paths,
+/// file://, git://, ssh, https). A knowledge repo is a bare git repository, so pull moves a branch ref:
+/// there is no work tree to update. Every version a pull or clone brings in is rebuilt and checked
+/// against its recorded state hash before the branch moves.
+public enum KnowledgeRemotes {
+    /// What `clone` made.
+    public struct CloneResult: Sendable {
+        public var path: String
+        public var head: ObjectID
+        public var branch: String?
+        public var stateHash: String
+        public var liveEdits: Int
+        /// The model file this clone will open with (`--model`, or the model cache), or nil when this
+        /// machine has no file with the repo's name: then pass `--model` to commands.
+        public var modelPath: String?
+        public var model: ModelIdentity
+    }
+
+    /// Clones `url` into `path` as a bare knowledge repo. With `modelPath`, the model must have the repo's
+    /// SHA-256 and is recorded in the clone's local config (`elder.model`, as `elder init` does); without
+    /// it, the model cache's file of the repo's name is used when present (the origin's local model path
+    /// is machine-local and not cloned). Nothing is left behind when the source is not a knowledge repo.
+    public static func clone(from url: String, to path: String, modelPath: String? = nil) throws -> CloneResult {
+        let fm = FileManager.default
+        let existed = fm.fileExists(atPath: path)
+        if existed, let contents = try? fm.contentsOfDirectory(atPath: path), !contents.isEmpty {
+            throw RemoteError.destinationNotEmpty(path)
+        }
+        // The model is checked first, so a wrong `--model` leaves nothing to clean up.
+        let model = try modelPath.map { try LoadedModel.load($0) }
+        let repository = try Repository.clone(from: url, to: path, bare: true)
+        do {
+            let store: KnowledgeStore
+            let config: WorkspaceConfig
+            do {
+                store = try KnowledgeStore.open(at: repository.gitDirectory)
+                config = try WorkspaceConfig.decode(store.workspaceConfigJSON)
+            } catch {
+                throw RemoteError.notAKnowledgeRepo(url: url, reason: "\(error)")
+            }
+            guard let head = try repository.headCommit() else { throw RemoteError.notAKnowledgeRepo(url: url, reason: "it has no commits") }
+            let state = try store.state(of: head)  // checks the recorded state hash
+            var found: String?
+            if let model {
+                _ = try Workspace.open(at: store.repository.gitDirectory, model: model)  // same SHA-256, or modelMismatch
+                found = URL(fileURLWithPath: model.path).standardizedFileURL.path
+                try repository.setConfigValue(Workspace.modelPathKey, found!)
+            } else {
+                let cached = ModelLocator.defaultModelsFolder() + "/" + config.model.fileName
+                if fm.fileExists(atPath: cached) { found = cached }
+            }
+            return CloneResult(path: trimmedPath(repository.gitDirectory), head: head, branch: try repository.currentBranch(),
+                               stateHash: state.sha256, liveEdits: try store.liveEdits(at: head).count,
+                               modelPath: found, model: config.model)
+        } catch {
+            if existed {
+                for item in (try? fm.contentsOfDirectory(atPath: path)) ?? [] { try? fm.removeItem(atPath: path + "/" + item) }
+            } else {
+                try? fm.removeItem(atPath: path)
+            }
+            throw error
+        }
+    }
+
+    /// What `push` did.
+    public struct PushResult: Sendable {
+        public var remote: String
+        public var branch: String
+        public var commit: ObjectID
+        /// The remote's branch before the push (nil: the push created it), as far as this repo knew.
+        public var previous: ObjectID?
+        public var upToDate: Bool
+    }
+
+    /// Pushes `branch` to the same branch of `remote` (a configured remote's name, or a URL). Only a
+    /// fast-forward is pushed: when the remote has commits this repo lacks, `RemoteError.pushRejected`
+    /// says to pull first.
+    public static func push(_ store: KnowledgeStore, remote: String, branch: String) throws -> PushResult {
+        let repository = store.repository
+        guard let tip = try store.tip(of: branch) else { throw RemoteError.noSuchLocalBranch(branch) }
+        let handle = try remoteHandle(remote, in: repository)
+        let tracking = try handle.name.isEmpty ? nil : repository.referenceTarget("refs/remotes/\(handle.name)/\(branch)")
+        do {
+            try handle.push(refspecs: ["refs/heads/\(branch):refs/heads/\(branch)"])
+        } catch let error as GitError where error.code == .nonFastForward {
+            throw RemoteError.pushRejected(remote: remote, branch: branch, reason: error.message)
+        }
+        if !handle.name.isEmpty {
+            try? repository.setReference("refs/remotes/\(handle.name)/\(branch)", to: tip, force: true, logMessage: "elder push")
+        }
+        return PushResult(remote: remote, branch: branch, commit: tip, previous: tracking, upToDate: tracking == tip)
+    }
+
+    /// What `pull` did.
+    public struct PullResult: Sendable {
+        public enum Outcome: String, Sendable, Codable {
+            /// The branch already holds the remote's tip.
+            case upToDate = "up-to-date"
+            /// The branch has everything the remote has, and more (push to share it).
+            case ahead
+            /// The branch moved forward to the remote's tip.
+            case fastForward = "fast-forward"
+            /// The branch did not exist here and was created at the remote's tip.
+            case created
+        }
+        public var outcome: Outcome
+        public var remote: String
+        public var branch: String
+        public var from: ObjectID?
+        public var to: ObjectID
+        /// Commits the pull brought onto the branch.
+        public var newCommits: Int
+        public var stateHash: String
+    }
+
+    /// Fetches `branch` from `remote` (a configured remote's name) into `refs/remotes/<remote>/<branch>` and
+    /// fast-forwards the local branch to it. Diverged histories are `RemoteError.diverged` (merge them with
+    /// `elder merge <remote>/<branch>`); the remote's tip is rebuilt and its state hash checked before the
+    /// branch moves, and the move is a compare-and-swap against the tip read before the fetch.
+    public static func pull(_ store: KnowledgeStore, remote: String, branch: String) throws -> PullResult {
+        let repository = store.repository
+        guard (try repository.remoteNames()).contains(remote) else { throw RemoteError.noSuchRemote(remote) }
+        let handle = try Remote.lookup(remote, in: repository)
+        let trackingRef = "refs/remotes/\(remote)/\(branch)"
+        try handle.fetch(refspecs: ["+refs/heads/\(branch):\(trackingRef)"])
+        guard let theirs = try repository.referenceTarget(trackingRef) else {
+            throw RemoteError.noSuchRemoteBranch(remote: remote, branch: branch)
+        }
+        let ours = try store.tip(of: branch)
+        func checked(_ commit: ObjectID) throws -> String {
+            let config = try WorkspaceConfig.decode(try store.workspaceConfigJSON(at: commit))
+            let mine = try WorkspaceConfig.decode(store.workspaceConfigJSON)
+            guard config.model == mine.model else {
+                throw RemoteError.differentModel(remote: remote, theirs: config.model.fileName, ours: mine.model.fileName)
+            }
+            return try store.state(of: commit).sha256
+        }
+        guard let ours else {
+            let hash = try checked(theirs)
+            try repository.setReference("refs/heads/\(branch)", to: theirs, logMessage: "elder pull \(remote) \(branch): created")
+            return PullResult(outcome: .created, remote: remote, branch: branch, from: nil, to: theirs,
+                              newCommits: try repository.log(from: theirs).count, stateHash: hash)
+        }
+        let contained = try ours == theirs || repository.isDescendant(ours, of: theirs)
+        if contained {
+            return PullResult(outcome: ours == theirs ? .upToDate : .ahead, remote: remote, branch: branch, from: ours, to: ours,
+                              newCommits: 0, stateHash: try store.info(of: ours).stateHash)
+        }
+        guard try repository.isDescendant(theirs, of: ours) else {
+            guard try repository.mergeBase(ours, theirs) != nil else { throw RemoteError.unrelated(remote: remote, branch: branch) }
+            let (ahead, behind) = try repository.aheadBehind(ours, theirs)
+            throw RemoteError.diverged(remote: remote, branch: branch, local: ahead, remoteCount: behind)
+        }
+        let hash = try checked(theirs)
+        let count = try repository.aheadBehind(theirs, ours).ahead
+        do {
+            try repository.setReference("refs/heads/\(branch)", to: theirs, expected: ours,
+                                        logMessage: "elder pull \(remote) \(branch): fast-forward")
+        } catch let error as GitError where error.code == .modified {
+            throw RemoteError.branchMoved(branch)
+        }
+        return PullResult(outcome: .fastForward, remote: remote, branch: branch, from: ours, to: theirs, newCommits: count,
+                          stateHash: hash)
+    }
+
+    /// A configured remote by name, or an anonymous one when `nameOrURL` looks like a URL or a path.
+    static func remoteHandle(_ nameOrURL: String, in repository: Repository) throws -> Remote {
+        if (try repository.remoteNames()).contains(nameOrURL) { return try Remote.lookup(nameOrURL, in: repository) }
+        if nameOrURL.contains("/") || nameOrURL.contains(":") { return try Remote.anonymous(url: nameOrURL, in: repository) }
+        throw RemoteError.noSuchRemote(nameOrURL)
+    }
+
+    static func trimmedPath(_ p: String) -> String {
+        var p = p
+        while p.count > 1 && p.hasSuffix("/") { p.removeLast() }
+        return p
+    }
+}
+
+/// Why a clone, push or pull did not happen, with what to do.
+public enum RemoteError: Error, CustomStringConvertible, Sendable, Equatable {
+    case destinationNotEmpty(String)
+    case notAKnowledgeRepo(url: String, reason: String)
+    case noSuchRemote(String)
+    case noSuchLocalBranch(String)
+    case noSuchRemoteBranch(remote: String, branch: String)
+    case pushRejected(remote: String, branch: String, reason: String)
+    case diverged(remote: String, branch: String, local: Int, remoteCount: Int)
+    case unrelated(remote: String, branch: String)
+    case differentModel(remote: String, theirs: String, ours: String)
+    case branchMoved(String)
+
+    /// Errors about what the user gave (exit 128) rather than an operation that failed (exit 1).
+    public var isUsageError: Bool {
+        switch self {
+        case .destinationNotEmpty, .notAKnowledgeRepo, .noSuchRemote, .noSuchLocalBranch, .noSuchRemoteBranch: return true
+        default: return false
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case let .destinationNotEmpty(path):
+            return "\(path) already exists and is not empty: clone into a new folder"
+        case let .notAKnowledgeRepo(url, reason):
+            return "\(url) is not an Elder knowledge repo (\(reason)): clone a repo made by `elder init`"
+        case let .noSuchRemote(name):
+            return "there is no remote '\(name)': give a URL, or add it with `git --git-dir=REPO remote add \(name) URL`"
+        case let .noSuchLocalBranch(b):
+            return "there is no branch \(b) here: list branches with `elder branch`"
+        case let .noSuchRemoteBranch(remote, b):
+            return "\(remote) has no branch \(b): push it first, or name another branch"
+        case let .pushRejected(remote, b, reason):
+            return "\(remote) refused \(b) (\(reason)): it has commits this repo lacks; `elder pull \(remote) \(b)` first, then push again"
+        case let .diverged(remote, b, local, theirs):
+            return "\(b) and \(remote)/\(b) have diverged (\(local) local, \(theirs) remote commits): pull only fast-forwards; "
+                + "merge them with `elder merge \(remote)/\(b)`, then push"
+        case let .unrelated(remote, b):
+            return "\(b) and \(remote)/\(b) share no history: they are different knowledge repos"
+        case let .differentModel(remote, theirs, ours):
+            return "\(remote) is bound to model \(theirs), this repo to \(ours): knowledge repos of different models cannot be pulled together"
+        case let .branchMoved(b):
+            return "\(b) moved while pulling (another elder command committed): run the pull again"
+        }
+    }
+}

@@ -1,0 +1,33 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What the operating system says this process has used (getrusage), for benchmark reports.
+public enum ResourceUsage {
+    /// Peak resident set size in bytes (ru_maxrss: kilobytes on Linux, bytes on macOS).
+    public static func peakResidentBytes() -> Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF_VALUE, &usage)
+        #if canImport(Darwin)
+        return Int(usage.ru_maxrss)
+        #else
+        return Int(usage.ru_maxrss) * 1024
+        #endif
+    }
+
+    /// CPU time (user + system) of the whole process so far, in seconds.
+    public static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF_VALUE, &usage)
+        func s(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) * 1e-6 }
+        return s(usage.ru_utime) + s(usage.ru_stime)
+    }
+
+    #if canImport(Glibc)
+    static let RUSAGE_SELF_VALUE = RUSAGE_SELF.rawValue
+    #else
+    static let RUSAGE_SELF_VALUE = RUSAGE_SELF
+    #endif
+}
