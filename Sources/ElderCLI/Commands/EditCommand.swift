@@ -81,7 +81,14 @@ extension ElderCommand {
             }
             guard let prompt, let target else { return }
             try Self.checkTarget(target)
-            let request = EditRequest(id: id ?? "", prompt: prompt, target: target, paraphrases: paraphrases)
+            var request = EditRequest(id: id ?? "", prompt: prompt, target: target, paraphrases: paraphrases)
+            if let id {
+                if try history.liveEditIDs(on: branch).contains(id) {
+                    throw CLIFailure.fatal("edit id '\(id)' is already live on \(branch): choose another --id, or revert that edit first")
+                }
+            } else {
+                request.id = Workspace.makeEditID(request)  // now, so the hooks see the id the commit will have
+            }
             let workspace = try repo.openWorkspace()
             let line = try Self.apply(request, message: message, workspace: workspace, branch: branch,
                                       hooks: noVerify ? nil : Hooks(repoPath: path))
