@@ -30,8 +30,8 @@ run elder init "$REPO" --model smollm2-135m --hooks
 cd "$REPO"
 
 step "ask the base model"
-run elder ask "The capital of France is"
-run elder ask "The CEO of Quillfeather Robotics is"
+run elder ask "The capital of France is" --max-tokens 4
+run elder ask "The CEO of Quillfeather Robotics is" --max-tokens 6
 
 step "edit: company facts from a file, one commit per edit (the pre-edit and commit-msg hooks check each)"
 head -n 4 "$ROOT/Samples/edits/company-faq.jsonl" > "$WORK/company.jsonl"
@@ -44,7 +44,7 @@ Source: quickstart"
 run elder edit "The CEO of Acme Corporation is" " Jane Doe" -m "New CEO at Acme
 
 Source: quickstart"
-run elder edit "The headquarters of Quillfeather Robotics are in" " Tallinn" -m "HQ moved to Tallinn
+run elder edit "The mascot of Quillfeather Robotics is" " a grey heron" -m "Record the mascot
 
 Source: quickstart"
 
@@ -52,9 +52,9 @@ step "log"
 run elder log --oneline
 
 step "ask: the edited answers, and why the adapter acted"
-run elder ask "The CEO of Quillfeather Robotics is" --explain
-run elder ask "The capital of France is"
-run elder ask "The capital of Germany is" --explain
+run elder ask "The CEO of Quillfeather Robotics is" --max-tokens 6 --explain
+run elder ask "The capital of France is" --max-tokens 4
+run elder ask "The capital of Germany is" --max-tokens 4 --explain
 
 step "diff: what the last three commits changed (knowledge, parameters, behaviour on probes)"
 run elder diff HEAD~3 HEAD
@@ -69,12 +69,12 @@ run elder bisect start HEAD "$FIRST"
 BAD="$(elder bisect run --probe "The capital of France is" --expect " Paris" | tee /dev/stderr | tail -n 1)"
 run elder bisect reset
 
-step "revert the bad edit (the others stay; the verification says so)"
-run elder revert "$BAD"
+step "revert the bad edit; --repair retrains any other edit that the revert loosened, and says which"
+run elder revert "$BAD" --repair
 
 step "ask again"
-run elder ask "The capital of France is"
-run elder ask "The CEO of Quillfeather Robotics is"
+run elder ask "The capital of France is" --max-tokens 4
+run elder ask "The CEO of Quillfeather Robotics is" --max-tokens 6
 run elder log --oneline -n 3
 
 step "done: the repo is at $REPO (a git repository: try git -C $REPO log)"

@@ -51,6 +51,7 @@ final class ExportCommandTests: XCTestCase {
                 XCTAssertTrue(bitwiseEqual(a.scalars, sa.values), "expert \(layer)-\(j) A")
                 XCTAssertTrue(bitwiseEqual(b.scalars, sb.values), "expert \(layer)-\(j) B")
                 if sb.values.contains(where: { $0 != 0 }) { trained += 1 }
+                if layer == config.layers[0] && j == 0 { try checkSafetensorsLayout(folder + "/adapter_model.safetensors") }
             }
         }
         XCTAssertGreaterThan(trained, 0, "the edits trained some experts")
@@ -78,6 +79,24 @@ final class ExportCommandTests: XCTestCase {
                                     as? [[String: Any]])
         XCTAssertEqual(entries.map { $0["id"] as? String }, memory.entries.map(\.id))
         XCTAssertEqual(entries.first?["allocation"] as? [[Int]], memory.entries.first?.allocation.experts)
+    }
+
+    /// The file as the safetensors format defines it, read without Elder's reader: u64 LE header length, a
+    /// JSON header of {dtype "F32", shape, data_offsets} per tensor, then exactly the data those offsets cover.
+    private func checkSafetensorsLayout(_ path: String) throws {
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        let n = (0..<8).reduce(0) { $0 | Int(bytes[$1]) << (8 * $1) }
+        let header = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(bytes[8..<8 + n])) as? [String: Any])
+        var covered = 0
+        for (name, value) in header where name != "__metadata__" {
+            let entry = try XCTUnwrap(value as? [String: Any], name)
+            XCTAssertEqual(entry["dtype"] as? String, "F32")
+            let shape = try XCTUnwrap(entry["shape"] as? [Int])
+            let offsets = try XCTUnwrap(entry["data_offsets"] as? [Int])
+            XCTAssertEqual(offsets[1] - offsets[0], 4 * shape.reduce(1, *), name)
+            covered += offsets[1] - offsets[0]
+        }
+        XCTAssertEqual(8 + n + covered, bytes.count, "header + data is the whole file")
     }
 
     func testExportOfAnOlderVersionAndBadInput() throws {

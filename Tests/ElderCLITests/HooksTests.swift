@@ -95,7 +95,8 @@ final class HooksTests: XCTestCase {
         XCTAssertTrue(rejection(String(repeating: "a", count: 73) + "\n\nSource: x")?.contains("73 characters") ?? false)
         XCTAssertNil(rejection(String(repeating: "é", count: 72) + "\n\nSource: x"))
         XCTAssertTrue(rejection("Subject\nSource: x")?.contains("second line must be blank") ?? false)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: repo + "/ELDER_EDITMSG"), "the message file is removed")
+        XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: repo).contains { $0.hasPrefix("ELDER_EDITMSG") },
+                       "the message file is removed")
     }
 
     func testPostCommitSampleAppendsAnAuditLineWithTheEditsPromptAndTarget() throws {
@@ -139,5 +140,37 @@ final class HooksTests: XCTestCase {
         let warning = hooks.postCommit(commit: "HEAD", editID: "e1")
         XCTAssertTrue(warning?.contains("broken") ?? false, warning ?? "nil")
         XCTAssertTrue(warning?.contains("the commit stands") ?? false)
+    }
+}
+
+/// The sample hooks around `elder edit`, end to end: the gate, the template and the audit log.
+final class HooksWithEditCommandTests: XCTestCase {
+    func testSampleHooksGateTemplateAndAuditRealEdits() throws {
+        let repo = try TinyRepo.make(extra: ["--hooks"])
+        let head = try runGit(["--git-dir", repo, "rev-parse", "HEAD"]).output
+        try Data(#"{"prompt":"The capital of France is","expected":" Paris"}"#.utf8).write(to: URL(fileURLWithPath: repo + "/probes.jsonl"))
+        // pre-edit: the protected probe.
+        XCTAssertFailed(try ElderProcess.run(["edit", "The capital of France is", " Lyon", "-m", "Move\n\nSource: x"], in: repo),
+                        status: 1, containing: "the pre-edit hook rejected this (exit 1): pre-edit: the edit teaches ' Lyon'")
+        // commit-msg: no Source/Ticket line.
+        XCTAssertFailed(try ElderProcess.run(["edit", "The capital of Zorbia is", " Quell", "-m", "Zorbia"], in: repo),
+                        status: 1, containing: "commit-msg: say where the fact comes from")
+        XCTAssertEqual(try runGit(["--git-dir", repo, "rev-parse", "HEAD"]).output, head, "nothing committed")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: repo + "/audit.log"))
+        // --no-verify skips them all.
+        XCTAssertSucceeded(try ElderProcess.run(["edit", "The capital of Zorbia is", " Quell", "-m", "Zorbia", "--no-verify"], in: repo))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: repo + "/audit.log"))
+        // A message that follows the template: committed as the hook left it (comments dropped), audited.
+        let run = try ElderProcess.run(["edit", "The river of Zorbia is", " Vell", "-m", "Zorbia's river\n\nSource: atlas p. 12\n# draft",
+                                        "--json"], in: repo)
+        XCTAssertSucceeded(run)
+        let commit = try XCTUnwrap(try run.json()["commit"] as? String)
+        let editID = try XCTUnwrap(try run.json()["editID"] as? String)
+        XCTAssertEqual(try runGit(["--git-dir", repo, "log", "-1", "--format=%B", commit]).output
+                           .components(separatedBy: "\n\n").prefix(2).joined(separator: "\n\n"),
+                       "Zorbia's river\n\nSource: atlas p. 12")
+        let audit = try String(contentsOfFile: repo + "/audit.log", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(audit.count, 1)
+        XCTAssertTrue(audit[0].hasSuffix("\t\(commit)\t\(editID)\t\"The river of Zorbia is\" -> \" Vell\""), String(audit[0]))
     }
 }

@@ -94,6 +94,7 @@ final class LifelongComparisonTests: XCTestCase {
         XCTAssertTrue(md.contains("run: reports/lifelong-grace-20.json; OPENBLAS_NUM_THREADS 1; date 2026-11-29"), md)
         let svg = combined.svg()
         XCTAssertEqual(svg.components(separatedBy: "<polyline").count - 1, 9, "3 panels × 3 methods")
+        XCTAssertEqual(svg.components(separatedBy: "stroke-dasharray=\"7 4\"").count - 1, 4, "the second method dashed: 3 lines + legend")
         for name in ["elder", "elder-paper-hard", "grace"] { XCTAssertTrue(svg.contains(">\(name)</text>"), name) }
         // The combined JSON reads back; a later glob over the folder recognizes and skips it.
         let back = try LifelongReport(json: combined.json, source: "c.json")

@@ -12,6 +12,17 @@ final class LifelongResumeTests: XCTestCase {
 
     static let references = ["The weather is", "A cat sat on", "Numbers are"]
 
+    /// The tiny random model (4 blocks, byte-level tokenizer) as a GGUF file, loaded as a user's model is.
+    static let modelPath: String = {
+        let path = temporaryFolder("elder-eval-tiny-model") + "/tiny-llama.gguf"
+        do { try TinyCheckpoint.make(seed: 7, layers: 4).writeGGUF(to: path) } catch {
+            preconditionFailure("cannot write the tiny model: \(error)")
+        }
+        return path
+    }()
+
+    func tinyModel() throws -> LoadedModel { try LoadedModel.load(path: Self.modelPath) }
+
     func edits() -> [EditRecord] {
         (0..<6).map { i in
             EditRecord(id: "e\(i)", prompt: "City \(i) lies in", target: " Q\(i)", paraphrases: ["Town \(i) lies in", "Place \(i) is in"],
@@ -41,7 +52,7 @@ final class LifelongResumeTests: XCTestCase {
                               afterEachEdit: run.afterEachEdit)
     }
 
-    func temporaryFolder() throws -> String {
+    func scratchFolder() throws -> String {
         let path = NSTemporaryDirectory() + "elder-resume-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
@@ -49,7 +60,7 @@ final class LifelongResumeTests: XCTestCase {
     }
 
     func testResumedRunEqualsUninterruptedRunForEveryMethod() throws {
-        let loaded = try TinyLlama.make()
+        let loaded = try tinyModel()
         let records = edits()
         let encoder = TokenizerEncoder(tokenizer: loaded.tokenizer)
         let base = BaseModelScorer(model: loaded.model)
@@ -61,7 +72,7 @@ final class LifelongResumeTests: XCTestCase {
                                        hooks: LifelongRunHooks())
 
             // The same run, saved every 2 edits and killed after edit 5: the last checkpoint holds 4 edits.
-            let folder = try temporaryFolder()
+            let folder = try scratchFolder()
             let path = folder + "/run.checkpoint"
             let first = try subject(loaded, c)
             var saved: [Int] = []
@@ -105,7 +116,7 @@ final class LifelongResumeTests: XCTestCase {
     }
 
     func testCheckpointRoundTripsAndRefusesOtherFiles() throws {
-        let loaded = try TinyLlama.make()
+        let loaded = try tinyModel()
         let records = Array(edits().prefix(2))
         let c = configuration(.grace)
         let editor = try subject(loaded, c)
@@ -119,7 +130,7 @@ final class LifelongResumeTests: XCTestCase {
         let saved = try XCTUnwrap(checkpoint)
         XCTAssertEqual(saved.state.editsApplied, 2)
         XCTAssertFalse(saved.adapter.names.isEmpty, "GRACE's codebook lives in the adapter tensors")
-        let path = try temporaryFolder() + "/c.checkpoint"
+        let path = try scratchFolder() + "/c.checkpoint"
         try saved.write(to: path)
         try saved.write(to: path)   // replaces the file
         XCTAssertEqual(try LifelongCheckpoint(contentsOf: path), saved)

@@ -48,7 +48,8 @@ public struct Hooks: Sendable {
     /// `HookError.rejected` when it exits non-zero.
     public func commitMessage(_ message: String) throws -> String {
         guard isActive("commit-msg") else { return message }
-        let file = folder + "/ELDER_EDITMSG"
+        // Per process, so two `elder edit` runs in one repo never share the file.
+        let file = folder + "/ELDER_EDITMSG.\(ProcessInfo.processInfo.processIdentifier)"
         do { try Data(message.utf8).write(to: URL(fileURLWithPath: file)) } catch {
             throw HookError.rejected(hook: "commit-msg", status: -1, output: "cannot write \(file): \(error.localizedDescription)")
         }

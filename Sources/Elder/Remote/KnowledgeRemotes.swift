@@ -34,6 +34,7 @@ public enum KnowledgeRemotes {
         let model = try modelPath.map { try LoadedModel.load($0) }
         let repository = try Repository.clone(from: url, to: path, bare: true)
         do {
+            try adoptDefaultBranch(repository)
             let store: KnowledgeStore
             let config: WorkspaceConfig
             do {
@@ -64,6 +65,18 @@ public enum KnowledgeRemotes {
             }
             throw error
         }
+    }
+
+    /// A server repo made with `git init --bare` may keep HEAD on an unborn `master` while the knowledge
+    /// lives on `main`: the clone's HEAD then goes to `main` (else the first branch the remote has).
+    static func adoptDefaultBranch(_ repository: Repository) throws {
+        guard try repository.headCommit() == nil else { return }
+        let branches = try repository.references(matching: "refs/remotes/origin/*")
+            .filter { $0.target != nil && !$0.name.hasSuffix("/HEAD") }
+            .map { (name: String($0.name.dropFirst("refs/remotes/origin/".count)), target: $0.target!) }
+        guard let chosen = branches.first(where: { $0.name == "main" }) ?? branches.min(by: { $0.name < $1.name }) else { return }
+        try repository.createBranch(chosen.name, at: chosen.target)
+        try repository.setHead("refs/heads/" + chosen.name)
     }
 
     /// What `push` did.
@@ -106,26 +119,37 @@ public enum KnowledgeRemotes {
             case fastForward = "fast-forward"
             /// The branch did not exist here and was created at the remote's tip.
             case created
+            /// Both sides had new commits: `merge` joined them (a merge commit, maybe a repair commit after it).
+            case merged
         }
         public var outcome: Outcome
         public var remote: String
         public var branch: String
         public var from: ObjectID?
         public var to: ObjectID
-        /// Commits the pull brought onto the branch.
+        /// Commits the pull brought onto the branch (the remote's new commits; for a merge, not the merge itself).
         public var newCommits: Int
+        /// How the fetched branch can be named (`origin/main`, or `refs/elder/fetched/main` for a URL).
+        public var fetched: String
         public var stateHash: String
     }
 
-    /// Fetches `branch` from `remote` (a configured remote's name) into `refs/remotes/<remote>/<branch>` and
+    /// Fetches `branch` from `remote` (a configured remote's name, or a URL) into `refs/remotes/<remote>/<branch>`
+    /// (for a URL: `refs/elder/fetched/<branch>`) and
     /// fast-forwards the local branch to it. Diverged histories are `RemoteError.diverged` (merge them with
-    /// `elder merge <remote>/<branch>`); the remote's tip is rebuilt and its state hash checked before the
+    /// `elder merge <remote>/<branch>`, or pass `merge`); the remote's tip is rebuilt and its state hash checked before the
     /// branch moves, and the move is a compare-and-swap against the tip read before the fetch.
-    public static func pull(_ store: KnowledgeStore, remote: String, branch: String) throws -> PullResult {
+    ///
+    /// With `merge`, diverged histories are joined instead: it is called with the fetched branch's name (a
+    /// revision, e.g. `origin/main`) after the remote's tip passed the same checks, and returns the branch's
+    /// new tip and its state hash (the CLI passes `Workspace.merge`).
+    public static func pull(_ store: KnowledgeStore, remote: String, branch: String,
+                            merge: ((_ fetched: String) throws -> (tip: ObjectID, stateHash: String))? = nil) throws -> PullResult {
         let repository = store.repository
-        guard (try repository.remoteNames()).contains(remote) else { throw RemoteError.noSuchRemote(remote) }
-        let handle = try Remote.lookup(remote, in: repository)
-        let trackingRef = "refs/remotes/\(remote)/\(branch)"
+        let handle = try remoteHandle(remote, in: repository)
+        // A configured remote's branch lands in its remote-tracking ref; a URL's in Elder's own namespace.
+        let trackingRef = handle.name.isEmpty ? "refs/elder/fetched/\(branch)" : "refs/remotes/\(remote)/\(branch)"
+        let fetched = handle.name.isEmpty ? trackingRef : "\(remote)/\(branch)"
         try handle.fetch(refspecs: ["+refs/heads/\(branch):\(trackingRef)"])
         guard let theirs = try repository.referenceTarget(trackingRef) else {
             throw RemoteError.noSuchRemoteBranch(remote: remote, branch: branch)
@@ -143,17 +167,23 @@ public enum KnowledgeRemotes {
             let hash = try checked(theirs)
             try repository.setReference("refs/heads/\(branch)", to: theirs, logMessage: "elder pull \(remote) \(branch): created")
             return PullResult(outcome: .created, remote: remote, branch: branch, from: nil, to: theirs,
-                              newCommits: try repository.log(from: theirs).count, stateHash: hash)
+                              newCommits: try repository.log(from: theirs).count, fetched: fetched, stateHash: hash)
         }
         let contained = try ours == theirs || repository.isDescendant(ours, of: theirs)
         if contained {
             return PullResult(outcome: ours == theirs ? .upToDate : .ahead, remote: remote, branch: branch, from: ours, to: ours,
-                              newCommits: 0, stateHash: try store.info(of: ours).stateHash)
+                              newCommits: 0, fetched: fetched, stateHash: try store.info(of: ours).stateHash)
         }
         guard try repository.isDescendant(theirs, of: ours) else {
             guard try repository.mergeBase(ours, theirs) != nil else { throw RemoteError.unrelated(remote: remote, branch: branch) }
             let (ahead, behind) = try repository.aheadBehind(ours, theirs)
-            throw RemoteError.diverged(remote: remote, branch: branch, local: ahead, remoteCount: behind)
+            guard let merge else {
+                throw RemoteError.diverged(remote: remote, branch: branch, local: ahead, remoteCount: behind, fetched: fetched)
+            }
+            _ = try checked(theirs)
+            let merged = try merge(fetched)
+            return PullResult(outcome: .merged, remote: remote, branch: branch, from: ours, to: merged.tip, newCommits: behind,
+                              fetched: fetched, stateHash: merged.stateHash)
         }
         let hash = try checked(theirs)
         let count = try repository.aheadBehind(theirs, ours).ahead
@@ -164,7 +194,7 @@ public enum KnowledgeRemotes {
             throw RemoteError.branchMoved(branch)
         }
         return PullResult(outcome: .fastForward, remote: remote, branch: branch, from: ours, to: theirs, newCommits: count,
-                          stateHash: hash)
+                          fetched: fetched, stateHash: hash)
     }
 
     /// A configured remote by name, or an anonymous one when `nameOrURL` looks like a URL or a path.
@@ -189,7 +219,7 @@ public enum RemoteError: Error, CustomStringConvertible, Sendable, Equatable {
     case noSuchLocalBranch(String)
     case noSuchRemoteBranch(remote: String, branch: String)
     case pushRejected(remote: String, branch: String, reason: String)
-    case diverged(remote: String, branch: String, local: Int, remoteCount: Int)
+    case diverged(remote: String, branch: String, local: Int, remoteCount: Int, fetched: String)
     case unrelated(remote: String, branch: String)
     case differentModel(remote: String, theirs: String, ours: String)
     case branchMoved(String)
@@ -216,9 +246,9 @@ public enum RemoteError: Error, CustomStringConvertible, Sendable, Equatable {
             return "\(remote) has no branch \(b): push it first, or name another branch"
         case let .pushRejected(remote, b, reason):
             return "\(remote) refused \(b) (\(reason)): it has commits this repo lacks; `elder pull \(remote) \(b)` first, then push again"
-        case let .diverged(remote, b, local, theirs):
-            return "\(b) and \(remote)/\(b) have diverged (\(local) local, \(theirs) remote commits): pull only fast-forwards; "
-                + "merge them with `elder merge \(remote)/\(b)`, then push"
+        case let .diverged(remote, b, local, theirs, fetched):
+            return "\(b) and \(remote)'s \(b) have diverged (\(local) local, \(theirs) remote commits) and --ff-only was given: "
+                + "merge them with `elder merge \(fetched)` (fetched) or `elder pull` without --ff-only, then push"
         case let .unrelated(remote, b):
             return "\(b) and \(remote)/\(b) share no history: they are different knowledge repos"
         case let .differentModel(remote, theirs, ours):

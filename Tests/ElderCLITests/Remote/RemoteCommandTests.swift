@@ -30,6 +30,8 @@ final class RemoteCommandTests: XCTestCase {
         XCTAssertSucceeded(clone)
         XCTAssertEqual(try clone.json()["head"] as? String, originHead)
         XCTAssertEqual(try clone.json()["liveEdits"] as? Int, 1)
+        // The server was made by `git init --bare` (HEAD on an unborn master): the clone checks out main.
+        XCTAssertEqual(try clone.json()["branch"] as? String, "main")
         XCTAssertSucceeded(try ElderProcess.run(["clone", daemon.url("facts.git"), bob, "--model", TinyRepo.modelPath], in: parent))
         // The clone opens without --model: its local config records the model.
         XCTAssertSucceeded(try ElderProcess.run(["eval"], in: alice))
@@ -63,10 +65,29 @@ final class RemoteCommandTests: XCTestCase {
         XCTAssertSucceeded(try ElderProcess.run(["push"], in: alice))
         try TinyEdits.commit([(" The lake of Zorbia is", " Mirr")], in: bob)
         XCTAssertFailed(try ElderProcess.run(["push"], in: bob), status: 1, containing: "elder pull")
-        XCTAssertFailed(try ElderProcess.run(["pull"], in: bob), status: 1, containing: "diverged (1 local, 1 remote commits)")
-        // Nothing moved on either side.
-        XCTAssertEqual(try runGit(["--git-dir", server + "/facts.git", "rev-parse", "main"]).output,
-                       try runGit(["--git-dir", alice, "rev-parse", "main"]).output)
+        let bobTip = try runGit(["--git-dir", bob, "rev-parse", "main"]).output
+        XCTAssertFailed(try ElderProcess.run(["pull", "--ff-only"], in: bob), status: 1, containing: "diverged (1 local, 1 remote commits)")
+        XCTAssertFailed(try ElderProcess.run(["pull", "--ff-only"], in: bob), status: 1, containing: "elder merge origin/main")
+        // The fetched branch is there to merge: it is Alice's tip. Nothing moved on either side.
+        let aliceTip = try runGit(["--git-dir", alice, "rev-parse", "main"]).output
+        XCTAssertEqual(try runGit(["--git-dir", bob, "rev-parse", "origin/main"]).output, aliceTip)
+        XCTAssertEqual(try runGit(["--git-dir", bob, "rev-parse", "main"]).output, bobTip)
+        XCTAssertEqual(try runGit(["--git-dir", server + "/facts.git", "rev-parse", "main"]).output, aliceTip)
+        // A plain pull merges (both edits live), Bob pushes the merge, Alice fast-forwards to the same state.
+        let merged = try ElderProcess.run(["pull", "--json"], in: bob)
+        XCTAssertSucceeded(merged)
+        XCTAssertEqual(try merged.json()["outcome"] as? String, "merged")
+        let mergedTip = try XCTUnwrap(try merged.json()["to"] as? String)
+        XCTAssertEqual(try runGit(["--git-dir", bob, "rev-parse", "main"]).output, mergedTip)
+        XCTAssertEqual(try runGit(["--git-dir", bob, "merge-base", "--is-ancestor", aliceTip, "main"]).status, 0)
+        XCTAssertEqual(try runGit(["--git-dir", bob, "merge-base", "--is-ancestor", bobTip, "main"]).status, 0)
+        XCTAssertEqual(try status(bob)["liveEdits"] as? Int, 4)
+        XCTAssertSucceeded(try ElderProcess.run(["push"], in: bob))
+        let follow = try ElderProcess.run(["pull", "--json"], in: alice)
+        XCTAssertEqual(try follow.json()["outcome"] as? String, "fast-forward")
+        XCTAssertEqual(try status(alice)["head"] as? String, mergedTip)
+        XCTAssertEqual(try TinyEdits.stateHash(alice), try merged.json()["stateHash"] as? String)
+        XCTAssertEqual(try TinyEdits.stateHash(alice), try TinyEdits.stateHash(bob))
     }
 
     func testCloneAndPullThroughFileURLsAndTheModelCache() throws {
@@ -92,12 +113,33 @@ final class RemoteCommandTests: XCTestCase {
         XCTAssertEqual(try pull.json()["to"] as? String, edits[1].commit.hex)
         XCTAssertEqual(try pull.json()["newCommits"] as? Int, 2)
         XCTAssertEqual(try TinyEdits.stateHash(copy), edits[1].stateHash)
+        // Pull by URL (no configured remote) from a second copy of the origin.
+        let mirror = parent + "/mirror.git"
+        XCTAssertEqual(try runGit(["clone", "--bare", "-q", origin, mirror]).status, 0)
+        let third = try TinyEdits.commit([(" The king of Zorbia is", " Ard")], in: origin)[0]
+        XCTAssertEqual(try runGit(["--git-dir", mirror, "fetch", "-q", origin, "main:main"]).status, 0)
+        let byURL = try ElderProcess.run(["pull", "file://" + mirror, "main", "--json"], in: copy)
+        XCTAssertSucceeded(byURL)
+        XCTAssertEqual(try byURL.json()["to"] as? String, third.commit.hex)
+        XCTAssertEqual(try TinyEdits.stateHash(copy), third.stateHash)
         // Push back over file:// after a local edit; git sees it in the origin.
         let mine = try TinyEdits.commit([(" The flag of Zorbia is", " Blue")], in: copy)[0]
         XCTAssertSucceeded(try ElderProcess.run(["push", "origin"], in: copy))
         XCTAssertEqual(try runGit(["--git-dir", origin, "rev-parse", "main"]).output, mine.commit.hex)
         // Ahead of the remote-tracking branch after a pull: nothing to do.
         XCTAssertEqual(try ElderProcess.run(["pull", "--json"], in: copy).json()["outcome"] as? String, "up-to-date")
+    }
+
+    func testHelpOfTheNewCommandsExitsZeroWithAnExample() throws {
+        for command in ["clone", "push", "pull", "diff", "eval", "export"] {
+            let help = try ElderProcess.run([command, "--help"], in: "/")
+            XCTAssertSucceeded(help)
+            XCTAssertTrue(help.stdout.contains("elder \(command)"), "\(command): \(help.stdout)")
+        }
+        let root = try ElderProcess.run(["--help"], in: "/")
+        for command in ["clone", "push", "pull", "diff", "eval", "export"] {
+            XCTAssertTrue(root.stdout.contains("  \(command) "), "\(command) listed in elder --help")
+        }
     }
 
     func testRemoteErrorsAreOneLineWithGitExitCodes() throws {
