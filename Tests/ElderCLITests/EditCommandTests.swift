@@ -32,9 +32,11 @@ final class EditCommandTests: XCTestCase {
         // Human output: branch, short id, whether it holds, seconds.
         let human = try ElderProcess.run(["edit", "The capital of Spain is", " Porto", "-m", "Spain"], in: repo)
         XCTAssertSucceeded(human)
-        let short = try GitCLI.lines(["rev-parse", "--short=7", "HEAD"], in: repo)[0]
+        let short = String(try GitCLI.lines(["rev-parse", "HEAD"], in: repo)[0].prefix(10))
         XCTAssertTrue(human.stdout.hasPrefix("[main \(short)] Spain"), human.stdout)
         XCTAssertTrue(human.stdout.contains("iterations") && human.stdout.contains(" s"), human.stdout)
+        XCTAssertFailed(try ElderProcess.run(["edit", "The capital of France is", " Nice", "--id", "paris"], in: repo),
+                        status: 128, containing: "edit id 'paris' is already live on main")
         // Without -m the message says what the edit is.
         XCTAssertSucceeded(try ElderProcess.run(["edit", "The capital of Italy is", " Milan", "-q"], in: repo))
         XCTAssertEqual(try GitCLI.lines(["log", "-1", "--format=%s"], in: repo), [#"Edit "The capital of Italy is" → " Milan""#])

@@ -29,7 +29,7 @@ final class HistoryCommandTests: XCTestCase {
         XCTAssertSucceeded(oneline)
         let lines = oneline.stdout.split(separator: "\n")
         XCTAssertEqual(lines.count, 2)
-        XCTAssertTrue(lines[0].hasPrefix(try GitCLI.lines(["rev-parse", "--short=7", "HEAD"], in: repo)[0] + " (HEAD -> main) Edit rome"))
+        XCTAssertTrue(lines[0].hasPrefix(String(try GitCLI.lines(["rev-parse", "HEAD"], in: repo)[0].prefix(10)) + " (HEAD -> main) Edit rome"), oneline.stdout)
         let full = try ElderProcess.run(["log", "HEAD~1"], in: repo)
         XCTAssertSucceeded(full)
         XCTAssertTrue(full.stdout.hasPrefix("commit " + (try GitCLI.lines(["rev-parse", "HEAD~1"], in: repo)[0])), full.stdout)
@@ -101,7 +101,8 @@ final class HistoryCommandTests: XCTestCase {
         XCTAssertEqual(try GitCLI.lines(["rev-parse", "v1^{commit}"], in: repo), try GitCLI.lines(["rev-parse", "HEAD~1"], in: repo))
         let tags = try ElderProcess.run(["tag", "--json"], in: repo).objects("tags")
         XCTAssertEqual(tags.compactMap { $0["name"] as? String }, ["v1", "v2"])
-        XCTAssertEqual(tags.first?["message"] as? String, "First release\n")
+        XCTAssertEqual(tags.first?["message"] as? String, "First release")
+        XCTAssertTrue(try GitCLI.lines(["tag", "-l", "-n1", "v1"], in: repo).first?.hasSuffix(" First release") == true)
         XCTAssertFailed(try ElderProcess.run(["tag", "v1"], in: repo), status: 128, containing: "already exists")
         XCTAssertTrue(try ElderProcess.run(["log", "--oneline"], in: repo).stdout.contains("(tag: v1)"))
 
@@ -119,11 +120,12 @@ final class HistoryCommandTests: XCTestCase {
 
     func testRevertTakesOneEditOutAndReportsTheVerification() throws {
         let repo = try Self.repoWithTwoEdits()
+        let paris = try GitCLI.lines(["rev-parse", "HEAD~1"], in: repo)[0]
         let run = try ElderProcess.run(["revert", "HEAD~1", "--json"], in: repo)
         XCTAssertSucceeded(run)
         let json = try run.json()
         XCTAssertEqual(json["editID"] as? String, "paris")
-        XCTAssertEqual(json["revertedCommit"] as? String, try GitCLI.lines(["rev-parse", "HEAD~1"], in: repo)[0])
+        XCTAssertEqual(json["revertedCommit"] as? String, paris)
         XCTAssertEqual(json["commit"] as? String, try GitCLI.lines(["rev-parse", "HEAD"], in: repo)[0])
         XCTAssertEqual((json["liveEdits"] as? [[String: Any]])?.compactMap { $0["editID"] as? String }, ["rome"])
         XCTAssertNotNil(json["answersAsBefore"] as? Bool)

@@ -53,36 +53,54 @@ extension ElderCommand {
             let report = Report(commit: answer.commit.hex, prompt: prompt, answer: answer.text, tokens: answer.tokens,
                                 routing: answer.routing)
             try console.emit(report) {
-                var lines = [console.dim(prompt) + console.bold(answer.text)]
+                // The answer as generated; trailing blank lines would only push the explanation away.
+                var text = answer.text
+                while text.last?.isNewline == true { text.removeLast() }
+                var lines = [console.dim(prompt) + console.bold(text)]
                 if explain { lines += Self.explanation(answer.routing, console: console) }
                 return lines.joined(separator: "\n")
             }
         }
 
-        /// The routing decision in a few lines.
+        /// The routing decision in a few lines: what fired (or not), each part of the deferral rule with its
+        /// threshold, and the LoRAs each adapted layer used.
         static func explanation(_ routing: RoutingExplanation?, console: Console) -> [String] {
             guard let r = routing else { return ["routing: this method has no router (every prompt goes through the adapter)"] }
-            var distance: [String] = []
-            if let s = r.similarity { distance.append(String(format: "similarity %.3f", s)) }
-            if let m = r.margin {
-                var text = String(format: "margin %.3f", m)
-                if let need = r.requiredMargin { text += String(format: " (needs ≥ %.3f)", need) }
-                distance.append(text)
+            func f(_ x: Float) -> String { String(format: "%.3f", x) }
+            func check(_ ok: Bool) -> String { ok ? console.green("✓") : console.red("✗") }
+            var rule: [String] = []
+            if let s = r.similarity {
+                if let minimum = r.minimumSimilarity { rule.append("similarity \(f(s)) (needs ≥ \(f(minimum))) \(check(s >= minimum))") }
+                else { rule.append("similarity \(f(s))") }
+                if let need = r.requiredMargin {
+                    if let other = r.otherEditSimilarity {
+                        rule.append("lead over the next edit \(f(s - other)) (needs ≥ \(f(need))) \(check(s - other >= need))")
+                    } else if r.minimumSimilarity != nil {
+                        rule.append("no other edit")
+                    } else if let m = r.margin {
+                        rule.append("margin \(f(m)) (needs ≥ \(f(need)))")
+                    }
+                }
+                if let reference = r.referenceSimilarity, let need = r.requiredReferenceMargin {
+                    rule.append("lead over reference prompts \(f(s - reference)) (needs ≥ \(f(need))) \(check(s - reference >= need))")
+                }
             }
             if let d = r.hammingDistance {
-                distance.append("Hamming distance \(d)" + (r.epsilon.map { " (fires at ≤ \($0))" } ?? ""))
+                rule.append("Hamming distance \(d)" + (r.epsilon.map { " (fires below \($0)) \(check(d < $0))" } ?? ""))
             }
-            let measured = distance.isEmpty ? "" : ": " + distance.joined(separator: ", ")
+            let matched = r.matchedEdit.map { (r.fired ? "matched edit " : "nearest edit ") + console.cyan($0) }
             var lines: [String] = []
             if r.fired {
-                let edit = r.matchedEdit.map { "edit \(console.cyan($0))" } ?? "no single edit"
-                lines.append("routing: " + console.green("adapter fired") + ", matched \(edit)\(measured)")
-                for layer in r.layers {
-                    let experts = zip(layer.experts, layer.weights).map { String(format: "LoRA %d (%.2f)", $0, $1) }
-                    lines.append("  layer \(layer.layer): " + experts.joined(separator: ", "))
-                }
+                lines.append("routing: " + console.green("adapter fired") + (matched.map { " — " + $0 } ?? ""))
+            } else if r.matchedEdit == nil, r.similarity == nil, r.hammingDistance == nil {
+                lines.append("routing: " + console.yellow("deferred to the base model") + " — no edit is live at this version")
             } else {
-                lines.append("routing: " + console.yellow("deferred to the base model") + " (no committed edit is close enough)\(measured)")
+                lines.append("routing: " + console.yellow("deferred to the base model") + " (no edit is close enough)" + (matched.map { " — " + $0 } ?? ""))
+            }
+            if !rule.isEmpty { lines.append("  " + rule.joined(separator: " · ")) }
+            for layer in r.layers {
+                let experts = zip(layer.experts, layer.weights).map { "LoRA \($0) (" + String(format: "%.2f", $1) + ")" }
+                lines.append("  layer \(layer.layer): " + experts.joined(separator: ", "))
             }
             return lines
         }

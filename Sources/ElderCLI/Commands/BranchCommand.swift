@@ -85,7 +85,7 @@ extension ElderCommand {
                 for item in items {
                     let padded = item.name.padding(toLength: width, withPad: " ", startingAt: 0)
                     lines.append((item.current ? "* " + console.green(padded) : "  " + padded)
-                                 + " " + console.yellow(String(item.commit.prefix(7))) + " " + item.summary)
+                                 + " " + console.yellow(String(item.commit.prefix(10))) + " " + item.summary)
                 }
                 return lines.joined(separator: "\n")
             }

@@ -81,7 +81,14 @@ extension ElderCommand {
             }
             guard let prompt, let target else { return }
             try Self.checkTarget(target)
-            let request = EditRequest(id: id ?? "", prompt: prompt, target: target, paraphrases: paraphrases)
+            var request = EditRequest(id: id ?? "", prompt: prompt, target: target, paraphrases: paraphrases)
+            if let id {
+                if try history.liveEditIDs(on: branch).contains(id) {
+                    throw CLIFailure.fatal("edit id '\(id)' is already live on \(branch): choose another --id, or revert that edit first")
+                }
+            } else {
+                request.id = Workspace.makeEditID(request)  // now, so the hooks see the id the commit will have
+            }
             let workspace = try repo.openWorkspace()
             let line = try Self.apply(request, message: message, workspace: workspace, branch: branch,
                                       hooks: noVerify ? nil : Hooks(repoPath: path))
@@ -139,10 +146,12 @@ extension ElderCommand {
         var paraphraseReliability: Double?
         var iterations: Int
         var compactionRetries: Int
+        /// The trained state, before it was stored on the repo's grid, gave the target.
+        var trainedReliability: Double
         var seconds: Double
         var warning: String?
 
-        var short: String { String(commit.prefix(7)) }
+        var short: String { String(commit.prefix(10)) }
 
         init(_ result: EditResult, message: String, seconds: Double, warning: String?) {
             commit = result.commit.hex
@@ -154,13 +163,15 @@ extension ElderCommand {
             paraphraseReliability = result.metrics.paraphraseReliability
             iterations = result.metrics.iterations
             compactionRetries = result.metrics.compactionRetries
+            trainedReliability = result.metrics.trainedReliability
             self.seconds = seconds
             self.warning = warning
         }
 
         /// "holds · paraphrases 1.00 · 12 iterations · 3.4 s".
         func human(_ console: Console) -> String {
-            var parts = [holds ? console.green("holds") : console.red("does not hold (compaction broke it; try more --paraphrase or rerun)")]
+            let why = trainedReliability < 1 ? "training did not reach the target" : "storing the update broke it"
+            var parts = [holds ? console.green("holds") : console.red("does not hold (\(why); try --paraphrase, or revert it)")]
             if !fired { parts.append(console.yellow("adapter did not fire")) }
             if let p = paraphraseReliability { parts.append("paraphrases \(String(format: "%.2f", p))") }
             parts.append("\(iterations) iterations")

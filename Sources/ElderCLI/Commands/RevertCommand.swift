@@ -62,6 +62,11 @@ extension ElderCommand {
             var stateHash: String
         }
 
+        /// A generated text in quotes on one line (newlines shown as \\n).
+        static func quoted(_ text: String) -> String {
+            "\"" + text.replacingOccurrences(of: "\n", with: "\\n") + "\""
+        }
+
         func run() throws {
             let console = output.console
             let history = try RepoHistory.open(at: try repo.repoPath())
@@ -84,16 +89,17 @@ extension ElderCommand {
                 var lines = ["[\(branch) \(console.yellow(r.commit.short))] \(summary)"]
                 let what = r.restoresEdit ? "restored edit" : "reverted edit"
                 let same = p.answersAsBefore ? console.green("as before the edit") : console.red("NOT as before the edit")
-                lines.append("  \(what) \(console.cyan(r.editID)): \"\(p.prompt)\" now answers \"\(p.afterText)\" (\(same): \"\(p.beforeText)\")")
+                lines.append("  \(what) \(console.cyan(r.editID)): \"\(p.prompt)\" now answers \(Self.quoted(p.afterText)) "
+                             + "(\(same): \(Self.quoted(p.beforeText)))")
                 let holding = r.liveEdits.count - r.dropped.count
                 var live = "  live edits holding: \(holding)/\(r.liveEdits.count)"
-                if !r.dropped.isEmpty { live += " — " + console.red("dropped: " + r.dropped.joined(separator: ", ")) }
+                if !r.dropped.isEmpty { live += " — " + console.red("not holding: " + r.dropped.joined(separator: ", ")) }
                 lines.append(live)
                 if let repair = r.repair {
                     lines.append("  repair \(repair.commit.map { console.yellow($0.short) } ?? "(nothing to commit)"): retrained "
                                  + "\(repair.repairedEdits.joined(separator: ", ")); now \(repair.holdingAfter)/\(repair.after.count) hold")
                 } else if !r.dropped.isEmpty {
-                    lines.append("  " + console.dim("retrain the dropped edits with `elder revert \(revision) --repair` next time, or re-edit them"))
+                    lines.append("  " + console.dim("to retrain those, revert with --repair, or edit them again"))
                 }
                 return lines.joined(separator: "\n")
             }

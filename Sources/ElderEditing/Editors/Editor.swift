@@ -51,6 +51,13 @@ public struct RoutingExplanation: Sendable, Equatable, Codable {
     public var similarity: Float?
     public var margin: Float?
     public var requiredMargin: Float?
+    /// Similarity deferral, each part of the rule: best similarity of another edit's key (nil: no other
+    /// edit) and of a reference prompt's key (nil: none), the lead over the reference required, and the
+    /// minimum similarity. `margin` above is over the nearer of the two.
+    public var otherEditSimilarity: Float?
+    public var referenceSimilarity: Float?
+    public var requiredReferenceMargin: Float?
+    public var minimumSimilarity: Float?
     /// The LoRAs each adapted layer uses (empty when not fired).
     public var layers: [LayerChoice]
 }

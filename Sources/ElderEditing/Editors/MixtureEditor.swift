@@ -141,10 +141,14 @@ public final class MixtureEditor: Editor {
         case .similarityMargin(let margin, let referenceMargin, let minimum):
             let m = indices.keys.match(normalizedQuery(q))
             r.requiredMargin = margin
+            r.requiredReferenceMargin = referenceMargin
+            r.minimumSimilarity = minimum
             if let owner = m.owner {
                 r.matchedEdit = owner
                 r.similarity = m.similarity
                 r.margin = m.margin
+                r.otherEditSimilarity = m.secondEdit > -1 ? m.secondEdit : nil
+                r.referenceSimilarity = m.background > -1 ? m.background : nil
                 r.fired = m.fires(margin: margin, referenceMargin: referenceMargin, minimum: minimum)
             }
         }
