@@ -79,13 +79,19 @@ public struct EditorConfiguration: Codable, Sendable, Equatable {
         public var centred: Bool
         /// Also divide each dimension by the reference queries' spread (needs `centred`).
         public var standardized: Bool
+        /// Whiten the centred query by the within-group scatter S of paraphrase groups that belong to no edit
+        /// (`CalibrationPrompts`): q ↦ L⁻¹q with L·Lᵀ = S + γ·mean(diag S)·I, γ = this value (nil: off).
+        /// Directions along which a query moves when only the wording changes then count for little.
+        public var whitening: Float?
 
-        public init(source: Source, layer: Int, pooling: Pooling, centred: Bool, standardized: Bool = false) {
+        public init(source: Source, layer: Int, pooling: Pooling, centred: Bool, standardized: Bool = false,
+                    whitening: Float? = nil) {
             self.source = source
             self.layer = layer
             self.pooling = pooling
             self.centred = centred
             self.standardized = standardized
+            self.whitening = whitening
         }
     }
 
@@ -136,6 +142,9 @@ public struct EditorConfiguration: Codable, Sendable, Equatable {
     public var seed: UInt64
     /// GRACE's knobs (nil for every other method; see `GraceOptions`).
     public var grace: GraceOptions? = nil
+    /// Similarity deferral: an input at least this similar to a stored key of an edit is in that edit's scope
+    /// whatever the margins (the edited prompt itself, even beside an edit of the same template). nil: off.
+    public var exactMatch: Float? = nil
 
     /// Allocation codes have one bit per (layer, LoRA).
     public var codeBits: Int { layers.count * experts }
