@@ -14,6 +14,7 @@ extension ElderCommand.Bench {
             then matches every held-out paraphrase and every locality probe, and reports the separation
             (AUC of the margin) and the generalization/locality trade-off for a range of margins.
             Example: elder bench deferral --edits 200 --set query-layer=10
+            With --keys N it instead times one lookup among N stored edits and reports the keys' memory.
             """)
 
         @Option(name: .long, help: "Number of edits T.") var edits: Int = 200
@@ -25,7 +26,17 @@ extension ElderCommand.Bench {
         @Option(name: .long, help: ArgumentHelp("Blocks whose output --dump-residuals writes, comma-separated.", visibility: .hidden))
         var dumpLayers: String = "6,8,10,12"
 
+        @Option(name: .long, help: "Instead: time one lookup among this many stored edits (synthetic keys), e.g. 100000.")
+        var keys: Int?
+        @Option(name: .long, help: "Report folder (for --keys).")
+        var out: String = "reports"
+
         func run() throws {
+            if let keys {
+                print(try DeferralLookupTiming(edits: keys, dimension: 576, queries: 50,
+                                               referenceKeys: ReferencePrompts.default.count).run(out: out))
+                return
+            }
             let loaded = try LoadedModel.load(model)
             if let dumpResiduals {
                 let records = Array(try EditFileReader.readAll(path: file).prefix(edits))
