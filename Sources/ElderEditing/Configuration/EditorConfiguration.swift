@@ -59,7 +59,7 @@ public struct EditorConfiguration: Codable, Sendable, Equatable {
     }
 
     /// The vector the routers and the deferral read: one per sequence.
-    public struct Query: Codable, Sendable, Equatable {
+    public struct Query: Codable, Sendable, Hashable {
         public enum Source: String, Codable, Sendable {
             /// The SwiGLU activation entering `down_proj` of `layer` (the paper; width F).
             case downProjInput = "down-proj-input"

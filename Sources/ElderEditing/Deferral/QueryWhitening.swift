@@ -1,3 +1,5 @@
+import Foundation
+
 /// The whitening of the deferral query: from groups of centred queries that each say one thing in several
 /// wordings, the within-group scatter S (how a query moves when only the wording changes), regularized to
 /// A = S + γ·mean(diag S)·I, and its Cholesky factor A = L·Lᵀ. Queries are mapped to L⁻¹q, so that
@@ -61,5 +63,33 @@ public enum QueryWhitening {
             out[i] = sum
         }
         return out
+    }
+}
+
+/// Whitenings already fitted in this process, by everything the fit depends on (the query's
+/// configuration and the model's reference centre), so rebuilding an editor from a stored memory
+/// does not run the calibration prompts again.
+final class WhiteningCache: @unchecked Sendable {
+    static let shared = WhiteningCache()
+    private let lock = NSLock()
+    private var fitted: [Key: [Float]] = [:]
+
+    struct Key: Hashable {
+        let query: EditorConfiguration.Query
+        let modelPath: String
+        let centreBits: [UInt32]
+        let scaleBits: [UInt32]
+    }
+
+    func projection(for key: Key, fit: () -> [Float]?) -> [Float]? {
+        lock.lock()
+        if let p = fitted[key] { lock.unlock(); return p }
+        lock.unlock()
+        guard let p = fit() else { return nil }
+        lock.lock()
+        if fitted.count > 16 { fitted.removeAll() }
+        fitted[key] = p
+        lock.unlock()
+        return p
     }
 }

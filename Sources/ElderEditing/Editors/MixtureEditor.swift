@@ -83,12 +83,16 @@ public final class MixtureEditor: Editor {
     /// The query whitening fitted on `CalibrationPrompts` (centred and scaled as `m` says), if configured.
     func whitening(memory m: EditMemory) -> [Float]? {
         guard let gamma = configuration.query.whitening, !m.centre.isEmpty else { return nil }
-        var plain = m
-        plain.projection = []
-        let groups = CalibrationPrompts.groups.map { group in
-            group.map { normalizedQuery(rawQuery(tokens: loaded.tokenizer.encode($0)), memory: plain) }
+        let key = WhiteningCache.Key(query: configuration.query, modelPath: loaded.path,
+                                     centreBits: m.centre.map(\.bitPattern), scaleBits: m.scale.map(\.bitPattern))
+        return WhiteningCache.shared.projection(for: key) {
+            var plain = m
+            plain.projection = []
+            let groups = CalibrationPrompts.groups.map { group in
+                group.map { normalizedQuery(rawQuery(tokens: loaded.tokenizer.encode($0)), memory: plain) }
+            }
+            return QueryWhitening.fit(groups: groups, strength: gamma)
         }
-        return QueryWhitening.fit(groups: groups, strength: gamma)
     }
 
     // MARK: queries
