@@ -62,6 +62,25 @@ final class RealModelEditTests: XCTestCase {
                                                                  referencePrompts: []).adapter).isEmpty, "the edits changed nothing")
     }
 
+    /// A memory stored without its query whitening (the store keeps centre, scale and keys) gets the same
+    /// whitening back when an editor is rebuilt from it, so stored keys and new queries stay comparable.
+    func testRebuiltEditorRecoversTheQueryWhitening() throws {
+        let loaded = try RealModel.load()
+        let configuration = EditorConfiguration.elderDefault(blockCount: 30)
+        XCTAssertNotNil(configuration.query.whitening)
+        let editor = try MixtureEditor(model: loaded, configuration: configuration,
+                                       referencePrompts: Array(ReferencePrompts.default.prefix(8)))
+        XCTAssertEqual(editor.memory.projection.count, 576 * 576)
+        var stored = editor.memory
+        stored.projection = []
+        let rebuilt = try MixtureEditor(model: loaded, configuration: configuration, adapter: editor.adapter, memory: stored)
+        XCTAssertTrue(bitwiseEqual(rebuilt.memory.projection, editor.memory.projection))
+        let q = editor.rawQuery(tokens: loaded.tokenizer.encode("The capital of France is"))
+        XCTAssertTrue(bitwiseEqual(rebuilt.normalizedQuery(q), editor.normalizedQuery(q)))
+        XCTAssertFalse(bitwiseEqual(editor.normalizedQuery(q), editor.normalizedQuery(q, memory: stored)),
+                       "the whitening must change the query")
+    }
+
     func testLyonEditWithElderDefault() throws {
         try runLyonEdit(.elderDefault(blockCount: 30), name: "elder")
     }

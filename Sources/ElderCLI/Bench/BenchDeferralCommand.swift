@@ -14,15 +14,36 @@ extension ElderCommand.Bench {
             then matches every held-out paraphrase and every locality probe, and reports the separation
             (AUC of the margin) and the generalization/locality trade-off for a range of margins.
             Example: elder bench deferral --edits 200 --set query-layer=10
+            With --keys N it instead times one lookup among N stored edits and reports the keys' memory.
             """)
 
         @Option(name: .long, help: "Number of edits T.") var edits: Int = 200
         @Option(name: .long, help: "Model name or path.") var model: String = "smollm2-135m"
         @Option(name: .long, help: "Edit file (JSONL).") var file: String = "Samples/edits/wikidata-1000.jsonl"
         @OptionGroup var configurationSettings: ConfigurationSettings
+        @Option(name: .long, help: ArgumentHelp("Write every prompt's per-token residuals to this folder and stop (method research).", visibility: .hidden))
+        var dumpResiduals: String?
+        @Option(name: .long, help: ArgumentHelp("Blocks whose output --dump-residuals writes, comma-separated.", visibility: .hidden))
+        var dumpLayers: String = "6,8,10,12"
+
+        @Option(name: .long, help: "Instead: time one lookup among this many stored edits (synthetic keys), e.g. 100000.")
+        var keys: Int?
+        @Option(name: .long, help: "Report folder (for --keys).")
+        var out: String = "reports"
 
         func run() throws {
+            if let keys {
+                print(try DeferralLookupTiming(edits: keys, dimension: 576, queries: 50,
+                                               referenceKeys: ReferencePrompts.default.count).run(out: out))
+                return
+            }
             let loaded = try LoadedModel.load(model)
+            if let dumpResiduals {
+                let records = Array(try EditFileReader.readAll(path: file).prefix(edits))
+                try ResidualDump.write(loaded: loaded, records: records, layers: dumpLayers.split(separator: ",").compactMap { Int($0) },
+                                       folder: dumpResiduals)
+                return
+            }
             let overrides = try configurationSettings.overrides()
             let configuration = try EditorConfiguration.elderDefault(blockCount: loaded.configuration.layerCount).applying(overrides)
             let editor = try MixtureEditor(model: loaded, configuration: configuration, referencePrompts: ReferencePrompts.default)
@@ -44,7 +65,8 @@ extension ElderCommand.Bench {
             // A query's score: its margin over other edits if it passes the reference-margin and minimum
             // checks of the configuration, else -1 (never fires).
             func score(_ m: KeyMatch) -> Float {
-                m.fires(margin: -2, referenceMargin: referenceMargin, minimum: minimum) ? m.similarity - m.secondEdit : -1
+                if let exact = configuration.exactMatch, m.owner != nil, m.similarity >= exact { return 2 }
+                return m.fires(margin: -2, referenceMargin: referenceMargin, minimum: minimum) ? m.similarity - m.secondEdit : -1
             }
             for (i, r) in records.enumerated() {
                 for h in r.heldout {

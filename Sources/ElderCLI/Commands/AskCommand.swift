@@ -69,7 +69,9 @@ extension ElderCommand {
             func f(_ x: Float) -> String { String(format: "%.3f", x) }
             func check(_ ok: Bool) -> String { ok ? console.green("✓") : console.red("✗") }
             var rule: [String] = []
-            if let s = r.similarity {
+            if let s = r.similarity, let exact = r.exactMatchSimilarity, s >= exact {
+                rule.append("similarity \(f(s)) (an exact match: ≥ \(f(exact)) fires whatever the margins) \(check(true))")
+            } else if let s = r.similarity {
                 if let minimum = r.minimumSimilarity { rule.append("similarity \(f(s)) (needs ≥ \(f(minimum))) \(check(s >= minimum))") }
                 else { rule.append("similarity \(f(s))") }
                 if let need = r.requiredMargin {

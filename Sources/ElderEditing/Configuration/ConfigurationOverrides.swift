@@ -9,6 +9,8 @@ extension EditorConfiguration {
         "seed": "random seed", "train-a": "train the A matrices (true/false)",
         "query-layer": "block whose output (or down_proj input) is the query", "query-source": "residual | down-proj-input",
         "query-pooling": "mean | last-token", "query-centred": "true/false", "query-standardized": "true/false",
+        "query-whitening": "whitening strength γ of the query (e.g. 0.3), or off",
+        "exact-similarity": "similarity at which an input counts as a stored prompt whatever the margins (e.g. 0.97), or off",
         "epsilon": "Hamming deferral threshold (switches to Hamming deferral)",
         "margin": "similarity deferral: margin τ over other edits (switches to similarity deferral)",
         "reference-margin": "similarity deferral: margin over the reference prompts",
@@ -56,6 +58,8 @@ extension EditorConfiguration {
             case "query-pooling": c.query.pooling = try choice(key, value)
             case "query-centred": c.query.centred = try bool(key, value)
             case "query-standardized": c.query.standardized = try bool(key, value)
+            case "query-whitening": c.query.whitening = value == "off" ? nil : try float(key, value)
+            case "exact-similarity": c.exactMatch = value == "off" ? nil : try float(key, value)
             case "epsilon": c.deferral = .hamming(epsilon: try int(key, value))
             case "margin", "reference-margin", "min-similarity":
                 let x = try float(key, value)

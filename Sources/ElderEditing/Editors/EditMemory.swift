@@ -20,6 +20,8 @@ public struct EditMemory: Codable, Sendable, Equatable {
     public var centre: [Float] = []
     /// Per-dimension 1/spread of the reference queries (empty unless the query is standardized).
     public var scale: [Float] = []
+    /// Whitening of the centred query, D×D row-major lower triangular (empty unless the query is whitened).
+    public var projection: [Float] = []
     /// Centred keys of the reference prompts, which belong to no edit.
     public var backgroundKeys: [[Float]] = []
 

@@ -58,6 +58,8 @@ public struct RoutingExplanation: Sendable, Equatable, Codable {
     public var referenceSimilarity: Float?
     public var requiredReferenceMargin: Float?
     public var minimumSimilarity: Float?
+    /// Similarity at or above which the matched edit fires whatever the margins (nil: no such rule).
+    public var exactMatchSimilarity: Float?
     /// The LoRAs each adapted layer uses (empty when not fired).
     public var layers: [LayerChoice]
 }

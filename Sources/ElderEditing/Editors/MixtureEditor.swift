@@ -26,6 +26,10 @@ public final class MixtureEditor: Editor {
         self.configuration = configuration
         self.adapter = adapter
         self.memory = memory
+        // A memory saved without its whitening (an older store format) gets it back: the fit is deterministic.
+        if configuration.query.whitening != nil, memory.projection.isEmpty, !memory.centre.isEmpty {
+            self.memory.projection = whitening(memory: memory) ?? []
+        }
     }
 
     /// A fresh editor: LoRAs with A ~ U(−1/√r, 1/√r) and B = 0 (so nothing changes yet), routers initialized
@@ -71,15 +75,31 @@ public final class MixtureEditor: Editor {
                 m.scale = variance.map { Float(1 / (($0 + mean) / Double(raw.count)).squareRoot()) }
             }
         }
+        m.projection = whitening(memory: m) ?? []
         m.backgroundKeys = raw.map { normalizedQuery($0, memory: m) }
         memory = m
+    }
+
+    /// The query whitening fitted on `CalibrationPrompts` (centred and scaled as `m` says), if configured.
+    func whitening(memory m: EditMemory) -> [Float]? {
+        guard let gamma = configuration.query.whitening, !m.centre.isEmpty else { return nil }
+        let key = WhiteningCache.Key(query: configuration.query, modelPath: loaded.path,
+                                     centreBits: m.centre.map(\.bitPattern), scaleBits: m.scale.map(\.bitPattern))
+        return WhiteningCache.shared.projection(for: key) {
+            var plain = m
+            plain.projection = []
+            let groups = CalibrationPrompts.groups.map { group in
+                group.map { normalizedQuery(rawQuery(tokens: loaded.tokenizer.encode($0)), memory: plain) }
+            }
+            return QueryWhitening.fit(groups: groups, strength: gamma)
+        }
     }
 
     // MARK: queries
 
     /// The raw query vector of a prompt (runs the frozen blocks up to the query layer).
     public func rawQuery(tokens: [Int]) -> [Float] {
-        frozen.lower(tokens, promptLength: tokens.count).query
+        frozen.query(tokens)
     }
 
     /// The query as the deferral compares it: centred on the reference prompts' mean and, if configured,
@@ -89,6 +109,7 @@ public final class MixtureEditor: Editor {
         guard configuration.query.centred, m.centre.count == q.count else { return q }
         var out = zip(q, m.centre).map { $0 - $1 }
         if m.scale.count == q.count { for j in 0..<out.count { out[j] *= m.scale[j] } }
+        if m.projection.count == q.count * q.count { out = QueryWhitening.apply(m.projection, to: out) }
         return out
     }
 
@@ -143,13 +164,14 @@ public final class MixtureEditor: Editor {
             r.requiredMargin = margin
             r.requiredReferenceMargin = referenceMargin
             r.minimumSimilarity = minimum
+            r.exactMatchSimilarity = c.exactMatch
             if let owner = m.owner {
                 r.matchedEdit = owner
                 r.similarity = m.similarity
                 r.margin = m.margin
                 r.otherEditSimilarity = m.secondEdit > -1 ? m.secondEdit : nil
                 r.referenceSimilarity = m.background > -1 ? m.background : nil
-                r.fired = m.fires(margin: margin, referenceMargin: referenceMargin, minimum: minimum)
+                r.fired = m.fires(margin: margin, referenceMargin: referenceMargin, minimum: minimum, exact: c.exactMatch)
             }
         }
         guard r.fired else { return r }

@@ -60,6 +60,20 @@ struct FrozenPass {
         return (residual, query)
     }
 
+    /// The query vector of a prompt alone: runs only the blocks up to the query layer (the same arithmetic
+    /// as `lower`, so the same bits).
+    func query(_ ids: [Int]) -> [Float] {
+        let q = configuration.query
+        var captured: Tensor?
+        var hooks: [Int: BlockHooks] = [:]
+        if q.source == .downProjInput {
+            hooks[q.layer] = BlockHooks(observeDownInput: { captured = $0 })
+        }
+        _ = model.run(model.embed(ids), layers: 0..<(q.layer + 1), positions: Array(0..<ids.count), hooks: hooks,
+                      afterBlock: { i, h in if q.source == .residual && i == q.layer { captured = h } })
+        return captured.map { pool($0, promptLength: ids.count, pooling: q.pooling) } ?? []
+    }
+
     /// Everything the trainer needs about `sequence`, computed once.
     func prepare(_ sequence: TrainingSequence) -> PreparedSequence {
         let t = sequence.tokens.count
