@@ -193,8 +193,8 @@ extension EditorConfiguration {
     ///   0.973 with 3 paraphrases, 0.98 / 0.907 / 0.973 with 4 (one more row per step, ~15 % more compute).
     /// - Routing through the matched edit's own allocation, the adapter acting from the last prompt token on,
     ///   16 LoRAs per layer.
-    /// wikidata-50 (ElderEval stream test) with 3 paraphrases: 0.98 / 0.853 / 0.96, against 0.98 / 0.81 / 0.96
-    /// for the previous default (block 10, no whitening, margin 0.25).
+    /// wikidata-50 (ElderEval stream test): 0.98 / 0.907 / 0.96 (0.853 generalization with 3 paraphrases),
+    /// against 0.98 / 0.81 / 0.96 for the previous default (block 10, no whitening, margin 0.25, 3 paraphrases).
     public static func elderDefault(blockCount: Int) -> EditorConfiguration {
         let layers = defaultLayers(blockCount: blockCount)
         return EditorConfiguration(
