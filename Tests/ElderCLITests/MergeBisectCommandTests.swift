@@ -95,7 +95,7 @@ final class MergeBisectCommandTests: XCTestCase {
             commits.append(try ws.edit(EditRequest(id: "p\(i + 1)", prompt: p, target: " Qx")).commit)
         }
         // A prompt whose edit holds from its commit on; a later edit of the same prompt with another
-        // answer (two identical keys: the deferral's margin is 0, so neither fires) breaks it.
+        // answer (two identical keys: the exact-match rule fires the newer edit) breaks it.
         guard let i = try prompts.indices.first(where: { i in
             try commits[(i + 1)...].allSatisfy { try ws.probe(prompts[i], expected: " Qx", at: $0.hex).good }
         }) else { return XCTFail("no edit of the tiny history holds its own prompt") }

@@ -133,8 +133,9 @@ final class ReportFileTests: XCTestCase {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("elder-report-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let paths = try report.write(to: folder, name: "lifelong")
-        XCTAssertEqual(paths.map { URL(fileURLWithPath: $0).lastPathComponent }, ["lifelong.md", "lifelong.json", "lifelong.svg"])
+        XCTAssertEqual(paths.map { URL(fileURLWithPath: $0).lastPathComponent }, ["lifelong.md", "lifelong.json", "lifelong.svg", "lifelong-token-accuracy.svg"])
         XCTAssertEqual(try String(contentsOfFile: paths[0], encoding: .utf8), report.markdown)
         XCTAssertEqual(try String(contentsOfFile: paths[2], encoding: .utf8), report.svg())
+        XCTAssertEqual(try String(contentsOfFile: paths[3], encoding: .utf8), report.svg(kind: .tokenAccuracy))
     }
 }

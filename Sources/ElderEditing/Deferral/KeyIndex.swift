@@ -101,7 +101,7 @@ public struct KeyIndex: Sendable, Equatable {
                 if s > background { background = s }
             } else if n == best.owner {
                 if s > best.sim { best.sim = s }
-            } else if s > best.sim {
+            } else if s >= best.sim {  // ties go to the later key: a newer edit of the same prompt wins
                 second = best.owner >= 0 ? best : second
                 best = (s, n)
             } else if s > second.sim {

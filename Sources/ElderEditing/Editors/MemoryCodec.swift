@@ -17,6 +17,9 @@ import Foundation
 public enum MemoryCodec {
     public static let jsonName = "memory.json"
     public static let vectorsName = "vectors.bin"
+    /// The query whitening (`EditMemory.projection`), in a file of its own: it is the same for every
+    /// version of a repo, so git stores it once. Absent when whitening is off.
+    public static let projectionName = "projection.bin"
     static let magic: [UInt8] = Array("ELDV".utf8)
 
     struct MemoryFile: Codable {
@@ -50,7 +53,16 @@ public enum MemoryCodec {
         let vectors = [memory.centre, memory.scale] + allKeys
         bytes.reserveCapacity(bytes.count + vectors.reduce(0) { $0 + $1.count } * 4)
         for v in vectors { for x in v { appendU32(&bytes, x.bitPattern) } }
-        return [jsonName: Array(try encoder.encode(file)), vectorsName: bytes]
+        var files = [jsonName: Array(try encoder.encode(file)), vectorsName: bytes]
+        if !memory.projection.isEmpty {
+            var projection = magic
+            appendU32(&projection, 1)
+            appendU32(&projection, UInt32(memory.projection.count))
+            projection.reserveCapacity(projection.count + 4 * memory.projection.count)
+            for x in memory.projection { appendU32(&projection, x.bitPattern) }
+            files[projectionName] = projection
+        }
+        return files
     }
 
     public static func decode(_ files: [String: [UInt8]]) throws -> EditMemory {
@@ -88,6 +100,13 @@ public enum MemoryCodec {
         for (i, var e) in file.entries.enumerated() {
             e.keys = (0..<file.keyCounts[i]).map { _ in take(file.width) }
             memory.entries.append(e)
+        }
+        if let projection = files[projectionName] {
+            guard projection.count >= 12, Array(projection[0..<4]) == magic, readU32(projection, 4) == 1,
+                  projection.count == 12 + 4 * Int(readU32(projection, 8)) else {
+                throw MemoryCodecError("codebook/\(projectionName) is damaged (\(projection.count) bytes)")
+            }
+            memory.projection = (0..<Int(readU32(projection, 8))).map { Float(bitPattern: readU32(projection, 12 + 4 * $0)) }
         }
         return memory
     }
