@@ -66,7 +66,10 @@ run elder diff HEAD~3 HEAD --probes "$WORK/probes.jsonl"
 step "bisect: which edit broke \"The capital of France is\" → \" Paris\"?"
 FIRST="$(elder log --oneline | tail -n 1 | cut -d' ' -f1)"
 run elder bisect start HEAD "$FIRST"
-BAD="$(elder bisect run --probe "The capital of France is" --expect " Paris" | tee /dev/stderr | tail -n 1)"
+printf '\033[2m$ %s\033[0m\n' 'elder bisect run --probe "The capital of France is" --expect " Paris"'
+OUT="$(elder bisect run --probe "The capital of France is" --expect " Paris")"
+printf '%s\n' "$OUT"
+BAD="$(printf '%s\n' "$OUT" | tail -n 1)"
 run elder bisect reset
 
 step "revert the bad edit; --repair retrains any other edit that the revert loosened, and says which"
