@@ -12,9 +12,9 @@ final class DiffEvalCommandTests: XCTestCase {
         let run = try ElderProcess.run(["diff", "HEAD~2", "--stat", "--json"], in: repo)
         XCTAssertSucceeded(run)
         let json = try run.json()
-        XCTAssertEqual(try run.jsonObjects("added").compactMap { $0["id"] as? String }.sorted(), edits.map(\.editID).sorted())
-        XCTAssertEqual(try run.jsonObjects("removed").count, 0)
-        XCTAssertEqual(try run.jsonObjects("added").first { $0["id"] as? String == edits[0].editID }?["target"] as? String, " Quell")
+        XCTAssertEqual(try run.objects("added").compactMap { $0["id"] as? String }.sorted(), edits.map(\.editID).sorted())
+        XCTAssertEqual(try run.objects("removed").count, 0)
+        XCTAssertEqual(try run.objects("added").first { $0["id"] as? String == edits[0].editID }?["target"] as? String, " Quell")
         // The parameter diff against an independent computation from the two rebuilt states.
         let store = try KnowledgeStore.open(at: repo)
         let before = try store.state(at: "HEAD~2"), after = try store.state(of: edits[1].commit)
@@ -26,7 +26,7 @@ final class DiffEvalCommandTests: XCTestCase {
             guard changed > 0 else { continue }
             expected[name] = (changed, (diffs.map { $0 * $0 }.reduce(0, +) / Double(diffs.count)).squareRoot(), diffs.map(abs).max()!)
         }
-        let tensors = try run.jsonObjects("tensors")
+        let tensors = try run.objects("tensors")
         XCTAssertFalse(tensors.isEmpty)
         XCTAssertEqual(Set(tensors.compactMap { $0["name"] as? String }), Set(expected.keys))
         for t in tensors {
@@ -39,8 +39,8 @@ final class DiffEvalCommandTests: XCTestCase {
         XCTAssertNil(json["behaviour"])
         // Reversed: the edits are removed. The same version: nothing.
         let back = try ElderProcess.run(["diff", "HEAD", "HEAD~2", "--json"], in: repo)
-        XCTAssertEqual(try back.jsonObjects("removed").count, 2)
-        XCTAssertEqual(try back.jsonObjects("added").count, 0)
+        XCTAssertEqual(try back.objects("removed").count, 2)
+        XCTAssertEqual(try back.objects("added").count, 0)
         let same = try ElderProcess.run(["diff", "HEAD", "--stat"], in: repo)
         XCTAssertSucceeded(same)
         XCTAssertTrue(same.stdout.contains("no edits added or removed"), same.stdout)
@@ -69,7 +69,7 @@ final class DiffEvalCommandTests: XCTestCase {
 
         let diff = try ElderProcess.run(["diff", "HEAD~1", "HEAD", "--probes", probes, "--json"], in: repo)
         XCTAssertSucceeded(diff)
-        let changes = try diff.jsonObjects("behaviour")
+        let changes = try diff.objects("behaviour")
         XCTAssertEqual(try diff.json()["probesChecked"] as? Int, 3)
         XCTAssertEqual(changes.count, 2, "the Zorbia prompt twice; the unrelated prompt keeps its answer")
         XCTAssertEqual(changes.first?["before"] as? String, baseAnswer)
@@ -83,16 +83,16 @@ final class DiffEvalCommandTests: XCTestCase {
         let json = try eval.json()
         XCTAssertEqual(json["reliability"] as? Double, 1)
         XCTAssertEqual(json["stateHash"] as? String, edit.stateHash)
-        let results = try eval.jsonObjects("probes")
+        let results = try eval.objects("probes")
         XCTAssertEqual(results.map { $0["passed"] as? Bool }, [false, true, true])
         XCTAssertEqual(results[0]["wanted"] as? String, baseAnswer)
         XCTAssertEqual(results[0]["check"] as? String, "base")
-        XCTAssertEqual(try eval.jsonObjects("edits").first?["id"] as? String, edit.editID)
-        XCTAssertNotNil(try eval.jsonObjects("edits").first?["paraphraseReliability"])
+        XCTAssertEqual(try eval.objects("edits").first?["id"] as? String, edit.editID)
+        XCTAssertNotNil(try eval.objects("edits").first?["paraphraseReliability"])
         // Before the edit: the base-answer probes pass, the expected " Quell" does not.
         let before = try ElderProcess.run(["eval", "HEAD~1", "--probes", probes, "--json"], in: repo)
         XCTAssertEqual(before.status, 1)
-        XCTAssertEqual(try before.jsonObjects("probes").map { $0["passed"] as? Bool }, [true, true, false])
+        XCTAssertEqual(try before.objects("probes").map { $0["passed"] as? Bool }, [true, true, false])
         XCTAssertNil(try before.json()["reliability"] as? Double)
         // Only passing probes: exit 0 (usable by CI and bisect run).
         try Data(#"{"prompt":" Once upon a time","expected":""}"#.utf8).write(to: URL(fileURLWithPath: folder + "/ok.jsonl"))

@@ -70,7 +70,7 @@ final class HooksTests: XCTestCase {
                                            requestJSON: try request("The colour of the sky is", " green")))
         // `elder.probes` in the repo config points elsewhere (relative to the repo).
         try Data(#"{"prompt":"The capital of Spain is","expected":" Madrid"}"#.utf8).write(to: URL(fileURLWithPath: repo + "/other.jsonl"))
-        XCTAssertEqual(try runGit(["--git-dir", repo, "config", "elder.probes", "other.jsonl"]).status, 0)
+        XCTAssertEqual(try GitCLI.invoke(["--git-dir", repo, "config", "elder.probes", "other.jsonl"], includingErrors: true).status, 0)
         XCTAssertThrowsError(try hooks.preEdit(prompt: "The capital of Spain is", target: " Lyon",
                                                requestJSON: try request("The capital of Spain is", " Lyon")))
         XCTAssertNoThrow(try hooks.preEdit(prompt: "The capital of France is", target: " Lyon",
@@ -147,7 +147,7 @@ final class HooksTests: XCTestCase {
 final class HooksWithEditCommandTests: XCTestCase {
     func testSampleHooksGateTemplateAndAuditRealEdits() throws {
         let repo = try TinyRepo.make(extra: ["--hooks"])
-        let head = try runGit(["--git-dir", repo, "rev-parse", "HEAD"]).output
+        let head = try GitCLI.invoke(["--git-dir", repo, "rev-parse", "HEAD"], includingErrors: true).output
         try Data(#"{"prompt":"The capital of France is","expected":" Paris"}"#.utf8).write(to: URL(fileURLWithPath: repo + "/probes.jsonl"))
         // pre-edit: the protected probe.
         XCTAssertFailed(try ElderProcess.run(["edit", "The capital of France is", " Lyon", "-m", "Move\n\nSource: x"], in: repo),
@@ -155,7 +155,7 @@ final class HooksWithEditCommandTests: XCTestCase {
         // commit-msg: no Source/Ticket line.
         XCTAssertFailed(try ElderProcess.run(["edit", "The capital of Zorbia is", " Quell", "-m", "Zorbia"], in: repo),
                         status: 1, containing: "commit-msg: say where the fact comes from")
-        XCTAssertEqual(try runGit(["--git-dir", repo, "rev-parse", "HEAD"]).output, head, "nothing committed")
+        XCTAssertEqual(try GitCLI.invoke(["--git-dir", repo, "rev-parse", "HEAD"], includingErrors: true).output, head, "nothing committed")
         XCTAssertFalse(FileManager.default.fileExists(atPath: repo + "/audit.log"))
         // --no-verify skips them all.
         XCTAssertSucceeded(try ElderProcess.run(["edit", "The capital of Zorbia is", " Quell", "-m", "Zorbia", "--no-verify"], in: repo))
@@ -166,7 +166,7 @@ final class HooksWithEditCommandTests: XCTestCase {
         XCTAssertSucceeded(run)
         let commit = try XCTUnwrap(try run.json()["commit"] as? String)
         let editID = try XCTUnwrap(try run.json()["editID"] as? String)
-        XCTAssertEqual(try runGit(["--git-dir", repo, "log", "-1", "--format=%B", commit]).output
+        XCTAssertEqual(try GitCLI.invoke(["--git-dir", repo, "log", "-1", "--format=%B", commit], includingErrors: true).output
                            .components(separatedBy: "\n\n").prefix(2).joined(separator: "\n\n"),
                        "Zorbia's river\n\nSource: atlas p. 12")
         let audit = try String(contentsOfFile: repo + "/audit.log", encoding: .utf8).split(separator: "\n")

@@ -12,15 +12,7 @@ final class InitStatusTests: XCTestCase {
         XCTAssertEqual(json["model"] as? String, "tiny-llama.gguf")
         XCTAssertEqual(json["method"] as? String, "elder")
         // The repo is a real git repository: git sees the same HEAD.
-        let git = Process()
-        git.executableURL = URL(fileURLWithPath: "/usr/bin/git")
-        git.arguments = ["-C", repo, "rev-parse", "HEAD"]
-        let pipe = Pipe()
-        git.standardOutput = pipe
-        try git.run()
-        git.waitUntilExit()
-        let head = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let head = try GitCLI.lines(["rev-parse", "HEAD"], in: repo).first
         XCTAssertEqual(json["head"] as? String, head)
         // From a subfolder of the repo (git finds it the same way), and with -C from elsewhere.
         XCTAssertSucceeded(try ElderProcess.run(["status"], in: repo + "/refs"))

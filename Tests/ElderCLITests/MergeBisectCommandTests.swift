@@ -18,15 +18,7 @@ final class MergeBisectCommandTests: XCTestCase {
     }
 
     func git(_ repo: String, _ args: [String]) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/git")
-        p.arguments = ["--git-dir", repo] + args
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        try p.run()
-        let out = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return String(decoding: out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        try GitCLI.run(args, in: repo).output
     }
 
     // MARK: bisect

@@ -2,23 +2,33 @@ import Foundation
 
 /// The `git` command line, the independent reference the CLI tests compare against.
 enum GitCLI {
-    /// Runs `git -C repo arguments…`; returns the exit status and trimmed standard output.
+    /// Runs `git arguments…` from `/` (the arguments name repos by path: `-C`, `--git-dir`, URLs); returns the
+    /// exit status and the trimmed standard output, followed by standard error when `includingErrors`.
     @discardableResult
-    static func run(_ arguments: [String], in repo: String) throws -> (status: Int32, output: String) {
+    static func invoke(_ arguments: [String], includingErrors: Bool = false) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/git")
-        process.arguments = ["-C", repo] + arguments
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: "/")
+        // Output goes to a file: a chatty git never blocks on a full pipe.
         let stem = NSTemporaryDirectory() + "elder-git-\(UUID().uuidString)"
         FileManager.default.createFile(atPath: stem, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: stem) }
         let out = try FileHandle(forWritingTo: URL(fileURLWithPath: stem))
         process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
+        process.standardError = includingErrors ? out : FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
         try process.run()
         process.waitUntilExit()
         try out.close()
         let text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: stem)), as: UTF8.self)
         return (process.terminationStatus, text.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// Runs `git -C repo arguments…`; returns the exit status and trimmed standard output.
+    @discardableResult
+    static func run(_ arguments: [String], in repo: String) throws -> (status: Int32, output: String) {
+        try invoke(["-C", repo] + arguments)
     }
 
     /// `git … ` output lines, failing the caller when git fails.

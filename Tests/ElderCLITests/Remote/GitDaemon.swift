@@ -18,7 +18,7 @@ final class GitDaemon {
 
     /// Starts a daemon on a free port (tries a few), waiting until it answers `git ls-remote`.
     static func start(base: String) throws -> GitDaemon {
-        _ = try runGit(["init", "--bare", "-q", base + "/ready.git"])
+        _ = try GitCLI.invoke(["init", "--bare", "-q", base + "/ready.git"], includingErrors: true)
         for _ in 0..<8 {
             let port = Int.random(in: 20_000..<60_000)
             let process = Process()
@@ -31,7 +31,7 @@ final class GitDaemon {
             let daemon = GitDaemon(base: base, port: port, process: process)
             for _ in 0..<50 {
                 if !process.isRunning { break }  // the port was taken: try another
-                if try runGit(["ls-remote", daemon.url("ready.git")]).status == 0 { return daemon }
+                if try GitCLI.invoke(["ls-remote", daemon.url("ready.git")], includingErrors: true).status == 0 { return daemon }
                 usleep(100_000)
             }
             daemon.stop()

@@ -15,14 +15,14 @@ final class RemoteCommandTests: XCTestCase {
         try TinyEdits.commit([(" The capital of Zorbia is", " Quell")], in: origin)
         let server = parent + "/server"
         try FileManager.default.createDirectory(atPath: server, withIntermediateDirectories: true)
-        XCTAssertEqual(try runGit(["init", "--bare", "-q", server + "/facts.git"]).status, 0)
+        XCTAssertEqual(try GitCLI.invoke(["init", "--bare", "-q", server + "/facts.git"], includingErrors: true).status, 0)
         let daemon = try GitDaemon.start(base: server)
         defer { daemon.stop() }
 
         // Push the first repo to the (empty) server by URL.
         XCTAssertSucceeded(try ElderProcess.run(["push", daemon.url("facts.git"), "main"], in: origin))
-        let originHead = try runGit(["--git-dir", origin, "rev-parse", "main"]).output
-        XCTAssertEqual(try runGit(["--git-dir", server + "/facts.git", "rev-parse", "main"]).output, originHead)
+        let originHead = try GitCLI.invoke(["--git-dir", origin, "rev-parse", "main"], includingErrors: true).output
+        XCTAssertEqual(try GitCLI.invoke(["--git-dir", server + "/facts.git", "rev-parse", "main"], includingErrors: true).output, originHead)
 
         // Two clones over git://.
         let alice = parent + "/alice", bob = parent + "/bob"
@@ -53,9 +53,9 @@ final class RemoteCommandTests: XCTestCase {
         XCTAssertEqual(bobStatus["liveEdits"] as? Int, 2)
         // Rebuilt independently in Bob's repo: the state hash Alice committed.
         XCTAssertEqual(try TinyEdits.stateHash(bob), edit.stateHash)
-        XCTAssertEqual(try runGit(["--git-dir", bob, "log", "--format=%H", "main"]).output,
-                       try runGit(["--git-dir", alice, "log", "--format=%H", "main"]).output)
-        XCTAssertEqual(try runGit(["--git-dir", server + "/facts.git", "fsck", "--strict"]).status, 0)
+        XCTAssertEqual(try GitCLI.invoke(["--git-dir", bob, "log", "--format=%H", "main"], includingErrors: true).output,
+                       try GitCLI.invoke(["--git-dir", alice, "log", "--format=%H", "main"], includingErrors: true).output)
+        XCTAssertEqual(try GitCLI.invoke(["--git-dir", server + "/facts.git", "fsck", "--strict"], includingErrors: true).status, 0)
         // Pulling again changes nothing.
         let again = try ElderProcess.run(["pull", "--json"], in: bob)
         XCTAssertEqual(try again.json()["outcome"] as? String, "up-to-date")
@@ -65,22 +65,22 @@ final class RemoteCommandTests: XCTestCase {
         XCTAssertSucceeded(try ElderProcess.run(["push"], in: alice))
         try TinyEdits.commit([(" The lake of Zorbia is", " Mirr")], in: bob)
         XCTAssertFailed(try ElderProcess.run(["push"], in: bob), status: 1, containing: "elder pull")
-        let bobTip = try runGit(["--git-dir", bob, "rev-parse", "main"]).output
+        let bobTip = try GitCLI.invoke(["--git-dir", bob, "rev-parse", "main"], includingErrors: true).output
         XCTAssertFailed(try ElderProcess.run(["pull", "--ff-only"], in: bob), status: 1, containing: "diverged (1 local, 1 remote commits)")
         XCTAssertFailed(try ElderProcess.run(["pull", "--ff-only"], in: bob), status: 1, containing: "elder merge origin/main")
         // The fetched branch is there to merge: it is Alice's tip. Nothing moved on either side.
-        let aliceTip = try runGit(["--git-dir", alice, "rev-parse", "main"]).output
-        XCTAssertEqual(try runGit(["--git-dir", bob, "rev-parse", "origin/main"]).output, aliceTip)
-        XCTAssertEqual(try runGit(["--git-dir", bob, "rev-parse", "main"]).output, bobTip)
-        XCTAssertEqual(try runGit(["--git-dir", server + "/facts.git", "rev-parse", "main"]).output, aliceTip)
+        let aliceTip = try GitCLI.invoke(["--git-dir", alice, "rev-parse", "main"], includingErrors: true).output
+        XCTAssertEqual(try GitCLI.invoke(["--git-dir", bob, "rev-parse", "origin/main"], includingErrors: true).output, aliceTip)
+        XCTAssertEqual(try GitCLI.invoke(["--git-dir", bob, "rev-parse", "main"], includingErrors: true).output, bobTip)
+        XCTAssertEqual(try GitCLI.invoke(["--git-dir", server + "/facts.git", "rev-parse", "main"], includingErrors: true).output, aliceTip)
         // A plain pull merges (both edits live), Bob pushes the merge, Alice fast-forwards to the same state.
         let merged = try ElderProcess.run(["pull", "--json"], in: bob)
         XCTAssertSucceeded(merged)
         XCTAssertEqual(try merged.json()["outcome"] as? String, "merged")
         let mergedTip = try XCTUnwrap(try merged.json()["to"] as? String)
-        XCTAssertEqual(try runGit(["--git-dir", bob, "rev-parse", "main"]).output, mergedTip)
-        XCTAssertEqual(try runGit(["--git-dir", bob, "merge-base", "--is-ancestor", aliceTip, "main"]).status, 0)
-        XCTAssertEqual(try runGit(["--git-dir", bob, "merge-base", "--is-ancestor", bobTip, "main"]).status, 0)
+        XCTAssertEqual(try GitCLI.invoke(["--git-dir", bob, "rev-parse", "main"], includingErrors: true).output, mergedTip)
+        XCTAssertEqual(try GitCLI.invoke(["--git-dir", bob, "merge-base", "--is-ancestor", aliceTip, "main"], includingErrors: true).status, 0)
+        XCTAssertEqual(try GitCLI.invoke(["--git-dir", bob, "merge-base", "--is-ancestor", bobTip, "main"], includingErrors: true).status, 0)
         XCTAssertEqual(try status(bob)["liveEdits"] as? Int, 4)
         XCTAssertSucceeded(try ElderProcess.run(["push"], in: bob))
         let follow = try ElderProcess.run(["pull", "--json"], in: alice)
@@ -115,9 +115,9 @@ final class RemoteCommandTests: XCTestCase {
         XCTAssertEqual(try TinyEdits.stateHash(copy), edits[1].stateHash)
         // Pull by URL (no configured remote) from a second copy of the origin.
         let mirror = parent + "/mirror.git"
-        XCTAssertEqual(try runGit(["clone", "--bare", "-q", origin, mirror]).status, 0)
+        XCTAssertEqual(try GitCLI.invoke(["clone", "--bare", "-q", origin, mirror], includingErrors: true).status, 0)
         let third = try TinyEdits.commit([(" The king of Zorbia is", " Ard")], in: origin)[0]
-        XCTAssertEqual(try runGit(["--git-dir", mirror, "fetch", "-q", origin, "main:main"]).status, 0)
+        XCTAssertEqual(try GitCLI.invoke(["--git-dir", mirror, "fetch", "-q", origin, "main:main"], includingErrors: true).status, 0)
         let byURL = try ElderProcess.run(["pull", "file://" + mirror, "main", "--json"], in: copy)
         XCTAssertSucceeded(byURL)
         XCTAssertEqual(try byURL.json()["to"] as? String, third.commit.hex)
@@ -125,7 +125,7 @@ final class RemoteCommandTests: XCTestCase {
         // Push back over file:// after a local edit; git sees it in the origin.
         let mine = try TinyEdits.commit([(" The flag of Zorbia is", " Blue")], in: copy)[0]
         XCTAssertSucceeded(try ElderProcess.run(["push", "origin"], in: copy))
-        XCTAssertEqual(try runGit(["--git-dir", origin, "rev-parse", "main"]).output, mine.commit.hex)
+        XCTAssertEqual(try GitCLI.invoke(["--git-dir", origin, "rev-parse", "main"], includingErrors: true).output, mine.commit.hex)
         // Ahead of the remote-tracking branch after a pull: nothing to do.
         XCTAssertEqual(try ElderProcess.run(["pull", "--json"], in: copy).json()["outcome"] as? String, "up-to-date")
     }
@@ -146,7 +146,7 @@ final class RemoteCommandTests: XCTestCase {
         let parent = TinyRepo.folder()
         let origin = try TinyRepo.make()
         // Clone of something that is not a knowledge repo: fatal, and nothing left behind.
-        XCTAssertEqual(try runGit(["init", "--bare", "-q", parent + "/plain.git"]).status, 0)
+        XCTAssertEqual(try GitCLI.invoke(["init", "--bare", "-q", parent + "/plain.git"], includingErrors: true).status, 0)
         let plainClone = parent + "/plain-clone"
         let notElder = try ElderProcess.run(["clone", parent + "/plain.git", plainClone], in: parent)
         XCTAssertNotEqual(notElder.status, 0)
@@ -173,7 +173,7 @@ final class RemoteCommandTests: XCTestCase {
                         status: 1, containing: "clone")
         // A repo of another model cannot be pulled in.
         let stranger = try TinyRepo.make("stranger", extra: ["--set", "rank=4"])
-        XCTAssertEqual(try runGit(["--git-dir", copy, "remote", "add", "stranger", stranger]).status, 0)
+        XCTAssertEqual(try GitCLI.invoke(["--git-dir", copy, "remote", "add", "stranger", stranger], includingErrors: true).status, 0)
         XCTAssertFailed(try ElderProcess.run(["pull", "stranger", "main"], in: copy), status: 1, containing: "share no history")
     }
 }

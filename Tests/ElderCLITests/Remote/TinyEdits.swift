@@ -22,30 +22,3 @@ enum TinyEdits {
     }
 }
 
-/// `git` run as a user would, for the remote tests (status and output).
-@discardableResult
-func runGit(_ arguments: [String], in folder: String = "/") throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/git")
-    process.arguments = arguments
-    process.currentDirectoryURL = URL(fileURLWithPath: folder)
-    let stem = NSTemporaryDirectory() + "elder-rgit-\(UUID().uuidString)"
-    FileManager.default.createFile(atPath: stem, contents: nil)
-    defer { try? FileManager.default.removeItem(atPath: stem) }
-    let out = try FileHandle(forWritingTo: URL(fileURLWithPath: stem))
-    process.standardOutput = out
-    process.standardError = out
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    try out.close()
-    let text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: stem)), as: UTF8.self)
-    return (process.terminationStatus, text.trimmingCharacters(in: .whitespacesAndNewlines))
-}
-
-extension ElderRun {
-    /// The array of objects under `key` of the printed JSON object (empty when absent).
-    func jsonObjects(_ key: String) throws -> [[String: Any]] {
-        try json()[key] as? [[String: Any]] ?? []
-    }
-}
