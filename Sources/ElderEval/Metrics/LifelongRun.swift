@@ -44,12 +44,10 @@ public struct LifelongRun: Sendable {
     }
 
     /// Runs `editor` over `edits` and returns its curve and median seconds per edit.
-    /// `baseline` may hold base-model answers measured before (by an earlier run on the same model): only
-    /// the probes it lacks are measured. `progress(t, T)` is called after each edit.
+    /// `progress(t, T)` is called after each edit.
     public func run(method name: String, edits: [EditRecord], editor: LifelongEditor, base: TeacherForcedScorer,
-                    encoder: TextEncoder, baseline known: ProbeBaseline = ProbeBaseline(),
-                    progress: ((Int, Int) -> Void)? = nil) throws -> MethodResult {
-        var hooks = LifelongRunHooks(baseline: known)
+                    encoder: TextEncoder, progress: ((Int, Int) -> Void)? = nil) throws -> MethodResult {
+        var hooks = LifelongRunHooks()
         if let progress { hooks.afterEdit = { state in progress(state.editsApplied, edits.count) } }
         return try run(method: name, edits: edits, editor: editor, base: base, encoder: encoder, hooks: hooks)
     }
