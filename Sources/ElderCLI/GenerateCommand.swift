@@ -7,18 +7,18 @@ struct ModelOption: ParsableArguments {
     @Option(name: .long, help: "A known model name (smollm2-135m), a .gguf file or a safetensors folder.")
     var model: String = "smollm2-135m"
 
-    /// Loads the model, or prints a one-line reason (e.g. how to fetch it) and exits with failure.
+    /// Loads the model; a failure is the user's to fix (one line, e.g. how to fetch it; exit 128).
     func load() throws -> LoadedModel {
-        try Self.orExit { try LoadedModel.load(model) }
+        try Self.asUserError { try LoadedModel.load(model) }
     }
 
     /// Loads only the tokenizer (no weights): what `elder tokenize` needs.
     func loadTokenizer() throws -> BPETokenizer {
-        try Self.orExit { try LoadedModel.loadTokenizer(path: ModelLocator.resolve(model)) }
+        try Self.asUserError { try LoadedModel.loadTokenizer(path: ModelLocator.resolve(model)) }
     }
 
     /// Runs `body`; a failure to find or read the model is the user's to fix (exit 128, one line).
-    static func orExit<T>(_ body: () throws -> T) throws -> T {
+    static func asUserError<T>(_ body: () throws -> T) throws -> T {
         do { return try body() } catch {
             throw CLIFailure.fatal("\(error)")
         }

@@ -28,14 +28,14 @@ extension ElderCommand.Bench {
         }
 
         func run() throws {
-            let path = try ModelOption.orExit { try ModelLocator.resolve(model.model) }
+            let path = try ModelOption.asUserError { try ModelLocator.resolve(model.model) }
             if let threads { BLAS.threadCount = max(1, threads) }
             var loadTimes: [Double] = []
             var loaded: LoadedModel?
             for _ in 0..<max(1, min(runs, 3)) {
                 loaded = nil  // one model in memory at a time, so max RSS is one model's
                 let t = Date()
-                loaded = try ModelOption.orExit { try LoadedModel.load(path: path) }
+                loaded = try ModelOption.asUserError { try LoadedModel.load(path: path) }
                 loadTimes.append(Date().timeIntervalSince(t))
             }
             guard let loaded else { return }

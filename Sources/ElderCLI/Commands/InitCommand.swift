@@ -54,7 +54,7 @@ extension ElderCommand {
                 throw CLIFailure.fatal("unknown method '\(method)': use one of "
                     + EditorConfiguration.Method.allCases.map(\.rawValue).joined(separator: ", "))
             }
-            let loaded = try ModelOption.orExit { try LoadedModel.load(model) }
+            let loaded = try ModelOption.asUserError { try LoadedModel.load(model) }
             let blocks = loaded.configuration.layerCount
             let preset = chosen == .elder ? EditorConfiguration.elderDefault(blockCount: blocks)
                                           : EditorConfiguration.preset(chosen, blockCount: blocks)
