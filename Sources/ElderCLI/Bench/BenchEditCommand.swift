@@ -15,6 +15,7 @@ extension ElderCommand.Bench {
             abstract: "Make N counterfactual edits in sequence and report the time, arithmetic and memory per edit.",
             discussion: """
             Example: elder bench edit --method grace --edits 20
+            A variant of a method: elder bench edit --method elder --set stop-loss=0.3 --out reports/stop-loss
             Several methods in one run, one table (each method in its own process, one after another, so each
             has its own peak memory): elder bench edit --method elder,elder-paper,ft-l,lora,grace --edits 20
             Methods: \(EditorConfiguration.Method.allCases.map(\.rawValue).joined(separator: ", ")).
@@ -39,6 +40,8 @@ extension ElderCommand.Bench {
         @Option(name: .long, help: "Report folder.")
         var out: String = "reports"
 
+        @OptionGroup var configurationSettings: ConfigurationSettings
+
         func validate() throws {
             for method in methods where EditorConfiguration.Method(rawValue: method) == nil {
                 throw ValidationError("unknown method \(method); use one of \(EditorConfiguration.Method.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -53,7 +56,8 @@ extension ElderCommand.Bench {
             let loadStart = Date()
             let loaded = try LoadedModel.load(model)
             let loadSeconds = Date().timeIntervalSince(loadStart)
-            let configuration = EditorConfiguration.preset(m, blockCount: loaded.configuration.layerCount)
+            let configuration = try EditorConfiguration.preset(m, blockCount: loaded.configuration.layerCount)
+                .applying(try configurationSettings.overrides())
             let editor = try makeEditor(model: loaded, configuration: configuration)
             let records = Array(try EditFileReader.readAll(path: file).prefix(edits))
             var rows: [EditBenchReport.Row] = []

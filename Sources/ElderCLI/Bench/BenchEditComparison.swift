@@ -11,6 +11,7 @@ extension ElderCommand.Bench.Edit {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: BackgroundLaunch.currentExecutable())
             process.arguments = ["bench", "edit", "--method", m, "--edits", String(edits), "--model", model, "--file", file, "--out", out]
+                + configurationSettings.settings.flatMap { ["--set", $0] }
             process.standardOutput = FileHandle.nullDevice
             try process.run()
             process.waitUntilExit()

@@ -5,7 +5,8 @@ extension EditorConfiguration {
         "layers": "adapted blocks, comma-separated (e.g. 20,21,22)", "experts": "LoRAs per layer (N)",
         "rank": "LoRA rank (r)", "topk": "LoRAs per layer used (k)", "scaling": "α/r",
         "lambda": "guided-loss weight", "lr": "learning rate", "iterations": "training steps per edit",
-        "early-stop": "true/false", "paraphrases": "training paraphrases per batch", "replay": "earlier edits replayed",
+        "early-stop": "true/false",
+        "stop-loss": "early stop also waits for the mean target cross-entropy to reach this (e.g. 0.1), or off", "paraphrases": "training paraphrases per batch", "replay": "earlier edits replayed",
         "seed": "random seed", "train-a": "train the A matrices (true/false)",
         "query-layer": "block whose output (or down_proj input) is the query", "query-source": "residual | down-proj-input",
         "query-pooling": "mean | last-token", "query-centred": "true/false", "query-standardized": "true/false",
@@ -49,6 +50,7 @@ extension EditorConfiguration {
             case "lr": c.learningRate = try float(key, value)
             case "iterations": c.iterations = try int(key, value)
             case "early-stop": c.earlyStop = try bool(key, value)
+            case "stop-loss": c.earlyStopLoss = value == "off" ? nil : try float(key, value)
             case "paraphrases": c.trainingParaphrases = try int(key, value)
             case "replay": c.replay = try int(key, value)
             case "seed": c.seed = UInt64(try int(key, value))

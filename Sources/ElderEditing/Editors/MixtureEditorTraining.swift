@@ -85,7 +85,8 @@ extension MixtureEditor {
             lastLoss = ce.value.scalars[0]
             if step == 0 { initialLoss = lastLoss }
             converged = allArgmaxMatch(logits, targets)
-            if step == c.iterations || (c.earlyStop && converged) { break }
+            let confident = c.earlyStopLoss.map { lastLoss <= $0 } ?? true
+            if step == c.iterations || (c.earlyStop && converged && confident) { break }
             var total = ce
             for g in guides { total = tape.add(total, g) }
             tape.backward(total)
