@@ -139,6 +139,28 @@ final class SupersedeTests: XCTestCase {
         XCTAssertEqual(try ws.liveEdits().count, 1)
     }
 
+    func testMergePreferDropsASupersedingEditWithTheUpdateItTookOut() throws {
+        // Base: " $10". Branch a: " $12" supersedes it; main: " $11" supersedes it. A same-prompt conflict;
+        // dropping one side must take out its commit's delta *and* the " $10" delta that commit took out
+        // (added back once by the both-sides-removed rule), leaving exactly the winner's state.
+        let ws = try makeWorkspace()
+        let ten = try ws.edit(request("ten", " $10"))
+        _ = try ws.history.createBranch("a", at: ten.commit.hex)
+        let twelve = try ws.edit(request("twelve", " $12"), on: "a")
+        let eleven = try ws.edit(request("eleven", " $11"))
+        XCTAssertThrowsError(try ws.merge("a", repair: false)) { error in
+            guard case let WorkspaceError.mergeConflicts(_, _, conflicts) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(conflicts.first?.reason, .samePrompt)
+        }
+        _ = try ws.history.createBranch("theirs-wins", at: eleven.commit.hex)
+        let ours = try ws.merge("a", prefer: .ours, repair: false)
+        XCTAssertEqual(ours.stateHash, eleven.stateHash)
+        XCTAssertEqual(try ws.liveEdits().map(\.id), ["eleven"])
+        let theirs = try ws.merge("a", into: "theirs-wins", prefer: .theirs, repair: false)
+        XCTAssertEqual(theirs.stateHash, twelve.stateHash)
+        XCTAssertEqual(try ws.liveEdits(at: "theirs-wins").map(\.id), ["twelve"])
+    }
+
     func testAFailedSupersedeLeavesTheBranchWhereItWas() throws {
         let ws = try makeWorkspace()
         let ten = try ws.edit(request("ten", " $10"))
