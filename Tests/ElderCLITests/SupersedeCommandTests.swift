@@ -54,7 +54,10 @@ final class SupersedeCommandTests: XCTestCase {
         XCTAssertEqual(try commitCount(repo), before + 2)
 
         // Reverting the superseding commit brings " $12" back; git sees one more commit.
-        XCTAssertSucceeded(try ElderProcess.run(["revert", "HEAD", "-q"], in: repo))
+        let revert = try ElderProcess.run(["revert", "HEAD", "--json"], in: repo)
+        XCTAssertSucceeded(revert)
+        XCTAssertEqual(try revert.json()["restoredEdits"] as? [String], ["twelve"])
+        XCTAssertEqual(try revert.json()["editID"] as? String, "fourteen")
         XCTAssertEqual(try GitCLI.lines(["log", "-1", "--format=%(trailers:key=Restored-Edit,valueonly)"], in: repo), ["twelve"])
         let files2 = try GitCLI.lines(["ls-tree", "-r", "--name-only", "HEAD"], in: repo)
         XCTAssertTrue(files2.contains { $0.hasSuffix("twelve.json") } && !files2.contains { $0.hasSuffix("fourteen.json") }, "\(files2)")
