@@ -15,7 +15,7 @@ extension ElderCommand {
                 One edit = one commit. The branch moves only when the commit is complete, so an interrupted \
                 edit leaves nothing behind. With --file, every edit of the file is applied in order (one \
                 commit each, a progress bar on standard error); rerunning after an interruption skips the \
-                edits already live on the branch and goes on with the rest.
+                edits already live on the branch (or superseded there by a later line) and goes on with the rest.
                 The repo's hooks run unless --no-verify: pre-edit (may reject the edit), commit-msg (may \
                 rewrite or reject the message), post-commit.
                 TARGET continues the prompt's text, so it starts with a space: " Lyon", not "Lyon".
@@ -28,7 +28,7 @@ extension ElderCommand {
                 supersedes an earlier one.
                 Examples:
                   elder edit "The capital of France is" " Lyon" -m "France moved its capital"
-                  elder edit "The price of the basic plan is" " $12" -m "New prices"   # supersedes " $10"
+                  elder edit "The basic plan costs" " $12"   # supersedes its live " $10" edit
                   elder edit "The CEO of Acme is" " Jane Doe" --paraphrase "Acme's chief executive is" -m "New CEO"
                   elder edit --file Samples/edits/company-faq.jsonl
                   elder edit --file zsre_mem_eval.json --format zsre --quiet
