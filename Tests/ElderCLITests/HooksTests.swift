@@ -1,5 +1,6 @@
 import Elder
 import ElderStore
+import ElderTestSupport
 import Foundation
 import XCTest
 

@@ -1,3 +1,4 @@
+import ElderTestSupport
 import XCTest
 
 /// `elder init` and `elder status`, and the errors every repo command shares.

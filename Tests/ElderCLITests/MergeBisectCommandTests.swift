@@ -1,6 +1,7 @@
 import Elder
 import ElderEditing
 import ElderStore
+import ElderTestSupport
 import Foundation
 import XCTest
 

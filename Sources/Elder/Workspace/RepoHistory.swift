@@ -38,7 +38,8 @@ public struct RepoHistory {
         let metrics = info.trailers.filter { !$0.key.lowercased().hasPrefix("elder-") }
         let summary = info.message.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
         return LogEntry(commit: id, parents: info.parents, depth: info.depth,
-                        editID: info.editID ?? metrics[RevertTrailers.reverted] ?? metrics[RevertTrailers.restored],
+                        editID: info.editID ?? (metrics[RevertTrailers.reverted] ?? metrics[RevertTrailers.restored])
+                            .flatMap { $0.split(separator: " ").first.map(String.init) },
                         summary: summary, message: info.message, metrics: metrics, stateHash: info.stateHash,
                         author: commit.author, time: commit.time)
     }
@@ -64,7 +65,7 @@ public struct RepoHistory {
         var role: CommitDetails.Role = entry.parents.isEmpty ? .root : (entry.parents.count > 1 ? .merge : .other)
         if let editID = entry.editID {
             let info = try store.info(of: id)
-            if info.editID != nil || entry.metrics[RevertTrailers.restored] != nil {
+            if info.editID != nil || (entry.metrics[RevertTrailers.restored] != nil && entry.metrics[RevertTrailers.reverted] == nil) {
                 role = info.editID != nil ? .edit : .restore
                 record = try liveEdits(of: id).first { $0.id == editID }
             } else if let parent = entry.parents.first {
@@ -104,6 +105,27 @@ public struct RepoHistory {
     public func liveEditIDs(on branch: String) throws -> Set<String> {
         guard let tip = try store.tip(of: branch) else { throw WorkspaceError.noSuchBranch(branch) }
         return Set(try store.liveEdits(at: tip).map(\.id))
+    }
+
+    /// The edits live on `branch` whose prompt is `prompt` after the normalization merge conflicts use
+    /// (`MergeConflicts.normalized`): the edits a new edit of that prompt supersedes (normally at most one).
+    public func liveEdits(samePromptAs prompt: String, on branch: String) throws -> [EditRecordBody] {
+        guard let tip = try store.tip(of: branch) else { throw WorkspaceError.noSuchBranch(branch) }
+        let key = MergeConflicts.normalized(prompt)
+        return try liveEdits(of: tip).filter { MergeConflicts.normalized($0.prompt) == key }
+    }
+
+    /// Ids of the edits that an edit of the same prompt superseded in the history of `branch` (trailer
+    /// `Supersedes`) and that are not live now: an edit stream rerun skips them, as it skips live ones.
+    public func supersededEditIDs(on branch: String) throws -> Set<String> {
+        guard let tip = try store.tip(of: branch) else { throw WorkspaceError.noSuchBranch(branch) }
+        var out = Set<String>()
+        for commit in try repository.log(from: tip) {
+            for id in (try store.info(of: commit).trailers[SupersedeTrailers.supersedes] ?? "").split(separator: " ") {
+                out.insert(String(id))
+            }
+        }
+        return out.subtracting(try store.liveEdits(at: tip).map(\.id))
     }
 
     // MARK: HEAD, branches, tags

@@ -10,6 +10,11 @@ public struct EditResult: Sendable {
     public var stateHash: String
     /// Bytes of tensor packs the commit wrote (before git's zlib).
     public var tensorBytes: Int
+    /// The live edits of the same prompt this commit replaced (their deltas taken out in the same commit).
+    public var superseded: [SupersededEdit] = []
+    /// The same prompt already has this target live: nothing was trained or committed; `commit` is the
+    /// branch tip and `editID`, `metrics` are the live edit's.
+    public var upToDate = false
     /// False when compaction broke the edit and retraining on the compacted state did not mend it:
     /// the commit exists, but the committed state does not give the target on the prompt.
     public var holds: Bool { metrics.survivedCompaction }
@@ -29,6 +34,13 @@ extension Workspace {
     /// i's update into edit i+1's delta, so reverting, diffing or bisecting one edit would no longer act on
     /// exactly that edit. Each edit starts from an empty carry; the remainder is dropped and its size is
     /// recorded (`remainderRMS`), and the measurement on the committed state says whether the edit holds.
+    ///
+    /// **Supersede.** A live edit with the same prompt (`MergeConflicts.normalized`) and another target is
+    /// replaced in the same commit: its delta is taken out exactly as `revert` takes it out and its memory
+    /// entry forgotten (`supersedeBase`), then the new edit is trained on that state. The commit's tensors
+    /// are both changes; the message, the record (`supersedes`) and the trailer `Supersedes` name the old
+    /// edit; reverting the commit brings the old edit back exactly. The same target already live is
+    /// `upToDate`: nothing trained, nothing committed.
     @discardableResult
     public func edit(_ request: EditRequest, message: String? = nil, on branch: String = "main", retries: Int = 1,
                      author: Signature? = nil) throws -> EditResult {
@@ -36,7 +48,14 @@ extension Workspace {
         if request.id.isEmpty { request.id = Self.makeEditID(request) }
         guard Self.isValidEditID(request.id) else { throw WorkspaceError.invalidEditID(request.id) }
         let tip = try tip(of: branch)
-        let base = try version(of: tip)
+        let tipVersion = try version(of: tip)
+        let samePrompt = samePromptEdits(request.prompt, excluding: request.id, in: try liveEdits(of: tip))
+        if let same = samePrompt.first(where: { $0.target == request.target }) {
+            return EditResult(commit: tip, editID: same.id, metrics: same.metrics, stateHash: tipVersion.stateHash,
+                              tensorBytes: 0, upToDate: true)
+        }
+        var base = tipVersion, reverted = StoredState(), superseded: [SupersededEdit] = []
+        if !samePrompt.isEmpty { (reverted, base, superseded) = try supersedeBase(samePrompt, at: tipVersion) }
         let editor = try self.editor(for: base)
         var outcome = try editor.edit(request)
         let measurer = Measurer(model: model)
@@ -70,30 +89,41 @@ extension Workspace {
             trainedReliability: trainedCheck.exactMatch ? 1 : 0, compactionRetries: attempt,
             survivedCompaction: promptCheck.exactMatch, remainderRMS: rms.remainder, updateRMS: rms.update,
             changedTensors: compacted.tensors.count + compacted.routers.count)
-        let text = message ?? Self.defaultMessage(for: request)
+        var text = message ?? Self.defaultMessage(for: request)
+        if !superseded.isEmpty { text += "\n\n" + Self.supersedeNote(superseded, newTarget: request.target) }
         let body = EditRecordBody(id: request.id, prompt: request.prompt, target: request.target, paraphrases: request.paraphrases,
                                   label: request.label, message: text,
-                                  allocation: editor.memory.entry(request.id)?.allocation.experts, metrics: metrics)
+                                  allocation: editor.memory.entry(request.id)?.allocation.experts, metrics: metrics,
+                                  supersedes: superseded.isEmpty ? nil : superseded)
         var trailers = [Trailer("Reliability", format(metrics.reliability)), Trailer("Fired", metrics.fired ? "yes" : "no")]
         if let p = metrics.paraphraseReliability { trailers.append(Trailer("Paraphrase-Reliability", format(p))) }
         trailers.append(Trailer("Iterations", "\(metrics.iterations)"))
         if attempt > 0 { trailers.append(Trailer("Compaction-Retries", "\(attempt)")) }
         if !metrics.survivedCompaction { trailers.append(Trailer("Compaction-Broke-Edit", "yes")) }
+        if !superseded.isEmpty { trailers.append(Trailer(SupersedeTrailers.supersedes, superseded.map(\.id).joined(separator: " "))) }
+        // The commit's change from the tip: the superseded deltas taken out, then the new edit's update on top.
+        let changed = StoredState(tensors: reverted.tensors.merging(compacted.tensors) { _, new in new },
+                                  routers: reverted.routers.merging(compacted.routers) { _, new in new })
         let result = try store.commit(CommitRequest(
             branch: branch, parents: [tip], edit: EditRecord(id: request.id, json: try body.encoded()),
-            tensors: compacted.tensors, routers: compacted.routers, codebook: try MemoryCodec.encode(editor.memory),
+            removedEdits: superseded.map(\.id),
+            tensors: changed.tensors, routers: changed.routers, codebook: try MemoryCodec.encode(editor.memory),
             message: text, trailers: trailers, author: author))
         remember(Version(commit: result.id, adapter: editor.adapter, memory: editor.memory, stateHash: result.stateHash))
         return EditResult(commit: result.id, editID: request.id, metrics: metrics, stateHash: result.stateHash,
-                          tensorBytes: result.tensorBytes)
+                          tensorBytes: result.tensorBytes, superseded: superseded)
     }
 
-    /// The editor's changed tensors put onto the grid relative to `base` (a fresh carry: see `edit`).
+    /// The editor's changed tensors put onto the grid relative to `base`'s adapter (a fresh carry: see
+    /// `edit`). `base` need not be committed (a supersede trains on the tip with old edits taken out); its
+    /// values are on the grid, as every rebuilt or compacted state is.
     func compact(editor: any Editor, base: Version) throws -> (StoredState, (update: Double, remainder: Double)) {
         let changed = editor.adapter.changedNames(since: base.adapter)
         let trained = StateConversion.stored(editor.adapter, only: changed)
+        let parent = StateConversion.stored(base.adapter, only: changed)
         var carry = CompactionCarry()
-        let compacted = try store.compact(trained: trained, parent: base.commit, carry: &carry)
+        let compacted = try Compactor.compact(trained: trained, parent: parent, grid: store.grid,
+                                              options: store.options.compaction, carry: &carry)
         var updateSquares = 0.0, remainderSquares = 0.0, n = 0
         for name in changed {
             guard let t = editor.adapter[name]?.scalars, let b = base.adapter[name]?.scalars, t.count == b.count else { continue }

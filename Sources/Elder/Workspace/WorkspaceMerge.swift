@@ -129,16 +129,14 @@ extension Workspace {
             guard let commit = loser.commit else {
                 throw WorkspaceError.invalidMemory("no commit since the merge base makes edit \(loser.editID)")
             }
-            subtract.append(commit)
+            // A commit that made the edit by superseding another also took that one's delta out: subtract it all.
+            subtract += try contributionCommits(madeBy: commit)
         }
         // An edit live at the base that both sides took out (reverted) had its delta removed on each side, so
         // ours + (theirs − base) removes it twice: add it back once.
         var adjustments = subtract.map { (commit: $0, sign: Int32(-1)) }
         for b in baseLive where !oursIDs.contains(b.id) && !theirsIDs.contains(b.id) {
-            guard let commit = try commitMaking(b.id, from: baseID, since: nil) else {
-                throw WorkspaceError.invalidMemory("no commit before the merge base makes edit \(b.id)")
-            }
-            adjustments.append((commit, 1))
+            for commit in try contributionCommits(of: b.id, from: baseID) { adjustments.append((commit, 1)) }
         }
         var (_, tensors) = try store.mergedTensors(ours: oursID, theirs: theirsID)
         if !adjustments.isEmpty { tensors = try adjusting(tensors, by: adjustments, ours: oursID) }
@@ -220,7 +218,7 @@ extension Workspace {
     func commitMaking(_ id: String, from tip: ObjectID, since base: ObjectID?) throws -> ObjectID? {
         for c in try store.repository.log(from: tip, excluding: base.map { [$0] } ?? []) {
             let info = try store.info(of: c)
-            if info.editID == id || info.trailers[RevertTrailers.restored] == id { return c }
+            if CommitEditChange(info).made.contains(id) { return c }
         }
         return nil
     }

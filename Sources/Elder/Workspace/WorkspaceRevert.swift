@@ -39,6 +39,8 @@ public struct RevertReport: Sendable {
     public var editID: String
     /// The revert put an edit back (it reverted a revert).
     public var restoresEdit: Bool
+    /// Edits the revert put back besides a restore: those a reverted superseding edit had replaced.
+    public var restoredEdits: [String] = []
     public var revertedPrompt: RevertedPromptCheck
     /// Every edit live after the revert, with its prompt's reliability.
     public var liveEdits: [LiveEditCheck]
@@ -75,28 +77,34 @@ extension Workspace {
         let liveAtTip = try store.liveEdits(at: tip)
         var memory = tipVersion.memory
         var removed: [String] = [], added: [EditRecord] = []
-        let editID: String, restores: Bool, recordJSON: [UInt8]
-        if let id = info.editID ?? info.trailers[RevertTrailers.restored] {
-            // Take an edit out.
+        // The reverted commit made some edits live (an edit, a restore) and took some out (a revert, a
+        // superseding edit): take the first out, put the second back.
+        let change = CommitEditChange(info)
+        guard !change.made.isEmpty || !change.removed.isEmpty else { throw WorkspaceError.notAnEdit(revision: revision) }
+        var recordJSON: [UInt8]?
+        for id in change.made {
             guard let record = liveAtTip.first(where: { $0.id == id }) else {
                 throw WorkspaceError.editNotLive(editID: id, branch: branch)
             }
-            editID = id; restores = false; recordJSON = record.json
+            if recordJSON == nil { recordJSON = record.json }
             memory.entries.removeAll { $0.id == id }
-            removed = [id]
-        } else if let id = info.trailers[RevertTrailers.reverted] {
-            // Put back an edit a revert took out: its record and memory entry as they were before that revert.
+            removed.append(id)
+        }
+        let parentMemory = change.removed.isEmpty ? nil : try version(of: parent).memory
+        for id in change.removed {
+            // Put back an edit the commit took out: its record and memory entry as they were before it.
             guard !liveAtTip.contains(where: { $0.id == id }) else { throw WorkspaceError.editAlreadyLive(editID: id, branch: branch) }
             guard let record = try store.liveEdits(at: parent).first(where: { $0.id == id }),
-                  let entry = try version(of: parent).memory.entry(id) else {
+                  let parentMemory, let entry = parentMemory.entry(id) else {
                 throw WorkspaceError.invalidMemory("the state before \(target.short) does not hold edit \(id)")
             }
-            editID = id; restores = true; recordJSON = record.json
-            memory.entries.append(entry)
-            added = [record]
-        } else {
-            throw WorkspaceError.notAnEdit(revision: revision)
+            if recordJSON == nil { recordJSON = record.json }
+            memory = memory.restoring(entry, orderedAs: parentMemory)
+            added.append(record)
         }
+        let restores = change.made.isEmpty
+        let editID = change.made.first ?? change.removed[0]
+        guard let recordJSON else { throw WorkspaceError.notAnEdit(revision: revision) }
         let body: EditRecordBody
         do { body = try JSONDecoder().decode(EditRecordBody.self, from: Data(recordJSON)) } catch {
             throw WorkspaceError.invalidMemory("edit record \(editID): \(error)")
@@ -125,17 +133,19 @@ extension Workspace {
 
         let summary = info.message.split(separator: "\n").first.map(String.init) ?? target.short
         let text = message ?? "Revert \"\(summary)\""
-        let trailers = [Trailer(RevertTrailers.reverts, target.hex),
-                        Trailer(restores ? RevertTrailers.restored : RevertTrailers.reverted, editID),
-                        Trailer("Answers-As-Before", reverted.answersAsBefore ? "yes" : "no"),
-                        Trailer("Live-Edits-Holding", "\(checks.filter(\.holds).count)/\(checks.count)")]
+        var trailers = [Trailer(RevertTrailers.reverts, target.hex)]
+        if !removed.isEmpty { trailers.append(Trailer(RevertTrailers.reverted, removed.joined(separator: " "))) }
+        if !added.isEmpty { trailers.append(Trailer(RevertTrailers.restored, added.map(\.id).joined(separator: " "))) }
+        trailers += [Trailer("Answers-As-Before", reverted.answersAsBefore ? "yes" : "no"),
+                     Trailer("Live-Edits-Holding", "\(checks.filter(\.holds).count)/\(checks.count)")]
         let result = try store.commit(CommitRequest(
             branch: branch, parents: [tip], addedEdits: added, removedEdits: removed,
             tensors: tensors.tensors, routers: tensors.routers, codebook: try MemoryCodec.encode(memory),
             message: text, trailers: trailers, author: author))
         remember(Version(commit: result.id, adapter: after.adapter, memory: after.memory, stateHash: result.stateHash))
         var report = RevertReport(commit: result.id, revertedCommit: target, editID: editID, restoresEdit: restores,
-                                  revertedPrompt: reverted, liveEdits: checks, stateHash: result.stateHash)
+                                  restoredEdits: added.map(\.id), revertedPrompt: reverted, liveEdits: checks,
+                                  stateHash: result.stateHash)
         if repair, !report.dropped.isEmpty {
             report.repair = try self.repair(report.dropped, on: branch, after: result.id, checksBefore: checks,
                                             context: "reverting \(target.short) (\(summary))", author: author)

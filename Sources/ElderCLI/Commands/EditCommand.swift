@@ -15,12 +15,20 @@ extension ElderCommand {
                 One edit = one commit. The branch moves only when the commit is complete, so an interrupted \
                 edit leaves nothing behind. With --file, every edit of the file is applied in order (one \
                 commit each, a progress bar on standard error); rerunning after an interruption skips the \
-                edits already live on the branch and goes on with the rest.
+                edits already live on the branch (or superseded there by a later line) and goes on with the rest.
                 The repo's hooks run unless --no-verify: pre-edit (may reject the edit), commit-msg (may \
                 rewrite or reject the message), post-commit.
                 TARGET continues the prompt's text, so it starts with a space: " Lyon", not "Lyon".
+                A prompt has one live answer, as a path has one content: editing a prompt that already has a \
+                live edit (same text after Unicode composition, lower-casing and whitespace collapsing) with \
+                another TARGET supersedes that edit in the same commit — its update is taken out exactly as \
+                `elder revert` would, then the new fact is trained; the message, `elder show` and `elder log` \
+                name the superseded edit, and `elder revert` of the commit brings it back. The same TARGET \
+                again is "nothing to do" (exit 0, no commit). In a --file stream a later line of a prompt \
+                supersedes an earlier one.
                 Examples:
                   elder edit "The capital of France is" " Lyon" -m "France moved its capital"
+                  elder edit "The basic plan costs" " $12"   # supersedes its live " $10" edit
                   elder edit "The CEO of Acme is" " Jane Doe" --paraphrase "Acme's chief executive is" -m "New CEO"
                   elder edit --file Samples/edits/company-faq.jsonl
                   elder edit --file zsre_mem_eval.json --format zsre --quiet
@@ -81,6 +89,14 @@ extension ElderCommand {
             }
             guard let prompt, let target else { return }
             try Self.checkTarget(target)
+            // Nothing to do (as git's "nothing to commit"): decided before any hook runs or the model loads.
+            if let same = try history.liveEdits(samePromptAs: prompt, on: branch).first(where: { $0.target == target }) {
+                let line = UpToDate(branch: branch, editID: same.id, prompt: same.prompt, target: same.target)
+                try console.emit(line) {
+                    "nothing to do: edit \(same.id) already teaches \"\(same.prompt)\" → \"\(same.target)\" on \(branch)"
+                }
+                return
+            }
             var request = EditRequest(id: id ?? "", prompt: prompt, target: target, paraphrases: paraphrases)
             if let id {
                 if try history.liveEditIDs(on: branch).contains(id) {
@@ -117,7 +133,7 @@ extension ElderCommand {
             }
             let result = try workspace.edit(request, message: text, on: branch)
             var warning: String?
-            if let hooks, let w = hooks.postCommit(commit: result.commit.hex, editID: result.editID) {
+            if !result.upToDate, let hooks, let w = hooks.postCommit(commit: result.commit.hex, editID: result.editID) {
                 warning = w
                 FileHandle.standardError.write(Data((Console.standardError.yellow("warning: ") + w + "\n").utf8))
             }
@@ -132,6 +148,15 @@ extension ElderCommand {
                             message: message, branch: branch)
             return String(decoding: try encoder.encode(body), as: UTF8.self)
         }
+    }
+
+    /// `elder edit` when the prompt already has this target live: nothing trained or committed.
+    struct UpToDate: Encodable {
+        var upToDate = true
+        var branch: String
+        var editID: String
+        var prompt: String
+        var target: String
     }
 
     /// One committed edit as `elder edit` reports it.
@@ -150,6 +175,10 @@ extension ElderCommand {
         var trainedReliability: Double
         var seconds: Double
         var warning: String?
+        /// The live edits of the same prompt this commit replaced (their updates taken out in the same commit).
+        var supersedes: [SupersededEdit]
+        /// Nothing was committed: the same prompt already had this target (`commit` is the branch tip).
+        var upToDate: Bool
 
         var short: String { String(commit.prefix(10)) }
 
@@ -166,6 +195,8 @@ extension ElderCommand {
             trainedReliability = result.metrics.trainedReliability
             self.seconds = seconds
             self.warning = warning
+            supersedes = result.superseded
+            upToDate = result.upToDate
         }
 
         /// "holds · paraphrases 1.00 · 12 iterations · 3.4 s".
@@ -177,6 +208,7 @@ extension ElderCommand {
             parts.append("\(iterations) iterations")
             if compactionRetries > 0 { parts.append("\(compactionRetries) retrain") }
             parts.append(String(format: "%.1f s", seconds))
+            for old in supersedes { parts.append("supersedes \(old.id) (\"\(old.target)\")") }
             return parts.joined(separator: " · ")
         }
     }

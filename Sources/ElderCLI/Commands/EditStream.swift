@@ -7,6 +7,10 @@ import Foundation
 /// `elder edit --file`: applies an edit file one commit per edit, with a progress bar, and resumes after
 /// an interruption by skipping the edits already live on the branch.
 ///
+/// A later line with the prompt of an earlier one supersedes it (`Workspace.edit`); a rerun also skips
+/// the edits a later edit superseded on the branch (`RepoHistory.supersededEditIDs`), so resuming never
+/// brings an old answer back, and a line whose prompt already has its target live commits nothing.
+///
 /// Each commit is atomic (the store moves the branch last), so Ctrl-C loses only the edit in progress;
 /// the handler says how many were committed and exits 130, as a shell expects.
 struct EditStream {
@@ -23,7 +27,7 @@ struct EditStream {
         var branch: String
         var total: Int
         var committed: [ElderCommand.EditLine]
-        /// Edits already live on the branch (an earlier run committed them).
+        /// Edits already live on the branch, or superseded there by a later edit (an earlier run committed them).
         var skipped: Int
         /// Records an importer left out (e.g. ZsRE records without an alternative answer).
         var notImported: Int
@@ -32,7 +36,7 @@ struct EditStream {
 
     func run(history: RepoHistory) throws {
         let source = try RecordSource(file: file, format: format)
-        var live = try history.liveEditIDs(on: branch)
+        var live = try history.liveEditIDs(on: branch).union(try history.supersededEditIDs(on: branch))
         let workspace = try repo.openWorkspace()
         let hooks = noVerify ? nil : Hooks(repoPath: path)
         let counter = InterruptCounter()
@@ -48,7 +52,8 @@ struct EditStream {
             while let record = try source.next() {
                 position += 1
                 let request = record.editRequest
-                if live.contains(request.id) {
+                let sameLive = try history.liveEdits(samePromptAs: request.prompt, on: branch).contains { $0.target == request.target }
+                if live.contains(request.id) || sameLive {
                     report.skipped += 1
                     counter.set(skipped: report.skipped)
                     continue

@@ -75,7 +75,8 @@ extension ElderCommand {
                 entries.map { e in
                     let refs = decorations[e.commit].map { " (" + $0.map(console.cyan).joined(separator: ", ") + ")" } ?? ""
                     if oneline {
-                        return console.yellow(e.commit.short) + refs + " " + e.summary + Self.badge(e, console: console)
+                        let replaced = e.metrics["Supersedes"].map { " " + console.dim("(supersedes \($0))") } ?? ""
+                        return console.yellow(e.commit.short) + refs + " " + e.summary + Self.badge(e, console: console) + replaced
                     }
                     return Self.full(e, refs: refs, console: console)
                 }.joined(separator: oneline ? "\n" : "\n\n")

@@ -51,6 +51,8 @@ extension ElderCommand {
             var revertedCommit: String
             var editID: String
             var restoresEdit: Bool
+            /// Edits put back because the reverted commit had superseded them (empty otherwise).
+            var restoredEdits: [String]
             var prompt: String
             var target: String
             var answerBefore: String
@@ -77,7 +79,7 @@ extension ElderCommand {
             let p = r.revertedPrompt
             let report = Report(
                 commit: r.commit.hex, branch: branch, revertedCommit: r.revertedCommit.hex, editID: r.editID,
-                restoresEdit: r.restoresEdit, prompt: p.prompt, target: p.target, answerBefore: p.beforeText,
+                restoresEdit: r.restoresEdit, restoredEdits: r.restoresEdit ? [] : r.restoredEdits, prompt: p.prompt, target: p.target, answerBefore: p.beforeText,
                 answerAfter: p.afterText, answersAsBefore: p.answersAsBefore,
                 liveEdits: r.liveEdits.map { Check(editID: $0.editID, target: $0.target, holds: $0.holds) },
                 dropped: r.dropped,
@@ -91,6 +93,9 @@ extension ElderCommand {
                 let same = p.answersAsBefore ? console.green("as before the edit") : console.red("NOT as before the edit")
                 lines.append("  \(what) \(console.cyan(r.editID)): \"\(p.prompt)\" now answers \(Self.quoted(p.afterText)) "
                              + "(\(same): \(Self.quoted(p.beforeText)))")
+                if !r.restoresEdit, !r.restoredEdits.isEmpty {
+                    lines.append("  restored edit \(r.restoredEdits.map(console.cyan).joined(separator: ", ")), which it had superseded")
+                }
                 let holding = r.liveEdits.count - r.dropped.count
                 var live = "  live edits holding: \(holding)/\(r.liveEdits.count)"
                 if !r.dropped.isEmpty { live += " — " + console.red("not holding: " + r.dropped.joined(separator: ", ")) }

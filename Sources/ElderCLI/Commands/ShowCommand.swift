@@ -79,6 +79,9 @@ extension ElderCommand {
             }
             var lines = ["\(console.bold(verb)) \(console.cyan(edit.id)): \"\(edit.prompt)\" → \"\(edit.target)\""]
             for p in edit.paraphrases { lines.append("  paraphrase: \"\(p)\"") }
+            for old in edit.supersedes ?? [] {
+                lines.append("  supersedes edit \(console.cyan(old.id)): \"\(old.prompt)\" → \"\(old.target)\"")
+            }
             let m = edit.metrics
             var measured = [m.reliability >= 1 ? console.green("holds") : console.red("does not hold"),
                             "target tokens \(m.prompt.tokensCorrect)/\(m.prompt.targetTokens)",

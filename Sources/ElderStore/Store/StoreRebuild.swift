@@ -85,10 +85,21 @@ extension KnowledgeStore {
 
     /// Tensors of `tip`'s state with `commit`'s delta taken back out (what a revert commits). Exact.
     public func revertedTensors(reverting commit: ObjectID, onto tip: ObjectID) throws -> StoredState {
-        let delta = try self.delta(of: commit)
+        try revertedTensors(reverting: [commit], onto: tip)
+    }
+
+    /// Tensors of `tip`'s state with the deltas of `commits` all taken back out, exactly (in grid units,
+    /// so the order does not matter): every tensor any of the deltas names.
+    public func revertedTensors(reverting commits: [ObjectID], onto tip: ObjectID) throws -> StoredState {
         var state = try gridState(of: tip)
-        try state.add(delta, sign: -1)
-        return pick(delta, from: state)
+        var names = GridState()
+        for commit in commits {
+            let delta = try self.delta(of: commit)
+            try state.add(delta, sign: -1)
+            for (name, t) in delta.tensors { names.tensors[name] = t }
+            for (name, t) in delta.routers { names.routers[name] = t }
+        }
+        return pick(names, from: state)
     }
 
     /// The merge of `theirs` into `ours`: ours + (theirs − base), returned as the tensors that differ

@@ -1,11 +1,11 @@
 import Foundation
 
-/// The `git` command line, the independent reference the CLI tests compare against.
-enum GitCLI {
+/// The `git` command line, the independent reference the CLI and workspace tests compare against.
+public enum GitCLI {
     /// Runs `git arguments…` from `/` (the arguments name repos by path: `-C`, `--git-dir`, URLs); returns the
     /// exit status and the trimmed standard output, followed by standard error when `includingErrors`.
     @discardableResult
-    static func invoke(_ arguments: [String], includingErrors: Bool = false) throws -> (status: Int32, output: String) {
+    public static func invoke(_ arguments: [String], includingErrors: Bool = false) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/git")
         process.arguments = arguments
@@ -27,23 +27,16 @@ enum GitCLI {
 
     /// Runs `git -C repo arguments…`; returns the exit status and trimmed standard output.
     @discardableResult
-    static func run(_ arguments: [String], in repo: String) throws -> (status: Int32, output: String) {
+    public static func run(_ arguments: [String], in repo: String) throws -> (status: Int32, output: String) {
         try invoke(["-C", repo] + arguments)
     }
 
     /// `git … ` output lines, failing the caller when git fails.
-    static func lines(_ arguments: [String], in repo: String) throws -> [String] {
+    public static func lines(_ arguments: [String], in repo: String) throws -> [String] {
         let (status, output) = try run(arguments, in: repo)
         guard status == 0 else {
             throw NSError(domain: "git", code: Int(status), userInfo: [NSLocalizedDescriptionKey: "git \(arguments) failed"])
         }
         return output.split(separator: "\n").map(String.init)
-    }
-}
-
-extension ElderRun {
-    /// A JSON value under `key` of the printed object, as an array of objects.
-    func objects(_ key: String) throws -> [[String: Any]] {
-        try json()[key] as? [[String: Any]] ?? []
     }
 }
