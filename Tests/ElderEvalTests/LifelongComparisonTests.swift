@@ -19,6 +19,7 @@ final class LifelongComparisonTests: XCTestCase {
         result.peakResidentBytes = 900_000_000
         result.method = method
         result.settings = [:]
+        result.configuration = ["lr": "0.001", "stop-loss": "0.1"]
         return LifelongReport(title: "Lifelong editing: \(method), T = \(edits)",
                               evaluationProtocol: EvaluationProtocol(editCount: edits, editSet: editSet, checkpoints: [edits / 2, edits],
                                                                      afterEachEdit: false, editSetDigest: digest),
@@ -37,6 +38,8 @@ final class LifelongComparisonTests: XCTestCase {
         XCTAssertEqual(back.methods, r.methods)
         XCTAssertEqual(back.evaluationProtocol, r.evaluationProtocol)
         XCTAssertEqual(back.json, r.json)
+        XCTAssertEqual(back.methods.first?.configuration, ["lr": "0.001", "stop-loss": "0.1"])
+        XCTAssertTrue(r.markdown.contains("- elder: lr=0.001 stop-loss=0.1"), "the Markdown report states the configuration")
     }
 
     func testReadsTheFirstSchema() throws {

@@ -211,6 +211,7 @@ extension ElderCommand.Bench {
             let converged = subject.outcomes.filter(\.converged).count
             result.method = method
             result.settings = overrides
+            result.configuration = configuration.settings
             result.notes = "settings: \(overrides.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")); "
                 + "median steps \(steps.isEmpty ? 0 : steps[steps.count / 2]), converged \(converged)/\(steps.count)"
             let report = LifelongReport(title: "Lifelong editing: \(label ?? method), T = \(records.count)",

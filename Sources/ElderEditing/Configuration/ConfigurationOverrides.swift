@@ -88,3 +88,31 @@ extension EditorConfiguration {
 }
 
 import Foundation
+
+extension EditorConfiguration {
+    /// Every setting `applying(_:)` understands, with this configuration's value: the configuration spelled
+    /// out in the `--set` vocabulary, so a report can state exactly what ran (the method's preset with these
+    /// settings applied gives this configuration back).
+    public var settings: [String: String] {
+        func text(_ x: Float?) -> String { x.map { "\($0)" } ?? "off" }
+        var s: [String: String] = [
+            "layers": layers.map(String.init).joined(separator: ","), "experts": "\(experts)", "rank": "\(rank)",
+            "topk": "\(topK)", "scaling": "\(scaling)", "lambda": "\(guideWeight)", "lr": "\(learningRate)",
+            "iterations": "\(iterations)", "early-stop": "\(earlyStop)", "stop-loss": text(earlyStopLoss),
+            "paraphrases": "\(trainingParaphrases)", "replay": "\(replay)", "seed": "\(seed)", "train-a": "\(trainA)",
+            "query-layer": "\(query.layer)", "query-source": query.source.rawValue, "query-pooling": query.pooling.rawValue,
+            "query-centred": "\(query.centred)", "query-standardized": "\(query.standardized)",
+            "query-whitening": text(query.whitening), "exact-similarity": text(exactMatch),
+            "span": adapterSpan.rawValue, "routing": trainingRouting.rawValue, "inference-routing": inferenceRouting.rawValue,
+            "allocation": allocationPolicy.rawValue, "renormalize": "\(renormalizeTopK)", "keys": keyStorage.rawValue,
+        ]
+        switch deferral {
+        case .hamming(let epsilon): s["epsilon"] = "\(epsilon)"
+        case .similarityMargin(let margin, let reference, let minimum):
+            s["margin"] = "\(margin)"
+            s["reference-margin"] = "\(reference)"
+            s["min-similarity"] = "\(minimum)"
+        }
+        return s
+    }
+}

@@ -52,6 +52,8 @@ public struct MethodResult: Equatable, Codable, Sendable {
     /// The editing method run (`EditorConfiguration.Method`'s name) and its `--set` changes, when known.
     public var method: String?
     public var settings: [String: String]?
+    /// The whole configuration that ran, in the `--set` vocabulary (`EditorConfiguration.settings`), when known.
+    public var configuration: [String: String]?
     /// Seconds spent applying all T edits (training only, scoring excluded).
     public var totalEditSeconds: Double?
     /// Scalars in the editor's adapter state after the last edit (GRACE's grows with the edits).

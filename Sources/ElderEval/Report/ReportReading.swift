@@ -49,6 +49,7 @@ extension LifelongReport {
                                       notes: m["notes"] as? String)
             result.method = m["method"] as? String
             result.settings = m["settings"] as? [String: String]
+            result.configuration = m["configuration"] as? [String: String]
             result.totalEditSeconds = Self.double(m["totalEditSeconds"])
             result.parameterCount = m["parameterCount"] as? Int
             result.peakResidentBytes = m["peakResidentBytes"] as? Int

@@ -37,6 +37,10 @@ extension LifelongReport {
         }
         let notes = methods.compactMap { method in method.notes.map { "- \(method.name): \($0)" } }
         if !notes.isEmpty { lines += ["", "## Notes", ""] + notes }
+        let configurations = methods.compactMap { method in
+            method.configuration.map { c in "- \(method.name): " + c.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") }
+        }
+        if !configurations.isEmpty { lines += ["", "## Configuration (every setting, as `--set` spells it)", ""] + configurations }
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -100,6 +104,9 @@ extension MethodResult {
         if let method { fields.append(("method", .string(method))) }
         if let settings {
             fields.append(("settings", .object(settings.sorted { $0.key < $1.key }.map { ($0.key, JSONText.string($0.value)) })))
+        }
+        if let configuration {
+            fields.append(("configuration", .object(configuration.sorted { $0.key < $1.key }.map { ($0.key, JSONText.string($0.value)) })))
         }
         if let notes { fields.append(("notes", .string(notes))) }
         return .object(fields)
