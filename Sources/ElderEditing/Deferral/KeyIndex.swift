@@ -116,19 +116,21 @@ public struct KeyIndex: Sendable, Equatable {
     }
 
     /// Appends `values[k] · q` for each key k of a block. The one place in KeyIndex with pointers: the
-    /// 16-wide loop reads the Int16 values and the query through buffer pointers so it compiles to vector
-    /// loads and conversions (about 5× faster than indexing the arrays here).
+    /// 16-wide loop loads the Int16 values and the query as SIMD vectors through raw pointers (filling
+    /// SIMD16 lane by lane instead measured 30× slower: it is not turned into vector loads).
     private static func appendDots(of values: [Int16], width: Int, with q: [Float], to out: inout [Float]) {
         let wide = width - width % 16
         values.withUnsafeBufferPointer { v in
             q.withUnsafeBufferPointer { q in
+                guard let vBase = v.baseAddress, let qBase = q.baseAddress else { return }
+                let vRaw = UnsafeRawPointer(vBase), qRaw = UnsafeRawPointer(qBase)
                 var base = 0
                 while base < v.count {
                     var acc = SIMD16<Float>()
                     var j = 0
                     while j < wide {
-                        var a = SIMD16<Int16>(), b = SIMD16<Float>()
-                        for t in 0..<16 { a[t] = v[base + j + t]; b[t] = q[j + t] }
+                        let a = vRaw.loadUnaligned(fromByteOffset: 2 * (base + j), as: SIMD16<Int16>.self)
+                        let b = qRaw.loadUnaligned(fromByteOffset: 4 * j, as: SIMD16<Float>.self)
                         acc += SIMD16<Float>(a) * b
                         j += 16
                     }
