@@ -25,17 +25,23 @@ public struct KeyMatch: Sendable, Equatable {
     }
 }
 
-/// Elder's deferral memory: unit-length query keys of the live edits (prompt and training paraphrases)
-/// beside keys of reference prompts that belong to no edit. An input is in an edit's scope when its query
-/// is clearly nearer to that edit than to anything else. Keys sit back to back in one array, so a search is
-/// one matrix-vector product over contiguous memory followed by one pass over integer owner numbers
-/// (at 100,000 edits, 200,000 keys: see `elder bench deferral --keys`).
+/// Elder's deferral memory: query keys of the live edits (prompt and training paraphrases) beside keys of
+/// reference prompts that belong to no edit. An input is in an edit's scope when its query is clearly
+/// nearer (cosine) to that edit than to anything else.
+///
+/// Keys are held as `QuantizedKeys` blocks, one per owner insertion. A block inserted from an
+/// `EditMemory.Entry` is the entry's own array (copy-on-write shares it), so the keys live in memory once,
+/// at 16 bits a value. A search is one pass of 16-wide SIMD dot products over the blocks, then one pass over
+/// integer owner numbers (at 100,000 edits, 200,000 keys: see `elder bench deferral --keys`, which measures
+/// it against the float32 matrix-vector product it replaced).
 public struct KeyIndex: Sendable, Equatable {
     public let dimension: Int
-    /// Keys back to back, `dimension` floats each, unit length.
-    public private(set) var keys: [Float] = []
-    /// The owner number of each key (an index into `ownerNames`); -1 marks a reference key.
-    private var ownerNumbers: [Int32] = []
+    /// The stored keys, in insertion order, and the owner number of each block (an index into
+    /// `ownerNames`); -1 marks reference keys.
+    private var blocks: [QuantizedKeys] = []
+    private var blockOwners: [Int32] = []
+    /// 1/‖key‖ of each key's integer values, in insertion order (0 for a zero key).
+    private var inverseNorms: [Float] = []
     private var ownerNames: [String] = []
     private var numberOfOwner: [String: Int32] = [:]
 
@@ -45,68 +51,120 @@ public struct KeyIndex: Sendable, Equatable {
     }
 
     /// The edit of each key; nil marks a reference key.
-    public var owners: [String?] { ownerNumbers.map { $0 < 0 ? nil : ownerNames[Int($0)] } }
-    public var count: Int { ownerNumbers.count }
-    public var editKeyCount: Int { ownerNumbers.lazy.filter { $0 >= 0 }.count }
+    public var owners: [String?] {
+        zip(blocks, blockOwners).flatMap { b, n in repeatElement(n < 0 ? nil : ownerNames[Int(n)], count: b.count) }
+    }
+    public var count: Int { inverseNorms.count }
+    public var editKeyCount: Int { zip(blocks, blockOwners).reduce(0) { $0 + ($1.1 >= 0 ? $1.0.count : 0) } }
+    /// Bytes of key data (16-bit values, scales and inverse norms), counting a block shared with an
+    /// `EditMemory` once.
+    public var keyBytes: Int { blocks.reduce(0) { $0 + $1.byteCount } + inverseNorms.count * MemoryLayout<Float>.size }
 
-    /// Adds a key (normalized here) for `owner`, or a reference key when `owner` is nil.
+    /// Adds a key for `owner`, or a reference key when `owner` is nil.
     public mutating func insert(_ key: [Float], owner: String?) {
-        precondition(key.count == dimension, "KeyIndex: key of \(key.count) values in a \(dimension)-wide index")
-        keys.append(contentsOf: unitLength(key))
-        guard let owner else { ownerNumbers.append(-1); return }
-        if let n = numberOfOwner[owner] {
-            ownerNumbers.append(n)
-        } else {
-            let n = Int32(ownerNames.count)
-            ownerNames.append(owner)
-            numberOfOwner[owner] = n
-            ownerNumbers.append(n)
+        insert(QuantizedKeys([key], width: dimension), owner: owner)
+    }
+
+    /// Adds keys for `owner` (or reference keys), sharing their storage.
+    public mutating func insert(_ keys: QuantizedKeys, owner: String?) {
+        precondition(keys.count == 0 || keys.width == dimension,
+                     "KeyIndex: keys of \(keys.width) values in a \(dimension)-wide index")
+        guard keys.count > 0 else { return }
+        blocks.append(keys)
+        if let owner { blockOwners.append(number(owner)) } else { blockOwners.append(-1) }
+        for i in 0..<keys.count {
+            var sum: Double = 0
+            for v in keys.values[(i * dimension)..<((i + 1) * dimension)] { sum += Double(v) * Double(v) }
+            inverseNorms.append(sum > 0 ? Float(1 / sum.squareRoot()) : 0)
         }
+    }
+
+    private mutating func number(_ owner: String) -> Int32 {
+        if let n = numberOfOwner[owner] { return n }
+        let n = Int32(ownerNames.count)
+        ownerNames.append(owner)
+        numberOfOwner[owner] = n
+        return n
     }
 
     /// Removes every key of `owner` (a reverted edit).
     public mutating func remove(owner: String) {
         guard let gone = numberOfOwner[owner] else { return }
-        var keptKeys: [Float] = []
-        var keptNumbers: [Int32] = []
-        keptKeys.reserveCapacity(keys.count)
-        for (i, n) in ownerNumbers.enumerated() where n != gone {
-            keptKeys.append(contentsOf: keys[(i * dimension)..<((i + 1) * dimension)])
-            keptNumbers.append(n)
+        var keptBlocks: [QuantizedKeys] = [], keptOwners: [Int32] = [], keptNorms: [Float] = []
+        var start = 0
+        for (b, n) in zip(blocks, blockOwners) {
+            if n != gone {
+                keptBlocks.append(b)
+                keptOwners.append(n)
+                keptNorms.append(contentsOf: inverseNorms[start..<(start + b.count)])
+            }
+            start += b.count
         }
-        keys = keptKeys
-        ownerNumbers = keptNumbers
+        (blocks, blockOwners, inverseNorms) = (keptBlocks, keptOwners, keptNorms)
         numberOfOwner[owner] = nil
     }
 
-    /// Cosine similarities of `query` to every key.
+    /// Cosine similarities of `query` to every key, in insertion order.
     public func similarities(_ query: [Float]) -> [Float] {
         precondition(query.count == dimension, "KeyIndex: query of \(query.count) values in a \(dimension)-wide index")
-        guard !ownerNumbers.isEmpty else { return [] }
-        let q = Tensor(shape: [1, dimension], scalars: unitLength(query))
-        let k = Tensor(shape: [ownerNumbers.count, dimension], scalars: keys)
-        return matmul(q, k, transposeB: true).scalars
+        let q = unitLength(query)
+        var out: [Float] = []
+        out.reserveCapacity(count)
+        for b in blocks { Self.appendDots(of: b.values, width: dimension, with: q, to: &out) }
+        for i in out.indices { out[i] *= inverseNorms[i] }
+        return out
+    }
+
+    /// Appends `values[k] · q` for each key k of a block. The one place in KeyIndex with pointers: the
+    /// 16-wide loop loads the Int16 values and the query as SIMD vectors through raw pointers (filling
+    /// SIMD16 lane by lane instead measured 30× slower: it is not turned into vector loads).
+    private static func appendDots(of values: [Int16], width: Int, with q: [Float], to out: inout [Float]) {
+        let wide = width - width % 16
+        values.withUnsafeBufferPointer { v in
+            q.withUnsafeBufferPointer { q in
+                guard let vBase = v.baseAddress, let qBase = q.baseAddress else { return }
+                let vRaw = UnsafeRawPointer(vBase), qRaw = UnsafeRawPointer(qBase)
+                var base = 0
+                while base < v.count {
+                    var acc = SIMD16<Float>()
+                    var j = 0
+                    while j < wide {
+                        let a = vRaw.loadUnaligned(fromByteOffset: 2 * (base + j), as: SIMD16<Int16>.self)
+                        let b = qRaw.loadUnaligned(fromByteOffset: 4 * j, as: SIMD16<Float>.self)
+                        acc += SIMD16<Float>(a) * b
+                        j += 16
+                    }
+                    var dot = acc.sum()
+                    while j < width { dot += Float(v[base + j]) * q[j]; j += 1 }
+                    out.append(dot)
+                    base += width
+                }
+            }
+        }
     }
 
     /// The best edit, its similarity, and the strongest competitor (another edit or a reference key).
-    /// Ties go to the key inserted first.
+    /// Ties go to the key inserted last: a newer edit of the same prompt wins.
     public func match(_ query: [Float]) -> KeyMatch {
         let sims = similarities(query)
         var background: Float = -1
         // The two best distinct edits, in one pass: (similarity, owner number).
         var best: (sim: Float, owner: Int32) = (-2, -1), second: (sim: Float, owner: Int32) = (-1, -1)
-        for (i, n) in ownerNumbers.enumerated() {
-            let s = sims[i]
-            if n < 0 {
-                if s > background { background = s }
-            } else if n == best.owner {
-                if s > best.sim { best.sim = s }
-            } else if s >= best.sim {  // ties go to the later key: a newer edit of the same prompt wins
-                second = best.owner >= 0 ? best : second
-                best = (s, n)
-            } else if s > second.sim {
-                second = (s, n)
+        var i = 0
+        for (block, n) in zip(blocks, blockOwners) {
+            for s in sims[i..<(i + block.count)] {
+                if n < 0 {
+                    if s > background { background = s }
+                } else if n == best.owner {
+                    if s > best.sim { best.sim = s }
+                } else if s >= best.sim {  // ties go to the later key
+                    second = best.owner >= 0 ? best : second
+                    best = (s, n)
+                } else if s > second.sim {
+                    second = (s, n)
+                }
             }
+            i += block.count
         }
         guard best.owner >= 0 else {
             return KeyMatch(owner: nil, similarity: -1, runnerUp: background, background: background)

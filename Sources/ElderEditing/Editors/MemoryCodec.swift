@@ -9,6 +9,10 @@ import Foundation
 /// - `vectors.bin`: the float vectors, exact: `"ELDV"`, u32 version 1, u32 vector width W, then float32
 ///   little-endian values in this order: centre, scale, the reference keys, then each edit's keys in edit
 ///   order. Every key is W values; centre and scale hold W or 0 values, as `memory.json` says.
+///   Edit keys are held in memory as 16-bit fixed point (`QuantizedKeys`); their float32 form here is
+///   exact, and reading it back quantizes to the same values, so a decoded memory equals the encoded one.
+///   Files written before the keys were quantized read the same way (each key rounded once, as the
+///   editor would now store it).
 ///
 /// At ~576 floats per key this is 2.3 KB per edit (one centroid key) instead of ~12 KB as JSON text, and
 /// round-trips bit for bit (JSON text would have to print floats with enough digits to be exact).

@@ -117,9 +117,9 @@ public final class MixtureEditor: Editor {
         if let indexCache { return indexCache }
         var keys = KeyIndex(dimension: queryWidth)
         var codes = Codebook(bitCount: configuration.codeBits)
-        for k in memory.backgroundKeys { keys.insert(k, owner: nil) }
+        if !memory.backgroundKeys.isEmpty { keys.insert(QuantizedKeys(memory.backgroundKeys, width: queryWidth), owner: nil) }
         for e in memory.entries {
-            for k in e.keys { keys.insert(k, owner: e.id) }
+            keys.insert(e.storedKeys, owner: e.id)  // shares the entry's array: the keys are held once
             for c in e.codes { codes.insert(c, owner: e.id) }
         }
         indexCache = (keys, codes)
