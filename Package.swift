@@ -29,7 +29,8 @@ let package = Package(
         .target(name: "ElderStore", dependencies: ["CLibGit2", "CZstd", .product(name: "Crypto", package: "swift-crypto")],
                 exclude: ["FORMAT.md"]),
         .target(name: "ElderEval", dependencies: ["ElderTensor", "ElderModel", "ElderEditing"]),
-        .target(name: "Elder", dependencies: ["ElderModel", "ElderEditing", "ElderStore", "ElderEval"]),
+        .target(name: "Elder", dependencies: ["ElderModel", "ElderEditing", "ElderStore", "ElderEval"],
+                exclude: ["WORKSPACE.md"]),
         .executableTarget(name: "ElderCLI", dependencies: [
             "Elder", "ElderTensor", "ElderModel", "ElderStore", "ElderEval",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
