@@ -103,6 +103,9 @@ func processCPUSeconds() -> Double { ResourceUsage.cpuSeconds() }
 /// The process's peak resident set (getrusage's ru_maxrss).
 func peakResidentBytes() -> Int { ResourceUsage.peakResidentBytes() }
 
+/// The process's current resident set (/proc/self/statm).
+func residentBytes() -> Int { ResourceUsage.residentBytes() }
+
 /// What `elder bench edit` measured, as Markdown and JSON.
 struct EditBenchReport: Codable {
     struct Row: Codable {

@@ -130,12 +130,4 @@ struct DeferralLookupTiming {
             .write(to: URL(fileURLWithPath: "\(out)/\(name).json"))
         return markdown
     }
-
-    /// The process's current resident set in bytes (Linux /proc/self/statm; 0 where it does not exist).
-    private func residentBytes() -> Int {
-        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
-        let fields = text.split(separator: " ")
-        guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
-        return pages * 4096
-    }
 }

@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -15,6 +16,15 @@ public enum ResourceUsage {
         #else
         return Int(usage.ru_maxrss) * 1024
         #endif
+    }
+
+    /// The current resident set in bytes (Linux /proc/self/statm; 0 where it does not exist): what building
+    /// one data structure added, where the peak only ever grows.
+    public static func residentBytes() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = text.split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+        return pages * 4096
     }
 
     /// CPU time (user + system) of the whole process so far, in seconds.
