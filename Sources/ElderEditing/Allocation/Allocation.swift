@@ -22,7 +22,9 @@ public struct Allocation: Codable, Sendable, Hashable {
 
 /// Hands out allocations to new edits, deterministically from (seed, key), keeping them distinct from the
 /// live edits' allocations while the code space C(N,k)^L allows, and (with `.leastUsed`) spreading edits
-/// over the LoRAs that the fewest live edits use, so later edits overwrite as little as possible.
+/// over the LoRAs that the fewest live edits use, so later edits overwrite as little as possible; with
+/// `.leastSimilar` a live edit counts by how similar its prompt is to the new one's, so edits whose
+/// activations a new edit's training would move the most keep LoRAs of their own.
 public struct AllocationAssigner: Sendable {
     public let layers: Int
     public let experts: Int
@@ -43,15 +45,17 @@ public struct AllocationAssigner: Sendable {
         self.init(layers: c.layers.count, experts: c.experts, topK: c.topK, policy: c.allocationPolicy, seed: c.seed)
     }
 
-    /// The allocation for the edit keyed `key`, given the allocations of the live edits.
+    /// The allocation for the edit keyed `key`, given the allocations of the live edits and (for
+    /// `.leastSimilar`) each live edit's similarity to the new one, parallel to `live`.
     /// Editing with an existing key (a label shared by several edits) returns that key's allocation.
-    public func assign(key: String, live: [Allocation]) -> Allocation {
+    public func assign(key: String, live: [Allocation], similarities: [Float]? = nil) -> Allocation {
         var rng = SplitMix64(seed: stableHash(key, seed: seed))
         let taken = Set(live)
-        var usage = [[Int]](repeating: [Int](repeating: 0, count: experts), count: layers)
-        for a in live {
+        var usage = [[Float]](repeating: [Float](repeating: 0, count: experts), count: layers)
+        for (e, a) in live.enumerated() {
+            let weight = policy == .leastSimilar ? Self.usageWeight(similarity: similarities?[e] ?? 0) : 1
             for (i, chosen) in a.experts.enumerated() where i < layers {
-                for j in chosen where j < experts { usage[i][j] += 1 }
+                for j in chosen where j < experts { usage[i][j] += weight }
             }
         }
         // Up to 64 draws for an unused code; after that the space is (nearly) full and a reused one is fine.
@@ -64,14 +68,22 @@ public struct AllocationAssigner: Sendable {
         return candidate
     }
 
-    private func draw(usage: [[Int]], rng: inout SplitMix64) -> Allocation {
+    /// What a live edit of this similarity to the new one counts for in `.leastSimilar`: a tenth of an
+    /// edit whatever it is (so the load still spreads), plus s⁴ (same-template prompts at 0.85–0.9 count
+    /// ~5× an unrelated one; below 0.3 nearly nothing).
+    static func usageWeight(similarity s: Float) -> Float {
+        let p = max(0, s)
+        return 0.1 + p * p * p * p
+    }
+
+    private func draw(usage: [[Float]], rng: inout SplitMix64) -> Allocation {
         var layersChosen: [[Int]] = []
         layersChosen.reserveCapacity(layers)
         for i in 0..<layers {
             // Random tie-break keys, then (for least-used) order by usage first.
             let keys = (0..<experts).map { _ in rng.next() }
             let order = (0..<experts).sorted { a, b in
-                if policy == .leastUsed && usage[i][a] != usage[i][b] { return usage[i][a] < usage[i][b] }
+                if policy != .random && usage[i][a] != usage[i][b] { return usage[i][a] < usage[i][b] }
                 return keys[a] < keys[b]
             }
             layersChosen.append(Array(order.prefix(topK)))

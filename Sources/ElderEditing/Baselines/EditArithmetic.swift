@@ -86,8 +86,8 @@ public struct EditArithmetic: Sendable, Codable, Equatable {
             Sequence(promptTokens: tokenizer.encode($0).count, targetTokens: target)
         }
         if let mixture = editor as? MixtureEditor {
-            for e in mixture.replayEntries(for: request.id) {
-                out.append(Sequence(promptTokens: e.promptLengths[0], targetTokens: e.rows[0].count - e.promptLengths[0]))
+            for (e, row) in mixture.plannedReplay(for: request) {
+                out.append(Sequence(promptTokens: e.promptLengths[row], targetTokens: e.rows[row].count - e.promptLengths[row]))
             }
         }
         return out
@@ -103,10 +103,7 @@ public func mixturePhaseSeconds(editor: MixtureEditor, request: EditRequest) -> 
     let prompts = ([request.prompt] + request.paraphrases.prefix(c.trainingParaphrases)).map { tokenizer.encode($0) }
     guard !target.isEmpty, prompts.allSatisfy({ !$0.isEmpty }) else { return (0, 0) }
     var sequences = prompts.map { TrainingSequence(prompt: $0, target: target, editID: request.id) }
-    for e in editor.replayEntries(for: request.id) {
-        sequences.append(TrainingSequence(prompt: Array(e.rows[0].prefix(e.promptLengths[0])),
-                                          target: Array(e.rows[0].dropFirst(e.promptLengths[0])), editID: e.id))
-    }
+    sequences += editor.plannedReplay(for: request).map { $0.entry.sequence(row: $0.row) }
     let t0 = cpuSeconds()
     let prepared = sequences.map { editor.frozen.prepare($0) }
     let t1 = cpuSeconds()

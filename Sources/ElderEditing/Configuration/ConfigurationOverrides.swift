@@ -8,6 +8,7 @@ extension EditorConfiguration {
         "early-stop": "true/false",
         "stop-loss": "early stop also waits for the mean target cross-entropy to reach this (e.g. 0.1), or off",
         "paraphrases": "training paraphrases per batch", "replay": "earlier edits replayed",
+        "replay-choice": "random | interfering (the live edits sharing the new edit's LoRAs, most similar first)",
         "seed": "random seed", "train-a": "train the A matrices (true/false)",
         "query-layer": "block whose output (or down_proj input) is the query", "query-source": "residual | down-proj-input",
         "query-pooling": "mean | last-token", "query-centred": "true/false", "query-standardized": "true/false",
@@ -18,7 +19,7 @@ extension EditorConfiguration {
         "reference-margin": "similarity deferral: margin over the reference prompts",
         "min-similarity": "similarity deferral's minimum similarity",
         "span": "whole-sequence | from-last-prompt-token", "routing": "soft | hard (training)",
-        "inference-routing": "router-top-k | matched-allocation", "allocation": "random | least-used",
+        "inference-routing": "router-top-k | matched-allocation", "allocation": "random | least-used | least-similar",
         "renormalize": "renormalize top-k weights (true/false)", "keys": "each | centroid | prompt-and-centroid",
     ]
 
@@ -54,6 +55,7 @@ extension EditorConfiguration {
             case "stop-loss": c.earlyStopLoss = value == "off" ? nil : try float(key, value)
             case "paraphrases": c.trainingParaphrases = try int(key, value)
             case "replay": c.replay = try int(key, value)
+            case "replay-choice": c.replayChoice = try choice(key, value) as ReplayChoice
             case "seed": c.seed = UInt64(try int(key, value))
             case "train-a": c.trainA = try bool(key, value)
             case "query-layer": c.query.layer = try int(key, value)
@@ -100,7 +102,8 @@ extension EditorConfiguration {
             "layers": layers.map(String.init).joined(separator: ","), "experts": "\(experts)", "rank": "\(rank)",
             "topk": "\(topK)", "scaling": "\(scaling)", "lambda": "\(guideWeight)", "lr": "\(learningRate)",
             "iterations": "\(iterations)", "early-stop": "\(earlyStop)", "stop-loss": text(earlyStopLoss),
-            "paraphrases": "\(trainingParaphrases)", "replay": "\(replay)", "seed": "\(seed)", "train-a": "\(trainA)",
+            "paraphrases": "\(trainingParaphrases)", "replay": "\(replay)",
+            "replay-choice": (replayChoice ?? .random).rawValue, "seed": "\(seed)", "train-a": "\(trainA)",
             "query-layer": "\(query.layer)", "query-source": query.source.rawValue, "query-pooling": query.pooling.rawValue,
             "query-centred": "\(query.centred)", "query-standardized": "\(query.standardized)",
             "query-whitening": text(query.whitening), "exact-similarity": text(exactMatch),

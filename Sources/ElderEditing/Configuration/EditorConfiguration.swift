@@ -32,6 +32,17 @@ public struct EditorConfiguration: Codable, Sendable, Equatable {
         case random
         /// per layer the k LoRAs that the fewest live edits use, ties broken at random.
         case leastUsed = "least-used"
+        /// per layer the k LoRAs least used by live edits, each counted by its similarity to the new edit.
+        case leastSimilar = "least-similar"
+    }
+
+    /// Which earlier edits are replayed beside a new one.
+    public enum ReplayChoice: String, Codable, Sendable {
+        /// Drawn at random from the live edits, their edited prompt's row.
+        case random
+        /// The live edits a new edit's training is most likely to move: those sharing its LoRAs, the most
+        /// similar first; the replayed row turns through each edit's prompt and training paraphrases.
+        case interfering
     }
 
     /// What an allocation is keyed by.
@@ -148,6 +159,8 @@ public struct EditorConfiguration: Codable, Sendable, Equatable {
     /// Early stop also waits until the batch's mean target cross-entropy is at most this (nil: the argmax
     /// rule alone). Training past the bare argmax gives the edit room to carry over to other wordings.
     public var earlyStopLoss: Float? = nil
+    /// How replayed edits are chosen; nil (a configuration written before the choice existed) is `.random`.
+    public var replayChoice: ReplayChoice? = .random
 
     /// Allocation codes have one bit per (layer, LoRA).
     public var codeBits: Int { layers.count * experts }

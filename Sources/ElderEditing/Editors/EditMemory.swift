@@ -32,6 +32,12 @@ public struct EditMemory: Codable, Sendable, Equatable {
             self.promptLengths = promptLengths
         }
 
+        /// Training row `row` as a sequence to train on again (replay).
+        func sequence(row: Int) -> TrainingSequence {
+            TrainingSequence(prompt: Array(rows[row].prefix(promptLengths[row])),
+                             target: Array(rows[row].dropFirst(promptLengths[row])), editID: id)
+        }
+
         // Coded with the keys as float arrays, as before they were quantized (so old JSON still reads).
         enum CodingKeys: String, CodingKey { case id, allocation, keys, codes, rows, promptLengths }
 

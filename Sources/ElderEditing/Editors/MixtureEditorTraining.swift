@@ -12,19 +12,17 @@ extension MixtureEditor {
                                                         paraphrases: c.trainingParaphrases,
                                                         contextLength: model.configuration.contextLength)
 
-        // Allocation and batch: the edit's rows, then replayed edits' prompt rows.
-        let assigner = AllocationAssigner(configuration: c)
-        let allocation = c.allocationKey == .label
-            ? assigner.assign(key: request.label ?? request.target, live: [])
-            : assigner.assign(key: request.id, live: memory.entries.map(\.allocation))
+        // The edit's rows through the frozen blocks, then its allocation, then the replayed edits' rows.
         var sequences = promptTokens.map { TrainingSequence(prompt: $0, target: target, editID: request.id) }
+        var prepared = sequences.map { frozen.prepare($0) }
+        let (allocation, replay) = plan(request, promptQuery: prepared[0].query)
         var allocations = [request.id: allocation]
-        for entry in replayEntries(for: request.id) {
-            sequences.append(TrainingSequence(prompt: Array(entry.rows[0].prefix(entry.promptLengths[0])),
-                                              target: Array(entry.rows[0].dropFirst(entry.promptLengths[0])), editID: entry.id))
+        for (entry, row) in replay {
+            let replayed = entry.sequence(row: row)
+            sequences.append(replayed)
+            prepared.append(frozen.prepare(replayed))
             allocations[entry.id] = entry.allocation
         }
-        let prepared = sequences.map { frozen.prepare($0) }
         let queries = Tensor(shape: [prepared.count, queryWidth], scalars: prepared.flatMap(\.query))
         let stack = AdaptedStack(model: model, adaptedLayers: Set(c.layers))
 
@@ -123,19 +121,62 @@ extension MixtureEditor {
         return configuration.keyStorage == .centroid ? [centroid] : [unitLength(first), centroid]
     }
 
-    /// Up to `replay` live edits to rehearse beside a new one, chosen deterministically from the edit id.
-    func replayEntries(for id: String) -> [EditMemory.Entry] {
+    /// The allocation a new edit gets and the earlier edits' rows (entry, row index) replayed beside it,
+    /// from the raw query of its edited prompt.
+    func plan(_ request: EditRequest, promptQuery: [Float]) -> (allocation: Allocation, replay: [(EditMemory.Entry, Int)]) {
+        let c = configuration
+        let needsSimilarity = c.allocationPolicy == .leastSimilar || c.replayChoice == .interfering
+        let similarities = needsSimilarity ? liveSimilarities(to: normalizedQuery(promptQuery)) : nil
+        let assigner = AllocationAssigner(configuration: c)
+        let allocation = c.allocationKey == .label
+            ? assigner.assign(key: request.label ?? request.target, live: [])
+            : assigner.assign(key: request.id, live: memory.entries.map(\.allocation), similarities: similarities)
+        return (allocation, replayRows(for: request.id, allocation: allocation, similarities: similarities))
+    }
+
+    /// The earlier edits' rows (entry, row index) that `edit(request)` would replay: for measuring a batch
+    /// before the edit.
+    public func plannedReplay(for request: EditRequest) -> [(entry: EditMemory.Entry, row: Int)] {
+        plan(request, promptQuery: rawQuery(tokens: loaded.tokenizer.encode(request.prompt))).replay.map { ($0.0, $0.1) }
+    }
+
+    /// Each live edit's best cosine similarity (over its stored keys) to a centred query, in memory order.
+    func liveSimilarities(to centredQuery: [Float]) -> [Float] {
+        let index = indices.keys
+        var best: [String: Float] = [:]
+        for (owner, s) in zip(index.owners, index.similarities(centredQuery)) {
+            guard let owner else { continue }
+            best[owner] = max(best[owner] ?? -1, s)
+        }
+        return memory.entries.map { best[$0.id] ?? 0 }
+    }
+
+    /// Up to `replay` live edits to rehearse beside a new one, each with the index of the row to replay.
+    /// `.random`: drawn deterministically from the edit id, their prompt row. `.interfering`: the live edits
+    /// sharing the most of the new allocation's LoRAs, weighted by similarity (`similarities`, in memory
+    /// order), with the row chosen from the pair of ids so an edit replayed again rehearses another wording.
+    func replayRows(for id: String, allocation: Allocation, similarities: [Float]?) -> [(EditMemory.Entry, Int)] {
         let live = memory.entries
         guard configuration.replay > 0, !live.isEmpty else { return [] }
+        if configuration.replayChoice == .interfering, let similarities {
+            let mine = allocation.experts.map(Set.init)
+            let scored: [(index: Int, score: Float)] = live.indices.compactMap { i in
+                let shared = zip(live[i].allocation.experts, mine).reduce(0) { $0 + $1.0.filter($1.1.contains).count }
+                return shared > 0 ? (i, Float(shared) * max(similarities[i], 0.01)) : nil
+            }
+            let picked = scored.sorted { $0.score != $1.score ? $0.score > $1.score : $0.index > $1.index }
+                .prefix(configuration.replay).map(\.index).sorted()
+            return picked.map { i in
+                (live[i], Int(stableHash(id + "\u{0}" + live[i].id, seed: configuration.seed) % UInt64(live[i].rows.count)))
+            }
+        }
         var rng = SplitMix64(seed: stableHash(id, seed: configuration.seed ^ 0x5EED))
-        var picked: [Int] = []
         var order = Array(live.indices)
         for i in stride(from: order.count - 1, to: 0, by: -1) {
             let j = Int(rng.next() % UInt64(i + 1))
             order.swapAt(i, j)
         }
-        picked = Array(order.prefix(configuration.replay)).sorted()
-        return picked.map { live[$0] }
+        return Array(order.prefix(configuration.replay)).sorted().map { (live[$0], 0) }
     }
 }
 
