@@ -202,12 +202,12 @@ func benchMatmul(name: String, t: Int, n: Int, k: Int, repetitions: Int) -> Matm
         o.append(so / Double(inner)); r.append(sr / Double(inner)); a.append(sa / Double(inner))
     }
     if sink.isNaN { FileHandle.standardError.write(Data("NaN in benchmark output\n".utf8)) }
-    let (mo, mr, ma) = (median(o), median(r), median(a))
-    let paired = median(pairs)   // raw/ours of calls made one right after the other: robust to bursts of load
+    let (mo, mr, ma) = (medianOrZero(o), medianOrZero(r), medianOrZero(a))
+    let paired = medianOrZero(pairs)   // raw/ours of calls made one right after the other: robust to bursts of load
     let best = r.min()! / o.min()!                   // noise only ever adds time: best against best
     return MatmulResult(name: name, t: t, n: n, k: k, oursSeconds: mo, rawSeconds: mr, allocatingSeconds: ma,
                         oursGflops: flops / mo / 1e9, rawGflops: flops / mr / 1e9, allocatingGflops: flops / ma / 1e9,
-                        ratio: paired, ratioOfMedians: mr / mo, bestRatio: best, allocatingRatio: median(allocPairs))
+                        ratio: paired, ratioOfMedians: mr / mo, bestRatio: best, allocatingRatio: medianOrZero(allocPairs))
 }
 
 /// Random weights of one LLaMA block, stored [out, in].
@@ -288,8 +288,8 @@ func benchBlock(_ c: KernelBenchConfig, t: Int, repetitions: Int) -> BlockResult
     for _ in 0..<repetitions {
         f.append(forward()); fr.append(forwardBackward(trainable: false)); fu.append(forwardBackward(trainable: true))
     }
-    return BlockResult(t: t, forwardMs: 1000 * median(f), frozenForwardBackwardMs: 1000 * median(fr),
-                       fullForwardBackwardMs: 1000 * median(fu))
+    return BlockResult(t: t, forwardMs: 1000 * medianOrZero(f), frozenForwardBackwardMs: 1000 * medianOrZero(fr),
+                       fullForwardBackwardMs: 1000 * medianOrZero(fu))
 }
 
 /// One decode step of a block (1 query row, `cached` rows of K/V cache) and its attention alone.
@@ -317,5 +317,5 @@ func benchDecode(_ c: KernelBenchConfig, cached: Int, repetitions: Int) -> Decod
     _ = block(); _ = attn()
     var b: [Double] = [], a: [Double] = []
     for _ in 0..<repetitions { b.append(block()); a.append(attn()) }
-    return DecodeResult(cachedTokens: cached, blockForwardMs: 1000 * median(b), attentionMs: 1000 * median(a))
+    return DecodeResult(cachedTokens: cached, blockForwardMs: 1000 * medianOrZero(b), attentionMs: 1000 * medianOrZero(a))
 }

@@ -64,23 +64,23 @@ extension ElderCommand.Bench {
             let result: [String: Any] = [
                 "model": path, "cores": ProcessInfo.processInfo.activeProcessorCount, "openblasThreads": BLAS.threadCount,
                 "openblasCore": coreName, "packedDecoding": m.usesPackedDecoding,
-                "generationFloat32TokensPerSecondMedian": float32Rates.isEmpty ? NSNull() : median(float32Rates) as Any,
+                "generationFloat32TokensPerSecondMedian": float32Rates.isEmpty ? NSNull() : medianOrZero(float32Rates) as Any,
                 "runs": runs, "promptTokens": prompt.count, "newTokens": newTokens,
-                "loadSecondsMedian": median(loadTimes), "promptTokensPerSecondMedian": median(promptRates),
-                "generationTokensPerSecondMedian": median(generationRates),
-                "generationTokensPerThreadCPUSecondMedian": median(perCPU), "peakRSSMegabytes": peakMB,
+                "loadSecondsMedian": medianOrZero(loadTimes), "promptTokensPerSecondMedian": medianOrZero(promptRates),
+                "generationTokensPerSecondMedian": medianOrZero(generationRates),
+                "generationTokensPerThreadCPUSecondMedian": medianOrZero(perCPU), "peakRSSMegabytes": peakMB,
                 "date": ISO8601DateFormatter().string(from: Date()),
             ]
             var rows = [
-                "| load (dequantize to float32) | \(String(format: "%.3f", median(loadTimes))) s |",
-                "| prompt processing, \(prompt.count) tokens | \(String(format: "%.1f", median(promptRates))) tokens/s |",
-                "| generation, \(newTokens) new tokens\(m.usesPackedDecoding ? " (quantized-block kernels)" : "") | \(String(format: "%.1f", median(generationRates))) tokens/s |",
+                "| load (dequantize to float32) | \(String(format: "%.3f", medianOrZero(loadTimes))) s |",
+                "| prompt processing, \(prompt.count) tokens | \(String(format: "%.1f", medianOrZero(promptRates))) tokens/s |",
+                "| generation, \(newTokens) new tokens\(m.usesPackedDecoding ? " (quantized-block kernels)" : "") | \(String(format: "%.1f", medianOrZero(generationRates))) tokens/s |",
             ]
             if BLAS.threadCount == 1 {
-                rows.append("| generation per CPU-second of the decoding thread | \(String(format: "%.1f", median(perCPU))) tokens/s |")
+                rows.append("| generation per CPU-second of the decoding thread | \(String(format: "%.1f", medianOrZero(perCPU))) tokens/s |")
             }
             if !float32Rates.isEmpty {
-                rows.append("| generation, float32 weights only | \(String(format: "%.1f", median(float32Rates))) tokens/s |")
+                rows.append("| generation, float32 weights only | \(String(format: "%.1f", medianOrZero(float32Rates))) tokens/s |")
             }
             rows.append("| peak memory (max RSS) | \(String(format: "%.0f", peakMB)) MB |")
             let markdown = """

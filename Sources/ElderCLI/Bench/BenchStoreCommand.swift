@@ -1,4 +1,5 @@
 import ArgumentParser
+import ElderEval
 import ElderStore
 import Foundation
 
@@ -71,9 +72,9 @@ extension ElderCommand.Bench {
             let oldest = try rebuildSeconds(dir, try ids.resolveCommit("main~\(length - 1)"))
             let far = try rebuildSeconds(dir, try ids.resolveCommit("main~\(length - farthest)"))
             let warm = try warmRebuildSeconds(dir, newestID)
-            return StoreBenchRow(edits: length, commitMedianMs: median(commitTimes) * 1e3, commitP90Ms: percentile(commitTimes, 0.9) * 1e3,
-                                 compactMedianMs: median(compactTimes) * 1e3,
-                                 tensorBlobBytesPerEdit: median(blobBytes),
+            return StoreBenchRow(edits: length, commitMedianMs: medianOrZero(commitTimes) * 1e3, commitP90Ms: percentile(commitTimes, 0.9) * 1e3,
+                                 compactMedianMs: medianOrZero(compactTimes) * 1e3,
+                                 tensorBlobBytesPerEdit: medianOrZero(blobBytes),
                                  looseBytesPerEdit: Double(looseBytes) / Double(length),
                                  packedBytesPerEdit: Double(packedBytes - baseBytes) / Double(length),
                                  packedBytesTotal: packedBytes, gcSeconds: gcSeconds,
@@ -81,7 +82,7 @@ extension ElderCommand.Bench {
                                  rebuildFarthestMs: far.wall * 1e3, farthestDepth: farthest,
                                  rebuildNewestCPUMs: newest.cpu * 1e3, rebuildFarthestCPUMs: far.cpu * 1e3,
                                  rebuildWarmMs: warm * 1e3,
-                                 relativeErrorMedian: median(errors))
+                                 relativeErrorMedian: medianOrZero(errors))
         }
 
         /// Runs `git gc` and returns the bytes under objects/ afterwards.
@@ -116,7 +117,7 @@ extension ElderCommand.Bench {
                 cpu.append(threadCPUSeconds() - cpuStart)
                 times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
             }
-            return (median(times), median(cpu))
+            return (medianOrZero(times), medianOrZero(cpu))
         }
 
         private func threadCPUSeconds() -> Double {
@@ -134,7 +135,7 @@ extension ElderCommand.Bench {
                 _ = try store.state(of: revision)
                 times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
             }
-            return median(times)
+            return medianOrZero(times)
         }
     }
 }

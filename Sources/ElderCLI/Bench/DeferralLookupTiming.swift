@@ -1,4 +1,5 @@
 import ElderEditing
+import ElderEval
 import ElderTensor
 import Foundation
 
@@ -90,12 +91,12 @@ struct DeferralLookupTiming {
         func mb(_ bytes: Int) -> String { String(format: "%.1f MB", Double(bytes) / 1e6) }
         func row(_ l: Layout) -> String {
             "| \(l.name) | \(l.keyCount) | \(mb(l.indexBytes)) | \(mb(l.memoryCopyBytes)) | \(mb(l.totalBytes)) | "
-                + "\(mb(l.residentGrowth)) | \(String(format: "%.2f ms", median(l.times))) | "
+                + "\(mb(l.residentGrowth)) | \(String(format: "%.2f ms", medianOrZero(l.times))) | "
                 + "\(String(format: "%.2f ms", percentile(l.times, 0.9))) | \(String(format: "%.1f s", l.buildSeconds)) |"
         }
         let memoryRatio = Double(new.totalBytes) / Double(old.totalBytes)
         let residentRatio = Double(new.residentGrowth) / Double(max(1, old.residentGrowth))
-        let timeRatio = median(new.times) / median(old.times)
+        let timeRatio = medianOrZero(new.times) / medianOrZero(old.times)
         let markdown = """
         # Deferral lookup with \(edits) stored edits (width \(dimension))
 
@@ -119,7 +120,7 @@ struct DeferralLookupTiming {
         try markdown.write(toFile: "\(out)/\(name).md", atomically: true, encoding: .utf8)
         func json(_ l: Layout) -> [String: Any] {
             ["keys": l.keyCount, "indexBytes": l.indexBytes, "memoryCopyBytes": l.memoryCopyBytes, "keyBytes": l.totalBytes,
-             "residentGrowthBytes": l.residentGrowth, "lookupMedianMs": median(l.times),
+             "residentGrowthBytes": l.residentGrowth, "lookupMedianMs": medianOrZero(l.times),
              "lookupP90Ms": percentile(l.times, 0.9), "buildSeconds": l.buildSeconds]
         }
         let report: [String: Any] = ["edits": edits, "dimension": dimension, "queries": queries, "before": json(old), "now": json(new),

@@ -60,15 +60,6 @@ extension ElderCommand {
             }
         }
 
-        struct Repair: Encodable {
-            var commit: String?
-            var repaired: [String]
-            var holdingBefore: Int
-            var holdingAfter: Int
-            var liveEdits: Int
-            var stillDropped: [String]
-        }
-
         struct Report: Encodable {
             var kind: String
             var branch: String
@@ -88,7 +79,7 @@ extension ElderCommand {
             var liveEdits: Int
             var holding: Int
             var dropped: [String]
-            var repair: Repair?
+            var repair: RepairJSON?
         }
 
         struct ConflictReport: Encodable {
@@ -120,10 +111,7 @@ extension ElderCommand {
                 resolved: result.resolved.map(Conflict.init), droppedByPreference: result.droppedByPreference,
                 allocationCollisions: result.allocationCollisions.count, sharedSlots: result.sharedSlots, totalSlots: result.totalSlots,
                 liveEdits: result.liveEdits.count, holding: result.liveEdits.count - result.dropped.count, dropped: result.dropped,
-                repair: result.repair.map {
-                    Repair(commit: $0.commit?.hex, repaired: $0.repairedEdits, holdingBefore: $0.holdingBefore,
-                           holdingAfter: $0.holdingAfter, liveEdits: $0.after.count, stillDropped: $0.stillDropped)
-                })
+                repair: result.repair.map(RepairJSON.init))
             try console.emit(report) { human(result, current: current) }
         }
 

@@ -37,14 +37,6 @@ extension ElderCommand {
             var holds: Bool
         }
 
-        struct Repair: Encodable {
-            var commit: String?
-            var repaired: [String]
-            var holdingBefore: Int
-            var holdingAfter: Int
-            var stillDropped: [String]
-        }
-
         struct Report: Encodable {
             var commit: String
             var branch: String
@@ -60,7 +52,7 @@ extension ElderCommand {
             var answersAsBefore: Bool
             var liveEdits: [Check]
             var dropped: [String]
-            var repair: Repair?
+            var repair: RepairJSON?
             var stateHash: String
         }
 
@@ -83,8 +75,7 @@ extension ElderCommand {
                 answerAfter: p.afterText, answersAsBefore: p.answersAsBefore,
                 liveEdits: r.liveEdits.map { Check(editID: $0.editID, target: $0.target, holds: $0.holds) },
                 dropped: r.dropped,
-                repair: r.repair.map { Repair(commit: $0.commit?.hex, repaired: $0.repairedEdits, holdingBefore: $0.holdingBefore,
-                                              holdingAfter: $0.holdingAfter, stillDropped: $0.stillDropped) },
+                repair: r.repair.map(RepairJSON.init),
                 stateHash: r.stateHash)
             let summary = try history.entry(r.commit).summary
             try console.emit(report) {

@@ -143,11 +143,3 @@ public struct LifelongRunState: Equatable, Codable, Sendable {
 
     public init(baseline: ProbeBaseline) { self.baseline = baseline }
 }
-
-/// The median of a non-empty list (mean of the middle two for an even count); nil when empty.
-public func median(_ values: [Double]) -> Double? {
-    guard !values.isEmpty else { return nil }
-    let sorted = values.sorted()
-    let mid = sorted.count / 2
-    return sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
-}
