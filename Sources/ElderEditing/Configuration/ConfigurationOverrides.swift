@@ -8,7 +8,7 @@ extension EditorConfiguration {
         "early-stop": "true/false",
         "stop-loss": "early stop also waits for the mean target cross-entropy to reach this (e.g. 0.1), or off",
         "paraphrases": "training paraphrases per batch", "replay": "earlier edits replayed",
-        "replay-choice": "random | interfering (the live edits sharing the new edit's LoRAs, most similar first)",
+        "replay-choice": "random | random-wording (any training wording, not only the prompt) | interfering (the live edits sharing the new edit's LoRAs, most similar first)",
         "seed": "random seed", "train-a": "train the A matrices (true/false)",
         "query-layer": "block whose output (or down_proj input) is the query", "query-source": "residual | down-proj-input",
         "query-pooling": "mean | last-token", "query-centred": "true/false", "query-standardized": "true/false",

@@ -152,9 +152,10 @@ extension MixtureEditor {
     }
 
     /// Up to `replay` live edits to rehearse beside a new one, each with the index of the row to replay.
-    /// `.random`: drawn deterministically from the edit id, their prompt row. `.interfering`: the live edits
-    /// sharing the most of the new allocation's LoRAs, weighted by similarity (`similarities`, in memory
-    /// order), with the row chosen from the pair of ids so an edit replayed again rehearses another wording.
+    /// `.random`: drawn deterministically from the edit id, their prompt row; `.randomWording`: the same
+    /// edits, the row chosen from the pair of ids so an edit replayed again rehearses another wording.
+    /// `.interfering`: the live edits sharing the most of the new allocation's LoRAs, weighted by similarity
+    /// (`similarities`, in memory order), rows as `.randomWording`.
     func replayRows(for id: String, allocation: Allocation, similarities: [Float]?) -> [(EditMemory.Entry, Int)] {
         let live = memory.entries
         guard configuration.replay > 0, !live.isEmpty else { return [] }
@@ -166,9 +167,7 @@ extension MixtureEditor {
             }
             let picked = scored.sorted { $0.score != $1.score ? $0.score > $1.score : $0.index > $1.index }
                 .prefix(configuration.replay).map(\.index).sorted()
-            return picked.map { i in
-                (live[i], Int(stableHash(id + "\u{0}" + live[i].id, seed: configuration.seed) % UInt64(live[i].rows.count)))
-            }
+            return picked.map { (live[$0], wording(of: live[$0], replayedFor: id)) }
         }
         var rng = SplitMix64(seed: stableHash(id, seed: configuration.seed ^ 0x5EED))
         var order = Array(live.indices)
@@ -176,7 +175,13 @@ extension MixtureEditor {
             let j = Int(rng.next() % UInt64(i + 1))
             order.swapAt(i, j)
         }
-        return Array(order.prefix(configuration.replay)).sorted().map { (live[$0], 0) }
+        let anyWording = configuration.replayChoice == .randomWording
+        return Array(order.prefix(configuration.replay)).sorted().map { (live[$0], anyWording ? wording(of: live[$0], replayedFor: id) : 0) }
+    }
+
+    /// The row of `entry` to replay beside the new edit `id`: fixed by the pair, spread over its wordings.
+    private func wording(of entry: EditMemory.Entry, replayedFor id: String) -> Int {
+        Int(stableHash(id + "\u{0}" + entry.id, seed: configuration.seed) % UInt64(entry.rows.count))
     }
 }
 
