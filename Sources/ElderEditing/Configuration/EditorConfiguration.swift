@@ -219,11 +219,13 @@ extension EditorConfiguration {
     /// - Routing through the matched edit's own allocation, the adapter acting from the last prompt token on.
     /// - 64 LoRAs per layer (not 16): a LoRA that later edits share is what forgets. First T of wikidata-1000,
     ///   exact match after all T, rel / gen / loc: T = 250: 16 LoRAs 0.968 / 0.860 / 0.981, 32: 0.996 / 0.909,
-    ///   64: 1.00 / 0.911; T = 500: 16: 0.920 / 0.783 / 0.989, 32: 0.966 / 0.850 / 0.989 (locality is the
-    ///   deferral's and does not move). Compute per edit is unchanged (an edit trains only its own k per
+    ///   64: 1.00 / 0.911; T = 500: 16: 0.920 / 0.783 / 0.989, 32: 0.966 / 0.850, 64: 0.996 / 0.906 / 0.989
+    ///   (locality is the deferral's and does not move). Compute per edit is unchanged (an edit trains only its own k per
     ///   layer); the adapter holds 6.7 M scalars instead of 1.7 M. Replaying the live edits that share the new
-    ///   edit's LoRAs (`replay-choice=interfering`) instead of random ones: T = 250 0.952 / 0.860; allocating
-    ///   away from similar edits as well (`allocation=least-similar`): 0.952 / 0.817 — both worse, not used.
+    ///   edit's LoRAs (`replay-choice=interfering`) instead of random ones, 16 LoRAs: T = 250 0.952 / 0.860;
+    ///   allocating away from similar edits as well (`allocation=least-similar`): 0.952 / 0.817 — both worse.
+    ///   With 64 LoRAs, 4 replayed edits in any wording (`replay=4`, `replay-choice=random-wording`): T = 250
+    ///   1.00 / 0.927 against 1.00 / 0.911, for ~30 % more compute per edit — not (yet) the default.
     /// wikidata-50 (ElderEval stream test): 0.98 / 0.907 / 0.96 (0.853 generalization with 3 paraphrases),
     /// against 0.98 / 0.81 / 0.96 for the previous default (block 10, no whitening, margin 0.25, 3 paraphrases).
     public static func elderDefault(blockCount: Int) -> EditorConfiguration {
