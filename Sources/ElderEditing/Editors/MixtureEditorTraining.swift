@@ -15,7 +15,7 @@ extension MixtureEditor {
         // The edit's rows through the frozen blocks, then its allocation, then the replayed edits' rows.
         var sequences = promptTokens.map { TrainingSequence(prompt: $0, target: target, editID: request.id) }
         var prepared = sequences.map { frozen.prepare($0) }
-        let (allocation, replay) = plan(request, promptQuery: prepared[0].query)
+        let (allocation, replay) = plan(request, promptQuery: { prepared[0].query })
         var allocations = [request.id: allocation]
         for (entry, row) in replay {
             let replayed = entry.sequence(row: row)
@@ -121,12 +121,13 @@ extension MixtureEditor {
         return configuration.keyStorage == .centroid ? [centroid] : [unitLength(first), centroid]
     }
 
-    /// The allocation a new edit gets and the earlier edits' rows (entry, row index) replayed beside it,
-    /// from the raw query of its edited prompt.
-    func plan(_ request: EditRequest, promptQuery: [Float]) -> (allocation: Allocation, replay: [(EditMemory.Entry, Int)]) {
+    /// The allocation a new edit gets and the earlier edits' rows (entry, row index) replayed beside it.
+    /// `promptQuery` gives the raw query of its edited prompt; it is read only by the choices that compare
+    /// the new edit with the live ones.
+    func plan(_ request: EditRequest, promptQuery: () -> [Float]) -> (allocation: Allocation, replay: [(entry: EditMemory.Entry, row: Int)]) {
         let c = configuration
         let needsSimilarity = c.allocationPolicy == .leastSimilar || c.replayChoice == .interfering
-        let similarities = needsSimilarity ? liveSimilarities(to: normalizedQuery(promptQuery)) : nil
+        let similarities = needsSimilarity ? liveSimilarities(to: normalizedQuery(promptQuery())) : nil
         let assigner = AllocationAssigner(configuration: c)
         let allocation = c.allocationKey == .label
             ? assigner.assign(key: request.label ?? request.target, live: [])
@@ -137,7 +138,7 @@ extension MixtureEditor {
     /// The earlier edits' rows (entry, row index) that `edit(request)` would replay: for measuring a batch
     /// before the edit.
     public func plannedReplay(for request: EditRequest) -> [(entry: EditMemory.Entry, row: Int)] {
-        plan(request, promptQuery: rawQuery(tokens: loaded.tokenizer.encode(request.prompt))).replay.map { ($0.0, $0.1) }
+        plan(request, promptQuery: { rawQuery(tokens: loaded.tokenizer.encode(request.prompt)) }).replay
     }
 
     /// Each live edit's best cosine similarity (over its stored keys) to a centred query, in memory order.
@@ -156,7 +157,7 @@ extension MixtureEditor {
     /// edits, the row chosen from the pair of ids so an edit replayed again rehearses another wording.
     /// `.interfering`: the live edits sharing the most of the new allocation's LoRAs, weighted by similarity
     /// (`similarities`, in memory order), rows as `.randomWording`.
-    func replayRows(for id: String, allocation: Allocation, similarities: [Float]?) -> [(EditMemory.Entry, Int)] {
+    func replayRows(for id: String, allocation: Allocation, similarities: [Float]?) -> [(entry: EditMemory.Entry, row: Int)] {
         let live = memory.entries
         guard configuration.replay > 0, !live.isEmpty else { return [] }
         if configuration.replayChoice == .interfering, let similarities {
