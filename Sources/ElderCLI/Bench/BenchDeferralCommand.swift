@@ -25,6 +25,8 @@ extension ElderCommand.Bench {
         var dumpResiduals: String?
         @Option(name: .long, help: ArgumentHelp("Blocks whose output --dump-residuals writes, comma-separated.", visibility: .hidden))
         var dumpLayers: String = "6,8,10,12"
+        @Option(name: .long, help: ArgumentHelp("Write every prompt's deferral query (as the configuration computes it) to this folder and stop (method research).", visibility: .hidden))
+        var dumpQueries: String?
 
         @Option(name: .long, help: "Instead: time one lookup among this many stored edits (synthetic keys), e.g. 100000.")
         var keys: Int?
@@ -49,6 +51,10 @@ extension ElderCommand.Bench {
             let editor = try MixtureEditor(model: loaded, configuration: configuration, referencePrompts: ReferencePrompts.default)
             let records = Array(try EditFileReader.readAll(path: file).prefix(edits))
             let tok = loaded.tokenizer
+            if let dumpQueries {
+                try ResidualDump.writeQueries(editor: editor, tokenizer: tok, records: records, folder: dumpQueries)
+                return
+            }
             func key(_ text: String) -> [Float] {
                 editor.normalizedQuery(editor.rawQuery(tokens: tok.encode(text)))
             }

@@ -7,8 +7,8 @@ import Foundation
 /// paraphrases, held-out paraphrases and probes) with the residual stream after some blocks, per token,
 /// as raw float32 files plus a JSON index, for offline analysis of deferral queries.
 enum ResidualDump {
-    static func write(loaded: LoadedModel, records: [EditRecord], layers: [Int], folder: String) throws {
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    /// Every prompt the dumps cover, labelled with its kind and edit (-1 reference, -2 - g calibration group g).
+    static func items(_ records: [EditRecord]) -> [(kind: String, edit: Int, text: String)] {
         var items: [(kind: String, edit: Int, text: String)] = ReferencePrompts.default.map { ("reference", -1, $0) }
         for (g, group) in CalibrationPrompts.groups.enumerated() { items += group.map { ("calibration", -2 - g, $0) } }
         for (i, r) in records.enumerated() {
@@ -17,6 +17,31 @@ enum ResidualDump {
             items += r.heldout.map { ("heldout", i, $0) }
             items += r.probes.map { ("probe", i, $0.prompt) }
         }
+        return items
+    }
+
+    /// The deferral query of every prompt (`normalizedQuery`, as the editor's memory compares them): one
+    /// row of `queries.f32` per item of `index.json`.
+    static func writeQueries(editor: MixtureEditor, tokenizer: BPETokenizer, records: [EditRecord], folder: String) throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var data = Data()
+        var index: [[String: Any]] = []
+        var width = 0
+        for (n, item) in items(records).enumerated() {
+            let q = editor.normalizedQuery(editor.rawQuery(tokens: tokenizer.encode(item.text)))
+            width = q.count
+            data.append(q.withUnsafeBufferPointer { Data(buffer: $0) })
+            index.append(["kind": item.kind, "edit": item.edit, "text": item.text])
+            if n % 1000 == 0 { FileHandle.standardError.write("queries \(n)\n".data(using: .utf8)!) }
+        }
+        try data.write(to: URL(fileURLWithPath: "\(folder)/queries.f32"))
+        let json = try JSONSerialization.data(withJSONObject: ["dimension": width, "items": index])
+        try json.write(to: URL(fileURLWithPath: "\(folder)/index.json"))
+    }
+
+    static func write(loaded: LoadedModel, records: [EditRecord], layers: [Int], folder: String) throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let items = items(records)
         let top = (layers.max() ?? 0) + 1
         var handles: [Int: FileHandle] = [:]
         for l in layers {
