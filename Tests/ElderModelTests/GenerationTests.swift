@@ -121,4 +121,14 @@ final class GenerationTests: XCTestCase {
         XCTAssertTrue(FileManager.default.createFile(atPath: file, contents: Data()))
         XCTAssertEqual(try ModelLocator.resolve(file), file)
     }
+
+    /// The file and in-memory digests agree, and match the FIPS 180-2 test vector for "abc".
+    func testSHA256OfBytesAndOfFileAgree() throws {
+        let bytes = Data("abc".utf8)
+        let file = temporaryFolder() + "/abc"
+        XCTAssertTrue(FileManager.default.createFile(atPath: file, contents: bytes))
+        let expected = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        XCTAssertEqual(ModelLocator.sha256(of: bytes), expected)
+        XCTAssertEqual(try ModelLocator.sha256(ofFile: file), expected)
+    }
 }

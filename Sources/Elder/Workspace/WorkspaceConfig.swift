@@ -39,10 +39,7 @@ enum ModelHashes {
                 if sub.boolValue { continue }
                 lines += "\(name) \(try ModelLocator.sha256(ofFile: path + "/" + name))\n"
             }
-            let file = NSTemporaryDirectory() + "elder-model-hash-\(UUID().uuidString)"
-            try Data(lines.utf8).write(to: URL(fileURLWithPath: file))
-            defer { try? FileManager.default.removeItem(atPath: file) }
-            hash = try ModelLocator.sha256(ofFile: file)
+            hash = ModelLocator.sha256(of: Data(lines.utf8))
         } else {
             hash = try ModelLocator.sha256(ofFile: path)
         }

@@ -64,6 +64,11 @@ public enum ModelLocator {
         return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 
+    /// SHA-256 of bytes in memory, as lowercase hex (the same digest `sha256(ofFile:)` gives for a file of them).
+    public static func sha256(of bytes: Data) -> String {
+        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+    }
+
     /// Checks a known model's file against its recorded checksum.
     public static func verify(_ model: KnownModel, at path: String) throws {
         let found = try sha256(ofFile: path)
