@@ -25,4 +25,14 @@ final class ConfigurationSettingsTests: XCTestCase {
                        "a similarity deferral spells margins, not ε")
         XCTAssertEqual(EditorConfiguration.elderPaper(blockCount: 30).settings["epsilon"], "12")
     }
+
+    func testExpertsAreBoundedWithAOneLineReason() throws {
+        let base = EditorConfiguration.elderDefault(blockCount: 30)
+        XCTAssertNoThrow(try base.applying(["experts": "\(EditorConfiguration.maximumExperts)"]).validate(blockCount: 30))
+        for bad in ["0", "\(EditorConfiguration.maximumExperts + 1)"] {
+            XCTAssertThrowsError(try base.applying(["experts": bad]).validate(blockCount: 30)) { error in
+                XCTAssertEqual("\(error)", "experts per layer must be 1...\(EditorConfiguration.maximumExperts), got \(bad)")
+            }
+        }
+    }
 }

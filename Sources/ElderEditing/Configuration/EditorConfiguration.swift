@@ -248,6 +248,9 @@ public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
 }
 
 extension EditorConfiguration {
+    /// The most LoRAs per adapted layer a configuration may ask for.
+    public static let maximumExperts = 256
+
     /// Checks the numbers against each other and against a model of `blockCount` blocks.
     public func validate(blockCount: Int) throws {
         func fail(_ s: String) throws -> Never { throw ConfigurationError(description: s) }
@@ -256,7 +259,11 @@ extension EditorConfiguration {
             try fail("adapted layer \(bad) is outside the model's 0..<\(blockCount) blocks")
         }
         if Set(layers).count != layers.count { try fail("adapted layers repeat: \(layers)") }
-        if experts < 1 || experts > 64 { try fail("experts per layer must be 1...64, got \(experts)") }
+        // An edit trains and infers through its own top-k LoRAs, so compute per edit does not grow with the
+        // count; the adapter's memory does (about 105 k scalars per LoRA over 6 layers of SmolLM2).
+        if experts < 1 || experts > Self.maximumExperts {
+            try fail("experts per layer must be 1...\(Self.maximumExperts), got \(experts)")
+        }
         if topK < 1 || topK > experts { try fail("top-k must be 1...\(experts), got \(topK)") }
         if rank < 1 { try fail("rank must be at least 1, got \(rank)") }
         if query.layer < 0 || query.layer >= blockCount {
