@@ -29,7 +29,7 @@ final class StopLossTests: XCTestCase {
         let c = try EditorConfiguration.elderDefault(blockCount: 30).applying(["stop-loss": "0.25"])
         XCTAssertEqual(c.earlyStopLoss, 0.25)
         XCTAssertNil(try c.applying(["stop-loss": "off"]).earlyStopLoss)
-        XCTAssertEqual(EditorConfiguration.elderDefault(blockCount: 30).earlyStopLoss, 0.1)
+        XCTAssertEqual(EditorConfiguration.elderDefault(blockCount: 30).earlyStopLoss, 0.05)
         XCTAssertThrowsError(try c.applying(["stop-loss": "low"]))
     }
 }
