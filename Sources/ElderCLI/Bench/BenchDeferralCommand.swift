@@ -51,12 +51,12 @@ extension ElderCommand.Bench {
             let editor = try MixtureEditor(model: loaded, configuration: configuration, referencePrompts: ReferencePrompts.default)
             let records = Array(try EditFileReader.readAll(path: file).prefix(edits))
             let tok = loaded.tokenizer
-            if let dumpQueries {
-                try ResidualDump.writeQueries(editor: editor, tokenizer: tok, records: records, folder: dumpQueries)
-                return
-            }
             func key(_ text: String) -> [Float] {
                 editor.normalizedQuery(editor.rawQuery(tokens: tok.encode(text)))
+            }
+            if let dumpQueries {
+                try ResidualDump.writeQueries(records: records, folder: dumpQueries, query: key)
+                return
             }
             var index = KeyIndex(dimension: editor.memory.centre.isEmpty ? key("x").count : editor.memory.centre.count)
             for k in editor.memory.backgroundKeys { index.insert(k, owner: nil) }

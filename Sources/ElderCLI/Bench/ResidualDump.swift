@@ -20,15 +20,15 @@ enum ResidualDump {
         return items
     }
 
-    /// The deferral query of every prompt (`normalizedQuery`, as the editor's memory compares them): one
-    /// row of `queries.f32` per item of `index.json`.
-    static func writeQueries(editor: MixtureEditor, tokenizer: BPETokenizer, records: [EditRecord], folder: String) throws {
+    /// The deferral query of every prompt (`query`: the editor's `normalizedQuery`, as its memory compares
+    /// them): one row of `queries.f32` per item of `index.json`.
+    static func writeQueries(records: [EditRecord], folder: String, query: (String) -> [Float]) throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var data = Data()
         var index: [[String: Any]] = []
         var width = 0
         for (n, item) in items(records).enumerated() {
-            let q = editor.normalizedQuery(editor.rawQuery(tokens: tokenizer.encode(item.text)))
+            let q = query(item.text)
             width = q.count
             data.append(q.withUnsafeBufferPointer { Data(buffer: $0) })
             index.append(["kind": item.kind, "edit": item.edit, "text": item.text])

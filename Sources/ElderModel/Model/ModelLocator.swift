@@ -61,13 +61,15 @@ public enum ModelLocator {
         defer { try? handle.close() }
         var hasher = SHA256()
         while let chunk = try handle.read(upToCount: 4 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hex(hasher.finalize())
     }
 
     /// SHA-256 of bytes in memory, as lowercase hex (the same digest `sha256(ofFile:)` gives for a file of them).
     public static func sha256(of bytes: Data) -> String {
-        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        hex(SHA256.hash(data: bytes))
     }
+
+    private static func hex(_ digest: SHA256.Digest) -> String { digest.map { String(format: "%02x", $0) }.joined() }
 
     /// Checks a known model's file against its recorded checksum.
     public static func verify(_ model: KnownModel, at path: String) throws {
