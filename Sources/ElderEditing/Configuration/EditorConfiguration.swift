@@ -221,7 +221,7 @@ extension EditorConfiguration {
     ///   / 0.986, right after each edit gen 0.860 → 0.884, curve at 750 0.972 / 0.861 → 0.980 / 0.883
     ///   (T = 100: +5 % time per edit).
     /// - Routing through the matched edit's own allocation, the adapter acting from the last prompt token on.
-    /// - 64 LoRAs per layer (not 16): a LoRA that later edits share is what forgets. First T of wikidata-1000,
+    /// - 128 LoRAs per layer: a LoRA that later edits share is what forgets. First T of wikidata-1000,
     ///   exact match after all T, rel / gen / loc: T = 250: 16 LoRAs 0.968 / 0.860 / 0.981, 32: 0.996 / 0.909,
     ///   64: 1.00 / 0.911; T = 500: 16: 0.920 / 0.783 / 0.989, 32: 0.966 / 0.850, 64: 0.996 / 0.906 / 0.989
     ///   (locality is the deferral's and does not move). Compute per edit is unchanged (an edit trains only its own k per
@@ -229,14 +229,20 @@ extension EditorConfiguration {
     ///   edit's LoRAs (`replay-choice=interfering`) instead of random ones, 16 LoRAs: T = 250 0.952 / 0.860;
     ///   allocating away from similar edits as well (`allocation=least-similar`): 0.952 / 0.817 — both worse.
     ///   With 64 LoRAs, 4 replayed edits in any wording (`replay=4`, `replay-choice=random-wording`): T = 250
-    ///   1.00 / 0.927 against 1.00 / 0.911, for ~30 % more compute per edit — not (yet) the default.
+    ///   1.00 / 0.927 against 1.00 / 0.911, for ~30 % more compute per edit — not the default (with
+    ///   stop-loss 0.05, T = 500: 0.998 / 0.915 either way).
+    ///   T = 1,000 with stop-loss 0.05, all edits scored after the last (exact match, rel / gen / loc):
+    ///   64 LoRAs 0.962 / 0.849 / 0.986, **128 LoRAs 0.998 / 0.886 / 0.986** (curve at 750: 0.980 / 0.883 →
+    ///   0.999 / 0.902; right after each edit gen 0.884 → 0.886): between 500 and 1,000 edits the 64 LoRAs
+    ///   forgot (gen 0.915 → 0.849), 128 halve the edits that share one. Median s/edit 2.12 → 1.80 (load
+    ///   differed; an edit trains only its own LoRAs); 13.4 M adapter scalars, peak RSS 0.85 → 0.94 GB.
     /// wikidata-50 (ElderEval stream test): 0.98 / 0.907 / 0.96 (0.853 generalization with 3 paraphrases),
     /// against 0.98 / 0.81 / 0.96 for the previous default (block 10, no whitening, margin 0.25, 3 paraphrases).
     public static func elderDefault(blockCount: Int) -> EditorConfiguration {
         // Small models (tests): keep the adapted layers above the query block.
         let layers = defaultLayers(blockCount: blockCount).filter { $0 > blockCount / 3 }
         return EditorConfiguration(
-            method: .elder, layers: layers, experts: 64, rank: 8, topK: 2, scaling: 1.0, guideWeight: 0.01,
+            method: .elder, layers: layers, experts: 128, rank: 8, topK: 2, scaling: 1.0, guideWeight: 0.01,
             query: Query(source: .residual, layer: (blockCount * 8) / 30, pooling: .mean, centred: true, whitening: 0.3),
             deferral: .similarityMargin(margin: 0.2, referenceMargin: 0.1, minimum: 0.6),
             adapterSpan: .fromLastPromptToken, keyStorage: .promptAndCentroid, trainingRouting: .hard, inferenceRouting: .matchedAllocation, allocationPolicy: .leastUsed,
