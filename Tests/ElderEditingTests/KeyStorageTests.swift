@@ -118,7 +118,7 @@ final class KeyStorageTests: XCTestCase {
         memory.backgroundKeys = randomKeys(3, width: 8, seed: 11)
         memory.entries = [EditMemory.Entry(id: "a", allocation: Allocation(experts: [[0]]), keys: randomKeys(2, width: 8, seed: 12),
                                            codes: [], rows: [[1, 2]], promptLengths: [1])]
-        let files = try MemoryCodec.encode(memory)
+        let files = try MemoryCodec.encode(memory, layout: .onePiece)
         XCTAssertEqual(files[MemoryCodec.vectorsName]?.count, 12 + 4 * (3 + 2) * 8, "vectors.bin keeps float32 (format 1)")
         let back = try MemoryCodec.decode(files)
         XCTAssertEqual(back, memory)

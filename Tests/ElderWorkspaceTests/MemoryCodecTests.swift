@@ -18,9 +18,9 @@ final class MemoryCodecTests: XCTestCase {
         return memory
     }
 
-    func testRoundTripIsExact() throws {
+    func testOnePieceRoundTripIsExact() throws {
         let memory = try makeMemory()
-        let files = try MemoryCodec.encode(memory)
+        let files = try MemoryCodec.encode(memory, layout: .onePiece)
         XCTAssertEqual(Set(files.keys), [MemoryCodec.jsonName, MemoryCodec.vectorsName])
         // 12-byte header + (3 centre + 0 scale + 5 keys × 3) floats.
         XCTAssertEqual(files[MemoryCodec.vectorsName]?.count, 12 + 4 * (3 + 15))
@@ -30,7 +30,50 @@ final class MemoryCodecTests: XCTestCase {
         XCTAssertEqual(back.centre.map(\.bitPattern), memory.centre.map(\.bitPattern))
         XCTAssertEqual(back, memory)
         // Equal memories give equal bytes (git shares the blobs).
+        XCTAssertEqual(try MemoryCodec.encode(back, layout: .onePiece), files)
+    }
+
+    func testPerEditRoundTripIsExactAndKeepsEditOrder() throws {
+        var memory = try makeMemory()
+        memory.entries.reverse()  // edit order is not id order
+        let files = try MemoryCodec.encode(memory)
+        let e1 = MemoryCodec.editFileName("e1"), e2 = MemoryCodec.editFileName("e2")
+        XCTAssertEqual(Set(files.keys), [MemoryCodec.jsonName, MemoryCodec.vectorsName, e1, e2])
+        XCTAssertTrue(e1.hasPrefix("edit-") && e1.count == 21 && e1 != e2, e1)
+        // vectors.bin: header + centre + the 2 reference keys only; e2's file: 20-byte header, JSON, 2 keys × 3 floats.
+        XCTAssertEqual(files[MemoryCodec.vectorsName]?.count, 12 + 4 * (3 + 6))
+        let body = try XCTUnwrap(files[e2])
+        XCTAssertEqual(Array(body[0..<4]), Array("ELDE".utf8))
+        XCTAssertEqual(body.count, 20 + Int(body[16]) + Int(body[17]) << 8 + 4 * 6)
+        let back = try MemoryCodec.decode(files)
+        XCTAssertEqual(back.entries.map(\.id), ["e2", "e1"])
+        XCTAssertEqual(back.entries[0].keys.flatMap { $0 }.map(\.bitPattern), memory.entries[0].keys.flatMap { $0 }.map(\.bitPattern))
+        XCTAssertEqual(back, memory)
         XCTAssertEqual(try MemoryCodec.encode(back), files)
+        // An edit's file does not depend on the other edits: adding one leaves every other file's bytes alone.
+        var more = memory
+        more.entries.removeLast()
+        let fewer = try MemoryCodec.encode(more)
+        XCTAssertEqual(fewer[e2], files[e2])
+        XCTAssertEqual(fewer[MemoryCodec.vectorsName], files[MemoryCodec.vectorsName])
+        XCTAssertNil(fewer[e1])
+    }
+
+    func testPerEditFilesMustMatchTheOrder() throws {
+        let files = try MemoryCodec.encode(try makeMemory())
+        let e1 = MemoryCodec.editFileName("e1"), e2 = MemoryCodec.editFileName("e2")
+        var missing = files
+        missing[e1] = nil
+        XCTAssertThrowsError(try MemoryCodec.decode(missing)) { XCTAssertTrue("\($0)".contains("e1"), "\($0)") }
+        var swapped = files
+        (swapped[e1], swapped[e2]) = (files[e2], files[e1])
+        XCTAssertThrowsError(try MemoryCodec.decode(swapped)) { XCTAssertTrue("\($0)".contains("holds edit"), "\($0)") }
+        var stray = files
+        stray["edit-0000000000000000"] = files[e1]
+        XCTAssertThrowsError(try MemoryCodec.decode(stray)) { XCTAssertTrue("\($0)".contains("belongs to no live edit"), "\($0)") }
+        var damaged = files
+        damaged[e2]?.removeLast()
+        XCTAssertThrowsError(try MemoryCodec.decode(damaged))
     }
 
     func testDamagedFilesAreRefused() throws {

@@ -1,21 +1,25 @@
 import Foundation
 
-/// How an `EditMemory` is stored in a commit's `codebook/` folder: two files.
+/// How an `EditMemory` is stored in a commit's `codebook/` folder.
 ///
-/// - `memory.json`: everything but the float vectors — per live edit (in edit order) its id, allocation,
-///   allocation codes, training rows and prompt lengths, and how many keys it has — plus the lengths of
-///   the centre, scale and reference-key vectors. Sorted keys, so equal memories give equal bytes (and
-///   git shares the blob).
-/// - `vectors.bin`: the float vectors, exact: `"ELDV"`, u32 version 1, u32 vector width W, then float32
+/// Two layouts, told apart by `memory.json`'s `version`:
+/// - **Per edit** (version 2, what a knowledge repo's commits hold): `memory.json` has the vector width,
+///   the lengths of the centre, scale and reference-key vectors and the live edits' ids in edit order;
+///   `vectors.bin` the centre, scale and reference keys; and each live edit has a file of its own,
+///   `edit-<16 hex digits of FNV-1a(id)>`: `"ELDE"`, u32 version 1, u32 key count, u32 width, u32 JSON length,
+///   the edit's entry as JSON (sorted keys, keys left out), then its keys as float32. A commit that adds an
+///   edit writes that edit's file and a `memory.json` that grew by one id; every other file is the parent's
+///   blob, which git shares. (Version 1 rewrote every live edit's keys at every commit: a repo's size grew
+///   with the square of its edits, ~2.5 GB of objects over 1,000 edits.)
+/// - **One piece** (version 1, what a lifelong benchmark checkpoint holds): `memory.json` with every live
+///   edit's entry, and `vectors.bin`: `"ELDV"`, u32 version 1, u32 vector width W, then float32
 ///   little-endian values in this order: centre, scale, the reference keys, then each edit's keys in edit
-///   order. Every key is W values; centre and scale hold W or 0 values, as `memory.json` says.
-///   Edit keys are held in memory as 16-bit fixed point (`QuantizedKeys`); their float32 form here is
-///   exact, and reading it back quantizes to the same values, so a decoded memory equals the encoded one.
-///   Files written before the keys were quantized read the same way (each key rounded once, as the
-///   editor would now store it).
+///   order. Repos written before version 2 read the same way.
 ///
-/// At ~576 floats per key this is 2.3 KB per edit (one centroid key) instead of ~12 KB as JSON text, and
-/// round-trips bit for bit (JSON text would have to print floats with enough digits to be exact).
+/// Every key is W values; centre and scale hold W or 0 values. Edit keys are held in memory as 16-bit fixed
+/// point (`QuantizedKeys`); their float32 form here is exact, and reading it back quantizes to the same
+/// values, so a decoded memory equals the encoded one (files written before the keys were quantized read
+/// the same way, each key rounded once, as the editor would now store it). Equal memories give equal bytes.
 /// Lives in ElderEditing so every holder of an editor's state (the workspace's commits, the lifelong
 /// benchmark's checkpoints) shares one exact encoding.
 public enum MemoryCodec {
@@ -26,18 +30,38 @@ public enum MemoryCodec {
     public static let projectionName = "projection.bin"
     static let magic: [UInt8] = Array("ELDV".utf8)
 
+    static let editMagic: [UInt8] = Array("ELDE".utf8)
+
+    /// Which files the live edits go into (see the type's documentation).
+    public enum Layout: Sendable {
+        /// A file per live edit (version 2): a commit writes only what changed.
+        case perEdit
+        /// Every edit in `memory.json` and `vectors.bin` (version 1): two files, for single-file containers.
+        case onePiece
+    }
+
     struct MemoryFile: Codable {
         var version: Int
         var width: Int
         var centreCount: Int
         var scaleCount: Int
         var backgroundCount: Int
-        /// The live edits with their keys left out (they are in `vectors.bin`).
+        /// Version 1: the live edits with their keys left out (they are in `vectors.bin`); version 2: empty.
         var entries: [EditMemory.Entry]
         var keyCounts: [Int]
+        /// Version 2: the live edits' ids in edit order (each edit is in `editFileName(id)`).
+        var order: [String]?
     }
 
-    public static func encode(_ memory: EditMemory) throws -> [String: [UInt8]] {
+    /// The codebook file holding the live edit `id` (per-edit layout).
+    public static func editFileName(_ id: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in id.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        let hex = String(hash, radix: 16)
+        return "edit-" + String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    public static func encode(_ memory: EditMemory, layout: Layout = .perEdit) throws -> [String: [UInt8]] {
         let allKeys = memory.backgroundKeys + memory.entries.flatMap(\.keys)
         let width = allKeys.first?.count ?? max(memory.centre.count, memory.scale.count)
         guard allKeys.allSatisfy({ $0.count == width }),
@@ -45,19 +69,28 @@ public enum MemoryCodec {
               memory.scale.isEmpty || memory.scale.count == width else {
             throw MemoryCodecError("keys of different widths cannot be stored")
         }
-        let file = MemoryFile(version: 1, width: width, centreCount: memory.centre.count, scaleCount: memory.scale.count,
-                              backgroundCount: memory.backgroundKeys.count,
-                              entries: memory.entries.map { var e = $0; e.keys = []; return e },
-                              keyCounts: memory.entries.map(\.keys.count))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        let perEdit = layout == .perEdit
+        let file = MemoryFile(version: perEdit ? 2 : 1, width: width, centreCount: memory.centre.count,
+                              scaleCount: memory.scale.count, backgroundCount: memory.backgroundKeys.count,
+                              entries: perEdit ? [] : memory.entries.map { var e = $0; e.keys = []; return e },
+                              keyCounts: perEdit ? [] : memory.entries.map(\.keys.count),
+                              order: perEdit ? memory.entries.map(\.id) : nil)
         var bytes = magic
         appendU32(&bytes, 1)
         appendU32(&bytes, UInt32(width))
-        let vectors = [memory.centre, memory.scale] + allKeys
+        let vectors = [memory.centre, memory.scale] + (perEdit ? memory.backgroundKeys : allKeys)
         bytes.reserveCapacity(bytes.count + vectors.reduce(0) { $0 + $1.count } * 4)
         for v in vectors { for x in v { appendU32(&bytes, x.bitPattern) } }
-        var files = [jsonName: Array(try encoder.encode(file)), vectorsName: bytes]
+        var files = [jsonName: try json(file), vectorsName: bytes]
+        if perEdit {
+            for entry in memory.entries {
+                let name = editFileName(entry.id)
+                guard files[name] == nil else {
+                    throw MemoryCodecError("two live edits share the file \(name) (ids \(entry.id) and another): rename one")
+                }
+                files[name] = try encodeEdit(entry, width: width)
+            }
+        }
         if !memory.projection.isEmpty {
             var projection = magic
             appendU32(&projection, 1)
@@ -77,23 +110,23 @@ public enum MemoryCodec {
         do { file = try JSONDecoder().decode(MemoryFile.self, from: Data(json)) } catch {
             throw MemoryCodecError("\(jsonName): \(error)")
         }
-        guard file.version == 1, file.width >= 0,
+        guard file.version == 1 || file.version == 2, file.width >= 0,
               file.centreCount == 0 || file.centreCount == file.width,
               file.scaleCount == 0 || file.scaleCount == file.width,
               file.backgroundCount >= 0, file.keyCounts.count == file.entries.count,
-              file.keyCounts.allSatisfy({ $0 >= 0 }), file.entries.allSatisfy(\.keys.isEmpty) else {
+              file.keyCounts.allSatisfy({ $0 >= 0 }), file.entries.allSatisfy(\.keys.isEmpty),
+              file.version == 1 || (file.entries.isEmpty && file.order != nil) else {
             throw MemoryCodecError("\(jsonName) has invalid counts")
         }
         let keyCount = file.backgroundCount + file.keyCounts.reduce(0, +)
-        let floats = file.centreCount + file.scaleCount + keyCount * file.width
-        guard bin.count == 12 + 4 * floats, Array(bin[0..<4]) == magic, readU32(bin, 4) == 1,
+        let floatCount = file.centreCount + file.scaleCount + keyCount * file.width
+        guard bin.count == 12 + 4 * floatCount, Array(bin[0..<4]) == magic, readU32(bin, 4) == 1,
               readU32(bin, 8) == UInt32(file.width) else {
-            throw MemoryCodecError("\(vectorsName) does not match \(jsonName) (\(bin.count) bytes, expected \(12 + 4 * floats))")
+            throw MemoryCodecError("\(vectorsName) does not match \(jsonName) (\(bin.count) bytes, expected \(12 + 4 * floatCount))")
         }
         var offset = 12
         func take(_ n: Int) -> [Float] {
-            var out = [Float](repeating: 0, count: n)
-            for i in 0..<n { out[i] = Float(bitPattern: readU32(bin, offset + 4 * i)) }
+            let out = floats(bin, at: offset, count: n)
             offset += 4 * n
             return out
         }
@@ -105,6 +138,21 @@ public enum MemoryCodec {
             e.keys = (0..<file.keyCounts[i]).map { _ in take(file.width) }
             memory.entries.append(e)
         }
+        let order = file.order ?? []
+        for id in order {
+            guard let bytes = files[editFileName(id)] else {
+                throw MemoryCodecError("codebook/\(editFileName(id)) (edit \(id)) is missing")
+            }
+            let entry = try decodeEdit(bytes, width: file.width)
+            guard entry.id == id else {
+                throw MemoryCodecError("codebook/\(editFileName(id)) holds edit \(entry.id), not \(id)")
+            }
+            memory.entries.append(entry)
+        }
+        let listed = Set(order.map(editFileName))
+        if let stray = files.keys.sorted().first(where: { $0.hasPrefix("edit-") && !listed.contains($0) }) {
+            throw MemoryCodecError("codebook/\(stray) belongs to no live edit of \(jsonName)")
+        }
         if let projection = files[projectionName] {
             guard projection.count >= 12, Array(projection[0..<4]) == magic, readU32(projection, 4) == 1,
                   projection.count == 12 + 4 * Int(readU32(projection, 8)) else {
@@ -113,6 +161,47 @@ public enum MemoryCodec {
             memory.projection = (0..<Int(readU32(projection, 8))).map { Float(bitPattern: readU32(projection, 12 + 4 * $0)) }
         }
         return memory
+    }
+
+    /// One live edit's file (per-edit layout).
+    static func encodeEdit(_ entry: EditMemory.Entry, width: Int) throws -> [UInt8] {
+        var bare = entry
+        bare.keys = []
+        let body = try json(bare)
+        var bytes = editMagic
+        for v in [1, entry.keys.count, width, body.count] { appendU32(&bytes, UInt32(v)) }
+        bytes += body
+        bytes.reserveCapacity(bytes.count + 4 * width * entry.keys.count)
+        for key in entry.keys { for x in key { appendU32(&bytes, x.bitPattern) } }
+        return bytes
+    }
+
+    static func decodeEdit(_ bytes: [UInt8], width: Int) throws -> EditMemory.Entry {
+        guard bytes.count >= 20, Array(bytes[0..<4]) == editMagic, readU32(bytes, 4) == 1,
+              Int(readU32(bytes, 12)) == width else {
+            throw MemoryCodecError("an edit file is damaged or of another width (\(bytes.count) bytes)")
+        }
+        let keyCount = Int(readU32(bytes, 8)), length = Int(readU32(bytes, 16))
+        guard bytes.count == 20 + length + 4 * keyCount * width else {
+            throw MemoryCodecError("an edit file has \(bytes.count) bytes, expected \(20 + length + 4 * keyCount * width)")
+        }
+        var entry: EditMemory.Entry
+        do { entry = try JSONDecoder().decode(EditMemory.Entry.self, from: Data(bytes[20..<(20 + length)])) } catch {
+            throw MemoryCodecError("an edit file's entry: \(error)")
+        }
+        guard entry.keys.isEmpty else { throw MemoryCodecError("edit \(entry.id)'s file holds keys in its JSON") }
+        entry.keys = (0..<keyCount).map { floats(bytes, at: 20 + length + 4 * width * $0, count: width) }
+        return entry
+    }
+
+    private static func json<T: Encodable>(_ value: T) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return Array(try encoder.encode(value))
+    }
+
+    private static func floats(_ bytes: [UInt8], at offset: Int, count: Int) -> [Float] {
+        (0..<count).map { Float(bitPattern: readU32(bytes, offset + 4 * $0)) }
     }
 
     private static func appendU32(_ bytes: inout [UInt8], _ v: UInt32) {

@@ -95,7 +95,7 @@ public struct LifelongCheckpoint: Sendable, Equatable {
         do {
             var tensors: [String: Tensor] = [:]
             for (name, t) in adapter.tensors { tensors[Self.adapterPrefix + name] = t }
-            let files = try MemoryCodec.encode(memory)
+            let files = try MemoryCodec.encode(memory, layout: .onePiece)
             let bin = files[MemoryCodec.vectorsName] ?? []
             guard bin.count % 4 == 0 else { throw ReportError("the memory's vector file is not a whole number of floats") }
             tensors[Self.vectorsName] = Tensor(shape: [bin.count / 4], scalars: (0..<(bin.count / 4)).map { i in

@@ -51,7 +51,8 @@ enum RepoFormat {
     static let statePrefix = "sha256:"
 
     static let maxJSONBytes = 1 << 20
-    static let maxCodebookBytes = 1 << 26
+    /// All of a commit's codebook files together (the per-edit layout takes ~5 KB per live edit: ~100,000 edits).
+    static let maxCodebookBytes = 1 << 29
     static let maxEdits = 1_000_000
     /// A tensor blob never exceeds its raw size by more than this (header + zstd framing).
     static func maxTensorBlobBytes() -> Int { TensorCodec.maxElements * 4 + (1 << 16) }
