@@ -7,7 +7,8 @@ import XCTest
 /// `elder diff` (knowledge, parameter and behaviour diffs) and `elder eval` (edits, probes, exit codes).
 final class DiffEvalCommandTests: XCTestCase {
     func testKnowledgeAndParameterDiff() throws {
-        let repo = try TinyRepo.make()
+        // λ = 0.01 (the default's is 0, its routers are never read) so the edits change both tensor groups.
+        let repo = try TinyRepo.make(extra: ["--set", "lambda=0.01"])
         let edits = try TinyEdits.commit([(" The capital of Zorbia is", " Quell"), (" The river of Zorbia is", " Vell")], in: repo)
         let run = try ElderProcess.run(["diff", "HEAD~2", "--stat", "--json"], in: repo)
         XCTAssertSucceeded(run)
@@ -51,7 +52,10 @@ final class DiffEvalCommandTests: XCTestCase {
     }
 
     func testBehaviourDiffAndEvalWithProbes() throws {
-        let repo = try TinyRepo.make()
+        // lr 3e-3: at the default 1e-3 the tiny random model reaches this target within 50 steps only for some
+        // allocations (the edit id, which is time-based, picks them): 11 of 12 ids held with 128 LoRAs, 12 of
+        // 12 at 3e-3. The test is about diff and eval, so it needs an edit that holds every time.
+        let repo = try TinyRepo.make(extra: ["--set", "lr=0.003"])
         let edit = try TinyEdits.commit([(" The capital of Zorbia is", " Quell")], in: repo, paraphrases: [" Zorbia's capital is"])[0]
         XCTAssertTrue(edit.holds, "the tiny model learns the edit")
         let workspace = try Workspace.open(at: repo, model: TinyRepo.modelPath)
