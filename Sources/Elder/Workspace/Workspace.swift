@@ -51,8 +51,19 @@ public final class Workspace {
                 + "and format 1 cannot change a tensor's shape")
         }
         let config = WorkspaceConfig(model: try ModelIdentity.of(model), editor: editorConfiguration)
-        let editor = try makeEditor(model: model, configuration: editorConfiguration)
-        let initial = StateConversion.stored(editor.adapter)
+        var editor = try makeEditor(model: model, configuration: editorConfiguration)
+        var storeOptions = storeOptions
+        var generatedNames = Set<String>()
+        if storeOptions.generatedRoot == nil, let generated = Self.generatedLoRAs(editorConfiguration, adapter: editor.adapter, grid: storeOptions.grid) {
+            // The LoRAs' random A matrices come from the store's generator, so the root commit holds a seed
+            // instead of them (27 MB → ~2 MB for SmolLM2 with 128 LoRAs per layer).
+            storeOptions.generatedRoot = generated
+            for (name, t) in try generated.state().floats(on: storeOptions.grid).tensors {
+                editor.adapter[name] = Tensor(shape: t.shape, scalars: t.values)
+                generatedNames.insert(name)
+            }
+        }
+        let initial = StateConversion.stored(editor.adapter, only: editor.adapter.names.filter { !generatedNames.contains($0) })
         let (store, _) = try KnowledgeStore.create(at: path, options: storeOptions, workspaceConfigJSON: try config.encoded(),
                                                    initial: initial, message: "Initialize Elder knowledge repo (\(editorConfiguration.method.rawValue))")
         // `KnowledgeStore.create` takes no codebook, so the memory (query centre, reference keys) goes into a
@@ -65,6 +76,25 @@ public final class Workspace {
         _ = try store.commit(CommitRequest(branch: "main", parents: [root], codebook: try MemoryCodec.encode(editor.memory),
                                            message: "Record the editor's reference memory (query centre and reference keys)"))
         return workspace
+    }
+
+    /// The generated form of a mixture's initial LoRA A matrices (shapes as in `adapter`): uniform in ±1/√r
+    /// like the editor's own initialization (`MixtureEditor`), on the grid, from the configuration's seed.
+    /// Nil for other methods.
+    static func generatedLoRAs(_ c: EditorConfiguration, adapter: AdapterState, grid: Grid) -> GeneratedRoot? {
+        guard c.method == .elder || c.method == .elderPaper else { return nil }
+        let bound = grid.nearestUnits(1 / Double(c.rank).squareRoot())
+        var groups: [GeneratedRoot.Group] = []
+        for layer in c.layers {
+            for j in 0..<c.experts {
+                let name = AdapterState.loraA(layer: layer, expert: j)
+                guard let shape = adapter[name]?.shape else { continue }
+                if let i = groups.firstIndex(where: { $0.shape == shape }) { groups[i].names.append(name) } else {
+                    groups.append(GeneratedRoot.Group(shape: shape, bound: bound, names: [name]))
+                }
+            }
+        }
+        return groups.isEmpty ? nil : GeneratedRoot(seed: c.seed ^ 0xE1DE_A000, groups: groups)
     }
 
     /// The repo-local git config key holding this machine's path to the repo's model file.

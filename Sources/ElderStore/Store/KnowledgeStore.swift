@@ -62,7 +62,15 @@ public final class KnowledgeStore: @unchecked Sendable {
                                    cacheCapacity: cacheCapacity)
         let snapped = Compactor.snap(initial, to: options.grid)
         let units = try snapped.units(on: options.grid)
-        let hash = StateHash.compute(snapped)
+        // Generated tensors (`options.generatedRoot`) are part of the root state but not of its packs.
+        var full = units
+        if let generated = try options.generatedRoot?.state() {
+            if let name = generated.tensors.keys.first(where: { initial.tensors[$0] != nil || initial.routers[$0] != nil }) {
+                throw StoreError.invalidArgument("tensor \(name) is both generated and given in the initial state")
+            }
+            try full.add(generated)
+        }
+        let hash = StateHash.compute(full.floats(on: options.grid))
 
         var bytes = 0
         let root = try TreeBuilder(repository: repository)
@@ -82,7 +90,7 @@ public final class KnowledgeStore: @unchecked Sendable {
         let who = author ?? defaultAuthor
         let id = try Commit.create(in: repository, updateRef: "refs/heads/main", author: who, committer: who,
                                    message: message, tree: try root.write(), parents: [])
-        store.stateCache.put(id, units)
+        store.stateCache.put(id, full)
         return (store, CommitResult(id: id, depth: 0, stateHash: hash, isKeyframe: true, tensorBytes: bytes))
     }
 

@@ -10,13 +10,16 @@ public struct StoreOptions: Sendable, Equatable, Codable {
     public var compaction: CompactionOptions
     /// zstd level of tensor blobs (with a minimum match of 7 bytes; see ZstdContext).
     public var zstdLevel: Int
+    /// Root tensors regenerated from a seed rather than stored (nil: the root stores every tensor).
+    public var generatedRoot: GeneratedRoot?
 
     public init(gridLog2Step: Int = -20, keyframeInterval: Int = 32,
-                compaction: CompactionOptions = CompactionOptions(), zstdLevel: Int = 1) {
+                compaction: CompactionOptions = CompactionOptions(), zstdLevel: Int = 1, generatedRoot: GeneratedRoot? = nil) {
         self.gridLog2Step = gridLog2Step
         self.keyframeInterval = keyframeInterval
         self.compaction = compaction
         self.zstdLevel = zstdLevel
+        self.generatedRoot = generatedRoot
     }
 
     public var grid: Grid { Grid(log2Step: gridLog2Step) }
@@ -26,6 +29,7 @@ public struct StoreOptions: Sendable, Equatable, Codable {
         guard (1...100_000).contains(keyframeInterval) else { throw StoreError.invalidArgument("keyframeInterval must be 1…100000") }
         guard compaction.stepScale >= 0, compaction.stepScale <= 64 else { throw StoreError.invalidArgument("stepScale must be 0…64") }
         guard (1...19).contains(zstdLevel) else { throw StoreError.invalidArgument("zstdLevel must be 1…19") }
+        try generatedRoot?.validate()
     }
 }
 
@@ -60,7 +64,7 @@ enum RepoFormat {
     /// `elder.json`: format version, store options and the workspace's own configuration object.
     static func elderJSON(options: StoreOptions, workspace: [String: Any]) throws -> [UInt8] {
         let store = try JSONSerialization.jsonObject(with: JSONEncoder().encode(options))
-        let object: [String: Any] = ["format": version, "store": store, "workspace": workspace]
+        let object: [String: Any] = ["format": elderJSONFormat(options), "store": store, "workspace": workspace]
         var data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
         data.append(0x0a)
         return Array(data)
@@ -71,7 +75,7 @@ enum RepoFormat {
             throw StoreError.corrupt(what: elderJSON, reason: "not a JSON object")
         }
         guard let format = object["format"] as? Int else { throw StoreError.corrupt(what: elderJSON, reason: "no format") }
-        guard format == version else { throw StoreError.unsupportedFormat(format) }
+        guard format == version || format == generatedRootFormat else { throw StoreError.unsupportedFormat(format) }
         guard let store = object["store"] else { throw StoreError.corrupt(what: elderJSON, reason: "no store section") }
         let options: StoreOptions
         do {
@@ -80,8 +84,17 @@ enum RepoFormat {
             throw StoreError.corrupt(what: elderJSON, reason: "store section: \(error)")
         }
         try options.validate()
+        guard format == elderJSONFormat(options) else {
+            throw StoreError.corrupt(what: elderJSON, reason: "format \(format) with\(options.generatedRoot == nil ? "out" : "") generatedRoot")
+        }
         return (options, object["workspace"] as? [String: Any] ?? [:])
     }
+
+    /// `elder.json`'s format: 2 is format 1 with generated root tensors, so a reader that cannot regenerate
+    /// them refuses the repo instead of rebuilding a wrong state. Commits keep `Elder-Format: 1`.
+    static let generatedRootFormat = 2
+
+    static func elderJSONFormat(_ options: StoreOptions) -> Int { options.generatedRoot == nil ? version : generatedRootFormat }
 }
 
 /// What ElderStore reads from an Elder commit: its first-parent depth and recorded state hash.

@@ -110,11 +110,17 @@ extension KnowledgeStore {
         return KeyframeRef(depth: depth, root: root.id, sum: sum)
     }
 
-    /// root state + keyframe sum, cached by the pair of tree ids.
+    /// root state (its packs and the generated tensors) + keyframe sum, cached by tree id.
     func keyframeState(_ ref: KeyframeRef) throws -> GridState {
-        let root: GridState
+        var root: GridState
         if let hit = treeStateCache.get(ref.root) { root = hit } else {
             root = try readGroupTree(ref.root, what: "keyframe/root")
+            if let generated = try options.generatedRoot?.state() {
+                guard generated.tensors.keys.allSatisfy({ root.tensors[$0] == nil && root.routers[$0] == nil }) else {
+                    throw StoreError.corrupt(what: "keyframe/root", reason: "a generated tensor is also stored")
+                }
+                try root.add(generated)
+            }
             treeStateCache.put(ref.root, root)
         }
         guard let sumID = ref.sum else { return root }
