@@ -6,9 +6,7 @@ extension Workspace {
     /// A stable id for an edit given without one: `e` + 12 hex digits of its prompt and target (FNV-1a),
     /// so rerunning an edit file finds the edits an interrupted run already committed.
     public static func contentEditID(prompt: String, target: String) -> String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in Array((prompt + "\u{0}" + target).utf8) { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        let hex = String(h, radix: 16)
+        let hex = String(stableHash(prompt + "\u{0}" + target), radix: 16)
         return "e" + String(repeating: "0", count: max(0, 12 - hex.count)) + hex.suffix(12)
     }
 

@@ -139,10 +139,7 @@ extension Workspace {
 
     /// An id from the request's content and the time: `e` + 12 hex digits.
     public static func makeEditID(_ request: EditRequest) -> String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in Array((request.prompt + "\u{0}" + request.target + "\u{0}\(Date().timeIntervalSince1970)").utf8) {
-            h = (h ^ UInt64(b)) &* 0x100_0000_01b3
-        }
+        let h = stableHash(request.prompt + "\u{0}" + request.target + "\u{0}\(Date().timeIntervalSince1970)")
         return "e" + String(String(h, radix: 16).suffix(12))
     }
 

@@ -55,9 +55,7 @@ public enum MemoryCodec {
 
     /// The codebook file holding the live edit `id` (per-edit layout).
     public static func editFileName(_ id: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in id.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        let hex = String(hash, radix: 16)
+        let hex = String(stableHash(id), radix: 16)
         return "edit-" + String(repeating: "0", count: 16 - hex.count) + hex
     }
 
