@@ -40,10 +40,11 @@ final class GeneratedRootTests: XCTestCase {
         var expected = initial
         for (name, t) in try generated().state().floats(on: grid).tensors { expected.tensors[name] = t }
         XCTAssertEqual(root.stateHash, StateHash.compute(expected), "the hash covers the generated tensors")
-        // The root's packs hold the given tensors only; elder.json says format 2 and names the generator.
+        // The root's packs hold the given tensors only; elder.json names the generator (format 3: with the
+        // default per-group keyframe sums).
         XCTAssertEqual(Set(try store.delta(of: root.id).tensors.keys), ["b1"])
         let json = try git(["show", "main:elder.json"], in: dir).stdout
-        XCTAssertTrue(json.contains("\"format\" : 2") && json.contains(GeneratedRoot.uniformUnits), json)
+        XCTAssertTrue(json.contains("\"format\" : 3") && json.contains(GeneratedRoot.uniformUnits), json)
 
         // Edits change generated tensors like any other; a fresh reader rebuilds every version exactly.
         var changed = expected.tensors["a1"]!
@@ -82,15 +83,21 @@ final class GeneratedRootTests: XCTestCase {
                                                        initial: StoredState(tensors: ["a1": .zeros([4, 16])]))) {
             XCTAssertTrue("\($0)".contains("both generated and given"), "\($0)")
         }
-        // elder.json's format and the generatedRoot section go together.
-        let with = try RepoFormat.elderJSON(options: StoreOptions(generatedRoot: generated()), workspace: [:])
-        let without = try RepoFormat.elderJSON(options: StoreOptions(), workspace: [:])
-        XCTAssertNoThrow(try RepoFormat.parseElderJSON(with))
-        XCTAssertNoThrow(try RepoFormat.parseElderJSON(without))
-        let text = String(decoding: with, as: UTF8.self)
-        XCTAssertThrowsError(try RepoFormat.parseElderJSON(Array(text.replacingOccurrences(of: "\"format\" : 2", with: "\"format\" : 1").utf8)))
-        let plain = String(decoding: without, as: UTF8.self)
-        XCTAssertThrowsError(try RepoFormat.parseElderJSON(Array(plain.replacingOccurrences(of: "\"format\" : 1", with: "\"format\" : 2").utf8)))
+        // elder.json's format goes with its generatedRoot and keyframeSums sections: 1 neither, 2 generated
+        // root only, 3 per-group keyframe sums (with or without a generated root); any other pairing is refused.
+        let cases: [(StoreOptions, Int)] = [
+            (StoreOptions(keyframeSums: nil), 1), (StoreOptions(keyframeSums: .onePack), 1),
+            (StoreOptions(generatedRoot: generated(), keyframeSums: nil), 2),
+            (StoreOptions(), 3), (StoreOptions(generatedRoot: generated()), 3),
+        ]
+        for (options, format) in cases {
+            let text = String(decoding: try RepoFormat.elderJSON(options: options, workspace: [:]), as: UTF8.self)
+            XCTAssertTrue(text.contains("\"format\" : \(format)"), text)
+            XCTAssertEqual(try RepoFormat.parseElderJSON(Array(text.utf8)).options, options)
+            for other in 1...4 where other != format {
+                XCTAssertThrowsError(try RepoFormat.parseElderJSON(Array(text.replacingOccurrences(of: "\"format\" : \(format)", with: "\"format\" : \(other)").utf8)))
+            }
+        }
     }
 }
 

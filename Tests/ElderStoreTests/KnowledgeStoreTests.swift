@@ -32,8 +32,9 @@ final class KnowledgeStoreTests: XCTestCase {
         let top = try git(["ls-tree", "--name-only", "main"], in: dir).stdout.split(separator: "\n")
         XCTAssertEqual(top, ["codebook", "delta", "edits", "elder.json", "keyframe", "router"])
         let keyframe = try git(["ls-tree", "-r", "--name-only", "main~2"], in: dir).stdout
-        XCTAssertTrue(keyframe.contains("keyframe/sum/adapter.bin"), keyframe)
-        XCTAssertTrue(try git(["show", "main:elder.json"], in: dir).stdout.contains("\"format\" : 1"))
+        XCTAssertTrue(keyframe.contains("keyframe/sum/adapter/L0.lora"), keyframe)
+        XCTAssertTrue(keyframe.contains("keyframe/sum/router/L1.router.bin"), keyframe)
+        XCTAssertTrue(try git(["show", "main:elder.json"], in: dir).stdout.contains("\"format\" : 3"))
     }
 
     func testStaleParentOffGridAndBadNamesAreRefusedWithoutChanges() throws {

@@ -10,7 +10,12 @@ extension ElderCommand.Bench {
         static let configuration = CommandConfiguration(
             commandName: "store",
             abstract: "Benchmark the knowledge repo: commit time, bytes per edit, rebuild time.",
-            discussion: "Example: elder bench store --edits 100,1000,10000 --loras 4")
+            discussion: """
+            Example: elder bench store --edits 100,1000,10000 --loras 4
+            Example (Elder's default shape: 128 LoRAs, routers untouched, the keyframe layouts side by side):
+              elder bench store --edits 1000 --loras 128 --still-routers --keyframe-sums one-pack --out reports/one-pack
+              elder bench store --edits 1000 --loras 128 --still-routers --out reports/per-group
+            """)
 
         @Option(help: "History lengths, comma-separated.") var edits = "100,1000,10000"
         @Option(help: "Keyframe interval K.") var keyframe = 32
@@ -19,7 +24,17 @@ extension ElderCommand.Bench {
         @Option(help: "Rebuilds per measurement (median reported).") var repeats = 5
         @Option(help: "Folder for the report.") var out = "reports"
         @Option(name: .customLong("work-dir"), help: "Where the repos are made (removed afterwards).") var workDir = NSTemporaryDirectory()
+        @Option(name: .customLong("keyframe-sums"), help: "Keyframe sum layout: per-group (format 3, the default) or one-pack (formats 1 and 2).")
+        var keyframeSums = KeyframeSumLayout.perGroup.rawValue
+        @Flag(name: .customLong("still-routers"), help: "Edits leave the routers alone (as Elder's default method does); default: every edit moves all routers.")
+        var stillRouters = false
         @OptionGroup var shape: SyntheticShapeOptions
+
+        func validate() throws {
+            guard KeyframeSumLayout(rawValue: keyframeSums) != nil else {
+                throw ValidationError("--keyframe-sums must be per-group or one-pack, got \(keyframeSums)")
+            }
+        }
 
         func run() throws {
             let lengths = edits.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -33,7 +48,7 @@ extension ElderCommand.Bench {
                 FileHandle.standardError.write(Data("history \(length): \(row.summary)\n".utf8))
             }
             let report = StoreBenchReport(rows: rows, sizes: sizes, keyframe: keyframe, stepScale: stepScale,
-                                          updateScale: updateScale)
+                                          updateScale: updateScale, keyframeSums: keyframeSums, movesRouters: !stillRouters)
             let markdown = report.markdown()
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             try markdown.write(toFile: out + "/bench-store.md", atomically: true, encoding: .utf8)
@@ -46,18 +61,20 @@ extension ElderCommand.Bench {
         private func measure(length: Int, sizes: SyntheticAdapterShape) throws -> StoreBenchRow {
             let dir = workDir + "/elder-bench-store-\(length)-\(UUID().uuidString.prefix(6))"
             defer { try? FileManager.default.removeItem(atPath: dir) }
-            var editor = SyntheticEditor(shape: sizes, seed: 42, updateScale: updateScale)
-            let options = StoreOptions(keyframeInterval: keyframe, compaction: CompactionOptions(stepScale: stepScale))
+            var editor = SyntheticEditor(shape: sizes, seed: 42, updateScale: updateScale, movesRouters: !stillRouters)
+            let options = StoreOptions(keyframeInterval: keyframe, compaction: CompactionOptions(stepScale: stepScale),
+                                       keyframeSums: KeyframeSumLayout(rawValue: keyframeSums))
             let (store, _) = try SyntheticHistoryWriter.createRepository(at: dir, options: options, editor: &editor)
             let baseBytes = try gc(dir)
             let writer = SyntheticHistoryWriter(store: store, editor: editor)
             var commitTimes: [Double] = [], compactTimes: [Double] = [], errors: [Double] = [], blobBytes: [Double] = []
+            var keyframeBytes = 0
             for n in 1...length {
                 let result = try writer.commitEdit(number: n)
                 commitTimes.append(writer.lastCommitSeconds)
                 compactTimes.append(writer.lastCompactSeconds)
                 errors.append(writer.lastRelativeError)
-                if !result.isKeyframe { blobBytes.append(Double(result.tensorBytes)) }
+                if result.isKeyframe { keyframeBytes += result.tensorBytes } else { blobBytes.append(Double(result.tensorBytes)) }
             }
             let looseBytes = directoryBytes(dir + "/objects")
             let gcStart = Date()
@@ -77,6 +94,7 @@ extension ElderCommand.Bench {
                                  tensorBlobBytesPerEdit: medianOrZero(blobBytes),
                                  looseBytesPerEdit: Double(looseBytes) / Double(length),
                                  packedBytesPerEdit: Double(packedBytes - baseBytes) / Double(length),
+                                 keyframeCommitBytesPerEdit: Double(keyframeBytes) / Double(length),
                                  packedBytesTotal: packedBytes, gcSeconds: gcSeconds,
                                  rebuildNewestMs: newest.wall * 1e3, rebuildOldestMs: oldest.wall * 1e3,
                                  rebuildFarthestMs: far.wall * 1e3, farthestDepth: farthest,
@@ -145,6 +163,8 @@ struct StoreBenchRow: Codable {
     var edits: Int
     var commitMedianMs, commitP90Ms, compactMedianMs: Double
     var tensorBlobBytesPerEdit, looseBytesPerEdit, packedBytesPerEdit: Double
+    /// New tensor bytes of the keyframe commits (their delta and the sum packs git did not have), spread over all edits.
+    var keyframeCommitBytesPerEdit: Double
     var packedBytesTotal: Int
     var gcSeconds: Double
     var rebuildNewestMs, rebuildOldestMs, rebuildFarthestMs: Double
@@ -163,17 +183,22 @@ struct StoreBenchReport: Codable {
     var rows: [StoreBenchRow]
     var layers, loras, rank, inputDim, outputDim, topK, valuesPerEdit: Int
     var keyframe: Int
+    var keyframeSums: String
+    var movesRouters: Bool
     var stepScale, updateScale: Double
     var cores: Int
     var openBLASThreads: String
     var date: String
 
-    init(rows: [StoreBenchRow], sizes: SyntheticAdapterShape, keyframe: Int, stepScale: Double, updateScale: Double) {
+    init(rows: [StoreBenchRow], sizes: SyntheticAdapterShape, keyframe: Int, stepScale: Double, updateScale: Double,
+         keyframeSums: String, movesRouters: Bool) {
         self.rows = rows
         layers = sizes.layers; loras = sizes.loras; rank = sizes.rank
         inputDim = sizes.inputDim; outputDim = sizes.outputDim; topK = sizes.topK
-        valuesPerEdit = sizes.valuesPerEdit
+        valuesPerEdit = movesRouters ? sizes.valuesPerEdit : sizes.loraValuesPerEdit
         self.keyframe = keyframe
+        self.keyframeSums = keyframeSums
+        self.movesRouters = movesRouters
         self.stepScale = stepScale
         self.updateScale = updateScale
         cores = ProcessInfo.processInfo.activeProcessorCount
@@ -185,15 +210,16 @@ struct StoreBenchReport: Codable {
         var lines = [
             "# elder bench store", "",
             "Synthetic edits: \(layers) layers × \(loras) LoRAs of rank \(rank) on \(inputDim)→\(outputDim), k = \(topK) LoRAs per layer "
-                + "per edit plus all routers = \(valuesPerEdit) changed values per edit; gaussian steps σ = \(updateScale); "
-                + "quantization step = \(stepScale) × rms(update); keyframe every \(keyframe) commits. "
+                + "per edit\(movesRouters ? " plus all routers" : " (routers untouched)") = \(valuesPerEdit) changed values per edit; "
+                + "gaussian steps σ = \(updateScale); quantization step = \(stepScale) × rms(update); keyframe every \(keyframe) commits, "
+                + "sums \(keyframeSums). "
                 + "Cores: \(cores); OpenBLAS threads: \(openBLASThreads); \(date). Times are medians.", "",
-            "| edits | commit ms (p90) | compact ms | tensor blobs B/edit | loose B/edit | after gc B/edit | rebuild newest ms (CPU) | oldest ms | farthest from keyframe ms (CPU) | cached ms | remainder |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+            "| edits | commit ms (p90) | compact ms | tensor blobs B/edit | keyframes B/edit | loose B/edit | after gc B/edit | rebuild newest ms (CPU) | oldest ms | farthest from keyframe ms (CPU) | cached ms | remainder |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         ]
         for r in rows {
-            lines.append(String(format: "| %d | %.1f (%.1f) | %.1f | %.0f | %.0f | %.0f | %.1f (%.1f) | %.1f | %.1f (%.1f) at depth %d | %.3f | %.3f |",
-                                r.edits, r.commitMedianMs, r.commitP90Ms, r.compactMedianMs, r.tensorBlobBytesPerEdit,
+            lines.append(String(format: "| %d | %.1f (%.1f) | %.1f | %.0f | %.0f | %.0f | %.0f | %.1f (%.1f) | %.1f | %.1f (%.1f) at depth %d | %.3f | %.3f |",
+                                r.edits, r.commitMedianMs, r.commitP90Ms, r.compactMedianMs, r.tensorBlobBytesPerEdit, r.keyframeCommitBytesPerEdit,
                                 r.looseBytesPerEdit, r.packedBytesPerEdit, r.rebuildNewestMs, r.rebuildNewestCPUMs,
                                 r.rebuildOldestMs, r.rebuildFarthestMs, r.rebuildFarthestCPUMs, r.farthestDepth,
                                 r.rebuildWarmMs, r.relativeErrorMedian))

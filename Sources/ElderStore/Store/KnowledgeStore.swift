@@ -172,7 +172,9 @@ public final class KnowledgeStore: @unchecked Sendable {
             let keyframe = try TreeBuilder(repository: repository)
             try keyframe.insertBlob(RepoFormat.keyframeMeta, try repository.writeBlob(keyframeMetaJSON(depth: depth, stateHash: hash)))
             try keyframe.insertTree(RepoFormat.keyframeRoot, previous.root)
-            if let sumTree = try writeGroupTree(sum, bytes: &bytes) { try keyframe.insertTree(RepoFormat.keyframeSum, sumTree) }
+            if let sumTree = try writeKeyframeSumTree(sum, previous: previous.sum, bytes: &bytes) {
+                try keyframe.insertTree(RepoFormat.keyframeSum, sumTree)
+            }
             try root.insertTree(RepoFormat.keyframeDir, try keyframe.write())
         }
         let message = Self.composeMessage(request.message, edit: request.edit?.id, trailers: request.trailers, depth: depth, hash: hash)

@@ -12,17 +12,24 @@ public struct StoreOptions: Sendable, Equatable, Codable {
     public var zstdLevel: Int
     /// Root tensors regenerated from a seed rather than stored (nil: the root stores every tensor).
     public var generatedRoot: GeneratedRoot?
+    /// How keyframe sums are packed; nil (repos of formats 1 and 2) is `.onePack`.
+    public var keyframeSums: KeyframeSumLayout?
 
     public init(gridLog2Step: Int = -20, keyframeInterval: Int = 32,
-                compaction: CompactionOptions = CompactionOptions(), zstdLevel: Int = 1, generatedRoot: GeneratedRoot? = nil) {
+                compaction: CompactionOptions = CompactionOptions(), zstdLevel: Int = 1, generatedRoot: GeneratedRoot? = nil,
+                keyframeSums: KeyframeSumLayout? = .perGroup) {
         self.gridLog2Step = gridLog2Step
         self.keyframeInterval = keyframeInterval
         self.compaction = compaction
         self.zstdLevel = zstdLevel
         self.generatedRoot = generatedRoot
+        self.keyframeSums = keyframeSums
     }
 
     public var grid: Grid { Grid(log2Step: gridLog2Step) }
+
+    /// Whether keyframe sums are written one pack per tensor group (format 3).
+    var groupsKeyframeSums: Bool { keyframeSums == .perGroup }
 
     func validate() throws {
         guard (-40...4).contains(gridLog2Step) else { throw StoreError.invalidArgument("gridLog2Step \(gridLog2Step) is outside −40…4") }
@@ -31,6 +38,15 @@ public struct StoreOptions: Sendable, Equatable, Codable {
         guard (1...19).contains(zstdLevel) else { throw StoreError.invalidArgument("zstdLevel must be 1…19") }
         try generatedRoot?.validate()
     }
+}
+
+/// How a keyframe's sum (state − root) is packed. One pack rewrites every tensor that ever changed at
+/// each keyframe, so keyframes grew with the number of LoRAs an adapter has used; one pack per tensor
+/// group (a LoRA's A and B, a layer's router) lets git share the packs of groups no commit since the
+/// previous keyframe touched, so a keyframe costs about what changed since the last one.
+public enum KeyframeSumLayout: String, Sendable, Codable {
+    case onePack = "one-pack"
+    case perGroup = "per-group"
 }
 
 /// Paths, limits and trailer keys of knowledge-repo format version 1 (FORMAT.md is the reference).
@@ -58,6 +74,8 @@ enum RepoFormat {
     /// All of a commit's codebook files together (the per-edit layout takes ~5 KB per live edit: ~100,000 edits).
     static let maxCodebookBytes = 1 << 29
     static let maxEdits = 1_000_000
+    /// All tensors of a per-group keyframe sum together (the bound of a generated root).
+    static let maxKeyframeValues = 1 << 28
     /// A tensor blob never exceeds its raw size by more than this (header + zstd framing).
     static func maxTensorBlobBytes() -> Int { TensorCodec.maxElements * 4 + (1 << 16) }
 
@@ -75,7 +93,7 @@ enum RepoFormat {
             throw StoreError.corrupt(what: elderJSON, reason: "not a JSON object")
         }
         guard let format = object["format"] as? Int else { throw StoreError.corrupt(what: elderJSON, reason: "no format") }
-        guard format == version || format == generatedRootFormat else { throw StoreError.unsupportedFormat(format) }
+        guard (version...groupedKeyframeFormat).contains(format) else { throw StoreError.unsupportedFormat(format) }
         guard let store = object["store"] else { throw StoreError.corrupt(what: elderJSON, reason: "no store section") }
         let options: StoreOptions
         do {
@@ -85,7 +103,7 @@ enum RepoFormat {
         }
         try options.validate()
         guard format == elderJSONFormat(options) else {
-            throw StoreError.corrupt(what: elderJSON, reason: "format \(format) with\(options.generatedRoot == nil ? "out" : "") generatedRoot")
+            throw StoreError.corrupt(what: elderJSON, reason: "format \(format) does not match its store section (generatedRoot, keyframeSums)")
         }
         return (options, object["workspace"] as? [String: Any] ?? [:])
     }
@@ -93,8 +111,14 @@ enum RepoFormat {
     /// `elder.json`'s format: 2 is format 1 with generated root tensors, so a reader that cannot regenerate
     /// them refuses the repo instead of rebuilding a wrong state. Commits keep `Elder-Format: 1`.
     static let generatedRootFormat = 2
+    /// Format 3 adds keyframe sums packed per tensor group (`keyframeSums: per-group`), with or without
+    /// generated root tensors; a reader of formats 1 and 2 would not find the sum's packs.
+    static let groupedKeyframeFormat = 3
 
-    static func elderJSONFormat(_ options: StoreOptions) -> Int { options.generatedRoot == nil ? version : generatedRootFormat }
+    static func elderJSONFormat(_ options: StoreOptions) -> Int {
+        if options.groupsKeyframeSums { return groupedKeyframeFormat }
+        return options.generatedRoot == nil ? version : generatedRootFormat
+    }
 }
 
 /// What ElderStore reads from an Elder commit: its first-parent depth and recorded state hash.

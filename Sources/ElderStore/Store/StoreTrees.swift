@@ -64,7 +64,79 @@ extension KnowledgeStore {
         return state
     }
 
-    func readGroupTree(_ id: ObjectID, what: String) throws -> GridState { try readPackTree(id, what: what) }
+    /// Reads a keyframe part: `adapter.bin` / `router.bin`, or (a format-3 sum) `adapter/` / `router/`
+    /// folders of per-group packs.
+    func readGroupTree(_ id: ObjectID, what: String) throws -> GridState {
+        let entries = try Tree.lookup(id, in: repository).entries
+        guard entries.contains(where: { $0.kind == .tree }) else { return try readPackTree(id, what: what) }
+        var state = GridState()
+        for entry in entries {
+            guard entry.kind == .tree, entry.name == RepoFormat.adapterGroup || entry.name == RepoFormat.routerGroup else {
+                throw StoreError.corrupt(what: what, reason: "unexpected entry '\(entry.name)'")
+            }
+            let tensors = try readGroupedPacks(entry.id, what: "\(what)/\(entry.name)")
+            if entry.name == RepoFormat.adapterGroup { state.tensors = tensors } else { state.routers = tensors }
+        }
+        for name in state.routers.keys where state.tensors[name] != nil { throw StoreError.duplicateName(name) }
+        return state
+    }
+
+    // MARK: per-group keyframe sums
+
+    /// The group a tensor's keyframe pack belongs to: its name without the last `.` part
+    /// (`molora.20.17.A` → `molora.20.17`: a LoRA's A and B; `router.20.bias` → `router.20`).
+    static func tensorGroup(_ name: String) -> String {
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return name }
+        return String(name[..<dot])
+    }
+
+    /// A keyframe sum's tree: per-group packs when the repo's options say so (format 3), else one pack per
+    /// group of tensors. A group whose sum did not change since `previous` (the last keyframe's sum tree)
+    /// encodes to the same bytes, hence the same blob: git stores it once and `bytes` does not count it.
+    func writeKeyframeSumTree(_ sum: GridState, previous: ObjectID?, bytes: inout Int) throws -> ObjectID? {
+        guard options.groupsKeyframeSums else { return try writeGroupTree(sum, bytes: &bytes) }
+        guard !sum.tensors.isEmpty || !sum.routers.isEmpty else { return nil }
+        let old = try previous.map { try Tree.lookup($0, in: repository) }
+        let builder = try TreeBuilder(repository: repository)
+        for (folder, tensors) in [(RepoFormat.adapterGroup, sum.tensors), (RepoFormat.routerGroup, sum.routers)] where !tensors.isEmpty {
+            let oldFolder = try old?.subtree(named: folder)
+            let packs = try TreeBuilder(repository: repository)
+            for (group, members) in Dictionary(grouping: tensors, by: { Self.tensorGroup($0.key) }) {
+                let blob = try TensorCodec.encode(Dictionary(uniqueKeysWithValues: members), level: Int32(options.zstdLevel), zstd: zstd)
+                let id = try repository.writeBlob(blob)
+                let file = group + Self.packSuffix
+                if oldFolder?.entry(named: file)?.id != id { bytes += blob.count }
+                try packs.insertBlob(file, id)
+            }
+            try builder.insertTree(folder, try packs.write())
+        }
+        return try builder.write()
+    }
+
+    static let packSuffix = ".bin"
+
+    /// A folder of per-group packs: `<group>.bin` holding exactly tensors of that group.
+    func readGroupedPacks(_ id: ObjectID, what: String) throws -> [String: GridTensor] {
+        var out: [String: GridTensor] = [:]
+        var values = 0
+        for entry in try Tree.lookup(id, in: repository).entries {
+            let group = String(entry.name.dropLast(Self.packSuffix.utf8.count))
+            guard entry.kind == .blob, entry.name.hasSuffix(Self.packSuffix), Names.isValid(group) else {
+                throw StoreError.corrupt(what: what, reason: "unexpected entry '\(entry.name)'")
+            }
+            let tensors = try readPack(entry.id, what: "\(what)/\(entry.name)")
+            guard !tensors.isEmpty else { throw StoreError.corrupt(what: "\(what)/\(entry.name)", reason: "an empty pack") }
+            for (name, tensor) in tensors {
+                guard Self.tensorGroup(name) == group else {
+                    throw StoreError.corrupt(what: "\(what)/\(entry.name)", reason: "tensor '\(name)' belongs to another group")
+                }
+                values += tensor.units.count
+                guard values <= RepoFormat.maxKeyframeValues else { throw StoreError.corrupt(what: what, reason: "too many values") }
+                out[name] = tensor
+            }
+        }
+        return out
+    }
 
     /// The delta a commit's tree holds (`delta/adapter.bin` and `router/router.bin`).
     func readDelta(tree: Tree) throws -> GridState {

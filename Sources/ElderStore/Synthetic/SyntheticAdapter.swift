@@ -24,6 +24,9 @@ public struct SyntheticAdapterShape: Sendable, Equatable {
     public var valuesPerEdit: Int {
         layers * (topK * rank * (inputDim + outputDim) + loras * inputDim + loras)
     }
+
+    /// Values an edit changes when it leaves the routers alone.
+    public var loraValuesPerEdit: Int { layers * topK * rank * (inputDim + outputDim) }
 }
 
 /// A small deterministic random source (SplitMix64) with gaussian samples.
@@ -58,16 +61,20 @@ public struct SeededRandom: Sendable {
 }
 
 /// Makes trained-looking adapter states: an initial state (A ~ U(±1/√r), B = 0, small routers) and
-/// edits that move the k allocated LoRAs of every layer and all routers by gaussian steps.
+/// edits that move the k allocated LoRAs of every layer (and, with `movesRouters`, all routers) by
+/// gaussian steps. Elder's default editor leaves the routers alone; the paper's recipe trains them.
 public struct SyntheticEditor: Sendable {
     public let shape: SyntheticAdapterShape
     public var updateScale: Double
     public var random: SeededRandom
+    public var movesRouters: Bool
 
-    public init(shape: SyntheticAdapterShape = SyntheticAdapterShape(), seed: UInt64 = 1, updateScale: Double = 1e-3) {
+    public init(shape: SyntheticAdapterShape = SyntheticAdapterShape(), seed: UInt64 = 1, updateScale: Double = 1e-3,
+                movesRouters: Bool = true) {
         self.shape = shape
         self.updateScale = updateScale
         self.random = SeededRandom(seed: seed)
+        self.movesRouters = movesRouters
     }
 
     public mutating func initialState() -> StoredState {
@@ -113,6 +120,7 @@ public struct SyntheticEditor: Sendable {
                 out.tensors[shape.aName(l, j)] = moved(shape.aName(l, j), parent.tensors[shape.aName(l, j)])
                 out.tensors[shape.bName(l, j)] = moved(shape.bName(l, j), parent.tensors[shape.bName(l, j)])
             }
+            guard movesRouters else { continue }
             out.routers[shape.routerWeightName(l)] = moved(shape.routerWeightName(l), parent.routers[shape.routerWeightName(l)])
             out.routers[shape.routerBiasName(l)] = moved(shape.routerBiasName(l), parent.routers[shape.routerBiasName(l)])
         }
