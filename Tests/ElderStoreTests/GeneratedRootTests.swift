@@ -35,7 +35,7 @@ final class GeneratedRootTests: XCTestCase {
         var initial = StoredState()
         initial.tensors["b1"] = StoredTensor(shape: [16, 4], values: [Float](repeating: 0, count: 64))
         initial.routers["router.w"] = StoredTensor(shape: [2, 3], values: [0.5, -0.25, 0.125, 1, 2, -3])
-        let (store, root) = try KnowledgeStore.create(at: dir, options: StoreOptions(keyframeInterval: 2, generatedRoot: generated()),
+        let (store, root) = try KnowledgeStore.create(at: dir, options: StoreOptions(keyframeInterval: 2, keyframeReplayRatio: nil, generatedRoot: generated()),
                                                       initial: initial)
         var expected = initial
         for (name, t) in try generated().state().floats(on: grid).tensors { expected.tensors[name] = t }

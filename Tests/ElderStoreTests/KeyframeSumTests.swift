@@ -15,7 +15,7 @@ final class KeyframeSumTests: XCTestCase {
     /// A 12-edit history with keyframes every 4 commits; the root first.
     private func history(_ layout: KeyframeSumLayout?, name: String, movesRouters: Bool = true) throws -> (KnowledgeStore, [CommitResult]) {
         var editor = SyntheticEditor(shape: shape, seed: 11, movesRouters: movesRouters)
-        let (store, root) = try SyntheticHistoryWriter.createRepository(at: dir + "/" + name, options: StoreOptions(keyframeInterval: 4, keyframeSums: layout),
+        let (store, root) = try SyntheticHistoryWriter.createRepository(at: dir + "/" + name, options: StoreOptions(keyframeInterval: 4, keyframeReplayRatio: nil, keyframeSums: layout),
                                                                         editor: &editor)
         let writer = SyntheticHistoryWriter(store: store, editor: editor)
         return (store, [root] + (try (1...12).map { try writer.commitEdit(number: $0) }))

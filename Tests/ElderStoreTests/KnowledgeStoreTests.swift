@@ -10,7 +10,7 @@ final class KnowledgeStoreTests: XCTestCase {
 
     private func makeStore(keyframe: Int = 4) throws -> (KnowledgeStore, SyntheticHistoryWriter, CommitResult) {
         var editor = SyntheticEditor(shape: smallShape, seed: 7)
-        let (store, root) = try SyntheticHistoryWriter.createRepository(at: dir, options: StoreOptions(keyframeInterval: keyframe), editor: &editor)
+        let (store, root) = try SyntheticHistoryWriter.createRepository(at: dir, options: StoreOptions(keyframeInterval: keyframe, keyframeReplayRatio: nil), editor: &editor)
         return (store, SyntheticHistoryWriter(store: store, editor: editor), root)
     }
 

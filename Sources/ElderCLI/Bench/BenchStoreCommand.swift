@@ -13,12 +13,17 @@ extension ElderCommand.Bench {
             discussion: """
             Example: elder bench store --edits 100,1000,10000 --loras 4
             Example (Elder's default shape: 128 LoRAs, routers untouched, the keyframe layouts side by side):
-              elder bench store --edits 1000 --loras 128 --still-routers --keyframe-sums one-pack --out reports/one-pack
-              elder bench store --edits 1000 --loras 128 --still-routers --out reports/per-group
+              elder bench store --edits 1000 --loras 128 --still-routers --fixed-keyframes --keyframe 32 --keyframe-sums one-pack --out reports/before
+              elder bench store --edits 1000 --loras 128 --still-routers --out reports/default
             """)
 
         @Option(help: "History lengths, comma-separated.") var edits = "100,1000,10000"
-        @Option(help: "Keyframe interval K.") var keyframe = 32
+        @Option(help: "Keyframe interval K: the longest distance between keyframes (with --fixed-keyframes, every K commits).")
+        var keyframe = StoreOptions().keyframeInterval
+        @Option(name: .customLong("replay-ratio"), help: "Adaptive keyframes: one when the delta bytes since the last reach this × its sum bytes.")
+        var replayRatio = StoreOptions().keyframeReplayRatio ?? 1
+        @Flag(name: .customLong("fixed-keyframes"), help: "A keyframe every K commits (repos made before adaptive keyframes).")
+        var fixedKeyframes = false
         @Option(name: .customLong("step-scale"), help: "Quantization step as a multiple of the update's rms.") var stepScale = 1.75
         @Option(name: .customLong("update-scale"), help: "Std of the synthetic gaussian steps.") var updateScale = 1e-3
         @Option(help: "Rebuilds per measurement (median reported).") var repeats = 5
@@ -31,6 +36,7 @@ extension ElderCommand.Bench {
         @OptionGroup var shape: SyntheticShapeOptions
 
         func validate() throws {
+            guard replayRatio > 0, replayRatio <= 1_000 else { throw ValidationError("--replay-ratio must be in (0, 1000]") }
             guard KeyframeSumLayout(rawValue: keyframeSums) != nil else {
                 throw ValidationError("--keyframe-sums must be per-group or one-pack, got \(keyframeSums)")
             }
@@ -48,7 +54,8 @@ extension ElderCommand.Bench {
                 FileHandle.standardError.write(Data("history \(length): \(row.summary)\n".utf8))
             }
             let report = StoreBenchReport(rows: rows, sizes: sizes, keyframe: keyframe, stepScale: stepScale,
-                                          updateScale: updateScale, keyframeSums: keyframeSums, movesRouters: !stillRouters)
+                                          updateScale: updateScale, replayRatio: fixedKeyframes ? nil : replayRatio,
+                                          keyframeSums: keyframeSums, movesRouters: !stillRouters)
             let markdown = report.markdown()
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             try markdown.write(toFile: out + "/bench-store.md", atomically: true, encoding: .utf8)
@@ -62,32 +69,40 @@ extension ElderCommand.Bench {
             let dir = workDir + "/elder-bench-store-\(length)-\(UUID().uuidString.prefix(6))"
             defer { try? FileManager.default.removeItem(atPath: dir) }
             var editor = SyntheticEditor(shape: sizes, seed: 42, updateScale: updateScale, movesRouters: !stillRouters)
-            let options = StoreOptions(keyframeInterval: keyframe, compaction: CompactionOptions(stepScale: stepScale),
+            let options = StoreOptions(keyframeInterval: keyframe, keyframeReplayRatio: fixedKeyframes ? nil : replayRatio,
+                                       compaction: CompactionOptions(stepScale: stepScale),
                                        keyframeSums: KeyframeSumLayout(rawValue: keyframeSums))
             let (store, _) = try SyntheticHistoryWriter.createRepository(at: dir, options: options, editor: &editor)
             let baseBytes = try gc(dir)
             let writer = SyntheticHistoryWriter(store: store, editor: editor)
             var commitTimes: [Double] = [], compactTimes: [Double] = [], errors: [Double] = [], blobBytes: [Double] = []
             var keyframeBytes = 0
+            var keyframeDepths = [0]
+            var farthest = (depth: 0, distance: 0)
             for n in 1...length {
                 let result = try writer.commitEdit(number: n)
                 commitTimes.append(writer.lastCommitSeconds)
                 compactTimes.append(writer.lastCompactSeconds)
                 errors.append(writer.lastRelativeError)
-                if result.isKeyframe { keyframeBytes += result.tensorBytes } else { blobBytes.append(Double(result.tensorBytes)) }
+                if result.isKeyframe {
+                    keyframeBytes += result.tensorBytes
+                    keyframeDepths.append(n)
+                } else {
+                    blobBytes.append(Double(result.tensorBytes))
+                }
+                if n - keyframeDepths.last! >= farthest.distance { farthest = (n, n - keyframeDepths.last!) }
             }
             let looseBytes = directoryBytes(dir + "/objects")
             let gcStart = Date()
             let packedBytes = try gc(dir)
             let gcSeconds = Date().timeIntervalSince(gcStart)
             // Rebuilds from a freshly opened store (nothing cached): newest, oldest edit, farthest from a keyframe.
-            let farthest = length >= keyframe - 1 ? ((length + 1) / keyframe) * keyframe - 1 : length
             // Revisions are resolved before timing: `main~9999` alone walks 9,999 commits (~0.1 s), as in git.
             let ids = try KnowledgeStore.open(at: dir).repository
             let newestID = try ids.resolveCommit("main")
             let newest = try rebuildSeconds(dir, newestID)
             let oldest = try rebuildSeconds(dir, try ids.resolveCommit("main~\(length - 1)"))
-            let far = try rebuildSeconds(dir, try ids.resolveCommit("main~\(length - farthest)"))
+            let far = try rebuildSeconds(dir, try ids.resolveCommit("main~\(length - farthest.depth)"))
             let warm = try warmRebuildSeconds(dir, newestID)
             return StoreBenchRow(edits: length, commitMedianMs: medianOrZero(commitTimes) * 1e3, commitP90Ms: percentile(commitTimes, 0.9) * 1e3,
                                  compactMedianMs: medianOrZero(compactTimes) * 1e3,
@@ -97,7 +112,8 @@ extension ElderCommand.Bench {
                                  keyframeCommitBytesPerEdit: Double(keyframeBytes) / Double(length),
                                  packedBytesTotal: packedBytes, gcSeconds: gcSeconds,
                                  rebuildNewestMs: newest.wall * 1e3, rebuildOldestMs: oldest.wall * 1e3,
-                                 rebuildFarthestMs: far.wall * 1e3, farthestDepth: farthest,
+                                 rebuildFarthestMs: far.wall * 1e3, farthestDepth: farthest.depth, farthestDistance: farthest.distance,
+                                 keyframes: keyframeDepths.count,
                                  rebuildNewestCPUMs: newest.cpu * 1e3, rebuildFarthestCPUMs: far.cpu * 1e3,
                                  rebuildWarmMs: warm * 1e3,
                                  relativeErrorMedian: medianOrZero(errors))
@@ -169,6 +185,8 @@ struct StoreBenchRow: Codable {
     var gcSeconds: Double
     var rebuildNewestMs, rebuildOldestMs, rebuildFarthestMs: Double
     var farthestDepth: Int
+    /// Commits between the farthest version and its keyframe; keyframes in the history (the root's included).
+    var farthestDistance, keyframes: Int
     var rebuildNewestCPUMs, rebuildFarthestCPUMs: Double
     var rebuildWarmMs: Double
     var relativeErrorMedian: Double
@@ -183,6 +201,7 @@ struct StoreBenchReport: Codable {
     var rows: [StoreBenchRow]
     var layers, loras, rank, inputDim, outputDim, topK, valuesPerEdit: Int
     var keyframe: Int
+    var replayRatio: Double?
     var keyframeSums: String
     var movesRouters: Bool
     var stepScale, updateScale: Double
@@ -191,12 +210,13 @@ struct StoreBenchReport: Codable {
     var date: String
 
     init(rows: [StoreBenchRow], sizes: SyntheticAdapterShape, keyframe: Int, stepScale: Double, updateScale: Double,
-         keyframeSums: String, movesRouters: Bool) {
+         replayRatio: Double?, keyframeSums: String, movesRouters: Bool) {
         self.rows = rows
         layers = sizes.layers; loras = sizes.loras; rank = sizes.rank
         inputDim = sizes.inputDim; outputDim = sizes.outputDim; topK = sizes.topK
         valuesPerEdit = movesRouters ? sizes.valuesPerEdit : sizes.loraValuesPerEdit
         self.keyframe = keyframe
+        self.replayRatio = replayRatio
         self.keyframeSums = keyframeSums
         self.movesRouters = movesRouters
         self.stepScale = stepScale
@@ -211,17 +231,18 @@ struct StoreBenchReport: Codable {
             "# elder bench store", "",
             "Synthetic edits: \(layers) layers × \(loras) LoRAs of rank \(rank) on \(inputDim)→\(outputDim), k = \(topK) LoRAs per layer "
                 + "per edit\(movesRouters ? " plus all routers" : " (routers untouched)") = \(valuesPerEdit) changed values per edit; "
-                + "gaussian steps σ = \(updateScale); quantization step = \(stepScale) × rms(update); keyframe every \(keyframe) commits, "
-                + "sums \(keyframeSums). "
+                + "gaussian steps σ = \(updateScale); quantization step = \(stepScale) × rms(update); "
+                + (replayRatio.map { "adaptive keyframes (replay ratio \($0), at most \(keyframe) commits apart)" } ?? "a keyframe every \(keyframe) commits")
+                + ", sums \(keyframeSums). "
                 + "Cores: \(cores); OpenBLAS threads: \(openBLASThreads); \(date). Times are medians.", "",
-            "| edits | commit ms (p90) | compact ms | tensor blobs B/edit | keyframes B/edit | loose B/edit | after gc B/edit | rebuild newest ms (CPU) | oldest ms | farthest from keyframe ms (CPU) | cached ms | remainder |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+            "| edits | commit ms (p90) | compact ms | tensor blobs B/edit | keyframes | keyframes B/edit | loose B/edit | after gc B/edit | rebuild newest ms (CPU) | oldest ms | farthest from keyframe ms (CPU) | cached ms | remainder |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         ]
         for r in rows {
-            lines.append(String(format: "| %d | %.1f (%.1f) | %.1f | %.0f | %.0f | %.0f | %.0f | %.1f (%.1f) | %.1f | %.1f (%.1f) at depth %d | %.3f | %.3f |",
-                                r.edits, r.commitMedianMs, r.commitP90Ms, r.compactMedianMs, r.tensorBlobBytesPerEdit, r.keyframeCommitBytesPerEdit,
+            lines.append(String(format: "| %d | %.1f (%.1f) | %.1f | %.0f | %d | %.0f | %.0f | %.0f | %.1f (%.1f) | %.1f | %.1f (%.1f) at depth %d (%d after its keyframe) | %.3f | %.3f |",
+                                r.edits, r.commitMedianMs, r.commitP90Ms, r.compactMedianMs, r.tensorBlobBytesPerEdit, r.keyframes, r.keyframeCommitBytesPerEdit,
                                 r.looseBytesPerEdit, r.packedBytesPerEdit, r.rebuildNewestMs, r.rebuildNewestCPUMs,
-                                r.rebuildOldestMs, r.rebuildFarthestMs, r.rebuildFarthestCPUMs, r.farthestDepth,
+                                r.rebuildOldestMs, r.rebuildFarthestMs, r.rebuildFarthestCPUMs, r.farthestDepth, r.farthestDistance,
                                 r.rebuildWarmMs, r.relativeErrorMedian))
         }
         if let first = rows.first, let last = rows.last, rows.count > 1 {

@@ -16,7 +16,7 @@ extension ElderCommand.Debug {
         @Option(help: "Edit id prefix.") var prefix = "e"
         @Option(help: "Branch to commit to.") var branch = "main"
         @Option(help: "Random seed.") var seed: UInt64 = 1
-        @Option(help: "Keyframe interval when creating the repo.") var keyframe = 32
+        @Option(help: "Longest distance between keyframes when creating the repo (keyframes are adaptive).") var keyframe = 32
         @OptionGroup var shape: SyntheticShapeOptions
 
         func run() throws {

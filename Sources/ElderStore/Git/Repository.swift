@@ -81,6 +81,9 @@ public final class Repository: @unchecked Sendable {
         return size
     }
 
+    /// The size of a blob from its header.
+    func blobSize(_ id: ObjectID) throws -> Int { try objectSize(id, expecting: GIT_OBJECT_BLOB, what: "blob") }
+
     /// True if the object database holds `id`.
     public func contains(_ id: ObjectID) -> Bool {
         var odb: OpaquePointer?

@@ -19,6 +19,9 @@ public final class KnowledgeStore: @unchecked Sendable {
     var blobCache: [ObjectID: [String: GridTensor]] = [:]
     var blobCacheBytes = 0
     let maxBlobCacheBytes = 64 << 20
+    /// Delta bytes since its keyframe, by commit; keyframe sum bytes, by tree (KeyframePolicy).
+    var replayCache: [ObjectID: Int] = [:]
+    var sumBytesCache: [ObjectID: Int] = [:]
 
     private init(repository: Repository, options: StoreOptions, workspace: [UInt8], cacheCapacity: Int) {
         self.repository = repository
@@ -154,19 +157,19 @@ public final class KnowledgeStore: @unchecked Sendable {
         try newState.add(delta)
         let hash = StateHash.compute(newState.floats(on: grid))
         let depth = parentInfo.depth + 1
-        let isKeyframe = depth % options.keyframeInterval == 0
 
         var bytes = 0
         let root = try TreeBuilder(repository: repository, base: parentTree)
         try root.setTree(RepoFormat.deltaDir, try writePackTree(delta.tensors, name: Self.adapterPack, bytes: &bytes))
         try root.setTree(RepoFormat.routerDir, try writePackTree(delta.routers, name: Self.routerPack, bytes: &bytes))
+        let previous = try readKeyframe(tree: parentTree)
+        let isKeyframe = try writesKeyframe(depth: depth, parent: firstParent, carried: previous, deltaBytes: bytes)
         let added = request.addedEdits + (request.edit.map { [$0] } ?? [])
         if !added.isEmpty || !request.removedEdits.isEmpty {
             try root.setTree(RepoFormat.editsDir, try writeEditsTree(parent: parentTree, added: added, removed: request.removedEdits))
         }
         if let codebook = request.codebook { try root.setTree(RepoFormat.codebookDir, try writeCodebookTree(codebook)) }
         if isKeyframe {
-            let previous = try readKeyframe(tree: parentTree)
             let rootState = try keyframeState(KeyframeRef(depth: 0, root: previous.root, sum: nil))
             let sum = try newState.difference(from: rootState)
             let keyframe = try TreeBuilder(repository: repository)

@@ -4,8 +4,12 @@ import Foundation
 public struct StoreOptions: Sendable, Equatable, Codable {
     /// Grid unit 2^gridLog2Step; the default 2^-20 (≈ 9.5e-7) keeps values within ±16.
     public var gridLog2Step: Int
-    /// A keyframe every this many first-parent commits (depth % interval == 0).
+    /// A keyframe every this many first-parent commits (depth % interval == 0); with `keyframeReplayRatio`,
+    /// the longest distance between keyframes.
     public var keyframeInterval: Int
+    /// Adaptive keyframes (KeyframePolicy): one when the delta bytes since the last keyframe reach this
+    /// ratio × that keyframe's sum bytes. nil: the fixed interval (repos made before it).
+    public var keyframeReplayRatio: Double?
     /// Quantization of updates by `compact` (see `CompactionOptions`).
     public var compaction: CompactionOptions
     /// zstd level of tensor blobs (with a minimum match of 7 bytes; see ZstdContext).
@@ -15,11 +19,12 @@ public struct StoreOptions: Sendable, Equatable, Codable {
     /// How keyframe sums are packed; nil (repos of formats 1 and 2) is `.onePack`.
     public var keyframeSums: KeyframeSumLayout?
 
-    public init(gridLog2Step: Int = -20, keyframeInterval: Int = 32,
+    public init(gridLog2Step: Int = -20, keyframeInterval: Int = 256, keyframeReplayRatio: Double? = 1,
                 compaction: CompactionOptions = CompactionOptions(), zstdLevel: Int = 1, generatedRoot: GeneratedRoot? = nil,
                 keyframeSums: KeyframeSumLayout? = .perGroup) {
         self.gridLog2Step = gridLog2Step
         self.keyframeInterval = keyframeInterval
+        self.keyframeReplayRatio = keyframeReplayRatio
         self.compaction = compaction
         self.zstdLevel = zstdLevel
         self.generatedRoot = generatedRoot
@@ -34,6 +39,9 @@ public struct StoreOptions: Sendable, Equatable, Codable {
     func validate() throws {
         guard (-40...4).contains(gridLog2Step) else { throw StoreError.invalidArgument("gridLog2Step \(gridLog2Step) is outside −40…4") }
         guard (1...100_000).contains(keyframeInterval) else { throw StoreError.invalidArgument("keyframeInterval must be 1…100000") }
+        if let r = keyframeReplayRatio {
+            guard r.isFinite, r > 0, r <= 1_000 else { throw StoreError.invalidArgument("keyframeReplayRatio must be in (0, 1000]") }
+        }
         guard compaction.stepScale >= 0, compaction.stepScale <= 64 else { throw StoreError.invalidArgument("stepScale must be 0…64") }
         guard (1...19).contains(zstdLevel) else { throw StoreError.invalidArgument("zstdLevel must be 1…19") }
         try generatedRoot?.validate()
