@@ -8,6 +8,6 @@
 /// The on-disk format is specified in FORMAT.md next to this file.
 public enum ElderStoreInfo {
     public static let moduleName = "ElderStore"
-    /// The knowledge-repo format version this build reads and writes.
-    public static let formatVersion = 1
+    /// The newest knowledge-repo format (elder.json's `format`) this build reads and writes; it reads 1 to 3.
+    public static let formatVersion = RepoFormat.groupedKeyframeFormat
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A knowledge repository: a bare git repository whose commits each hold one edit — the adapter
-/// delta, the router change, the live edit records, the codebook and, every K commits, a keyframe —
+/// delta, the router change, the live edit records, the codebook and, now and then (KeyframePolicy), a keyframe —
 /// and from which any version's exact adapter state can be rebuilt. Format: FORMAT.md.
 ///
 /// One instance is not thread-safe (it owns a libgit2 repository and caches); several processes
