@@ -145,6 +145,15 @@ final class MergeBisectCommandTests: XCTestCase {
         XCTAssertEqual(try git(repo, ["rev-parse", "main"]), tip)
         XCTAssertEqual(try git(repo, ["rev-list", "--parents", "-n", "1", "main"]), "\(tip) \(commits[2].hex) \(s1.commit.hex)")
         XCTAssertEqual(Set(try ws.liveEdits(at: "main").map(\.id)), ["e1", "e2", "s1"])
+        // The log lists the side branch's edit; --first-parent only main's own line, as git does.
+        func logged(_ extra: [String]) throws -> [String] {
+            let out = try ElderProcess.run(["log", "--json"] + extra, in: repo)
+            XCTAssertSucceeded(out)
+            return try XCTUnwrap(try out.json()["commits"] as? [[String: Any]]).compactMap { $0["commit"] as? String }
+        }
+        XCTAssertTrue(try logged([]).contains(s1.commit.hex))
+        XCTAssertEqual(try logged(["--first-parent"]), try git(repo, ["log", "--first-parent", "--format=%H", "main"]).split(separator: "\n").map(String.init))
+        XCTAssertFalse(try logged(["--first-parent"]).contains(s1.commit.hex))
         // Merging again: already up to date.
         let again = try ElderProcess.run(["merge", "side"], in: repo)
         XCTAssertSucceeded(again)

@@ -26,9 +26,11 @@ public struct RepoHistory {
 
     // MARK: log and show
 
-    /// Commits reachable from `revision`, newest first (topological, then time), at most `limit`.
-    public func log(_ revision: String = "HEAD", limit: Int = .max) throws -> [LogEntry] {
-        try repository.log(from: try resolve(revision), limit: limit).map(entry)
+    /// Commits reachable from `revision`, newest first (topological, then time), at most `limit`;
+    /// with `firstParent`, only the first-parent chain (what the branch itself went through, as
+    /// `git log --first-parent`: a merge, not the side branch's commits).
+    public func log(_ revision: String = "HEAD", limit: Int = .max, firstParent: Bool = false) throws -> [LogEntry] {
+        try repository.log(from: try resolve(revision), firstParentOnly: firstParent, limit: limit).map(entry)
     }
 
     /// One commit as `log` lists it.

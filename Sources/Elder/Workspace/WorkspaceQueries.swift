@@ -38,8 +38,8 @@ extension Workspace {
     }
 
     /// Commits reachable from `revision`, newest first (topological, then time), at most `limit`.
-    public func log(_ revision: String = "HEAD", limit: Int = .max) throws -> [LogEntry] {
-        try history.log(revision, limit: limit)
+    public func log(_ revision: String = "HEAD", limit: Int = .max, firstParent: Bool = false) throws -> [LogEntry] {
+        try history.log(revision, limit: limit, firstParent: firstParent)
     }
 
     /// The edit records live at a revision, decoded.

@@ -15,6 +15,7 @@ extension ElderCommand {
                   elder log
                   elder log --oneline -n 10
                   elder log experiments --json
+                  elder log --first-parent      # the branch's own line: merges, not the merged commits
                 """)
 
         @Argument(help: ArgumentHelp("Where to start (default HEAD).", valueName: "REV"))
@@ -25,6 +26,9 @@ extension ElderCommand {
 
         @Flag(name: .long, help: "One line per commit: short id, refs, summary.")
         var oneline = false
+
+        @Flag(name: .long, help: "Follow only the first parent of merges (as git log --first-parent).")
+        var firstParent = false
 
         @OptionGroup var repo: RepoOptions
         @OptionGroup var output: OutputOptions
@@ -68,7 +72,7 @@ extension ElderCommand {
         func run() throws {
             let console = output.console
             let history = try RepoHistory.open(at: try repo.repoPath())
-            let entries = try history.log(revision, limit: limit ?? .max)
+            let entries = try history.log(revision, limit: limit ?? .max, firstParent: firstParent)
             let decorations = try history.decorations()
             let report = Report(commits: entries.map { Entry($0, refs: decorations[$0.commit] ?? []) })
             try console.emit(report) {
