@@ -6,8 +6,7 @@ extension Workspace {
     /// A stable id for an edit given without one: `e` + 12 hex digits of its prompt and target (FNV-1a),
     /// so rerunning an edit file finds the edits an interrupted run already committed.
     public static func contentEditID(prompt: String, target: String) -> String {
-        let hex = String(stableHash(prompt + "\u{0}" + target), radix: 16)
-        return "e" + String(repeating: "0", count: max(0, 12 - hex.count)) + hex.suffix(12)
+        "e" + hex16(stableHash(prompt + "\u{0}" + target)).suffix(12)
     }
 
     /// The commit message an edit gets when the user gives none.

@@ -140,7 +140,7 @@ extension Workspace {
     /// An id from the request's content and the time: `e` + 12 hex digits.
     public static func makeEditID(_ request: EditRequest) -> String {
         let h = stableHash(request.prompt + "\u{0}" + request.target + "\u{0}\(Date().timeIntervalSince1970)")
-        return "e" + String(String(h, radix: 16).suffix(12))
+        return "e" + hex16(h).suffix(12)
     }
 
     static func isValidEditID(_ id: String) -> Bool {

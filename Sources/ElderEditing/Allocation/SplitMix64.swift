@@ -38,3 +38,8 @@ public func stableHash(_ s: String, seed: UInt64 = 0) -> UInt64 {
     return h
 }
 
+/// `value` as 16 lowercase hex digits, zero-padded (how stable hashes are written in names and reports).
+public func hex16(_ value: UInt64) -> String {
+    let hex = String(value, radix: 16)
+    return String(repeating: "0", count: 16 - hex.count) + hex
+}

@@ -55,8 +55,7 @@ public enum MemoryCodec {
 
     /// The codebook file holding the live edit `id` (per-edit layout).
     public static func editFileName(_ id: String) -> String {
-        let hex = String(stableHash(id), radix: 16)
-        return "edit-" + String(repeating: "0", count: 16 - hex.count) + hex
+        "edit-" + hex16(stableHash(id))
     }
 
     public static func encode(_ memory: EditMemory, layout: Layout = .perEdit) throws -> [String: [UInt8]] {

@@ -4,8 +4,6 @@ extension EditRecord {
     /// A fingerprint of an ordered list of edits: FNV-1a (64 bits) over their JSON Lines text, as hex.
     /// Two runs whose fingerprints differ did not apply the same edits in the same order.
     public static func digest(_ records: [EditRecord]) -> String {
-        let hash = stableHash(records.map(\.jsonLine).joined(separator: "\n"))
-        let hex = String(hash, radix: 16)
-        return "fnv1a64:" + String(repeating: "0", count: 16 - hex.count) + hex
+        "fnv1a64:" + hex16(stableHash(records.map(\.jsonLine).joined(separator: "\n")))
     }
 }
