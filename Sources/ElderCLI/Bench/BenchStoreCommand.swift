@@ -76,8 +76,7 @@ extension ElderCommand.Bench {
             let baseBytes = try gc(dir)
             let writer = SyntheticHistoryWriter(store: store, editor: editor)
             var commitTimes: [Double] = [], compactTimes: [Double] = [], errors: [Double] = [], blobBytes: [Double] = []
-            var keyframeBytes = 0
-            var keyframeDepths = [0]
+            var keyframeBytes = 0, keyframes = 1, lastKeyframe = 0
             var farthest = (depth: 0, distance: 0)
             for n in 1...length {
                 let result = try writer.commitEdit(number: n)
@@ -86,11 +85,12 @@ extension ElderCommand.Bench {
                 errors.append(writer.lastRelativeError)
                 if result.isKeyframe {
                     keyframeBytes += result.tensorBytes
-                    keyframeDepths.append(n)
+                    keyframes += 1
+                    lastKeyframe = n
                 } else {
                     blobBytes.append(Double(result.tensorBytes))
                 }
-                if n - keyframeDepths.last! >= farthest.distance { farthest = (n, n - keyframeDepths.last!) }
+                if n - lastKeyframe >= farthest.distance { farthest = (n, n - lastKeyframe) }
             }
             let looseBytes = directoryBytes(dir + "/objects")
             let gcStart = Date()
@@ -113,7 +113,7 @@ extension ElderCommand.Bench {
                                  packedBytesTotal: packedBytes, gcSeconds: gcSeconds,
                                  rebuildNewestMs: newest.wall * 1e3, rebuildOldestMs: oldest.wall * 1e3,
                                  rebuildFarthestMs: far.wall * 1e3, farthestDepth: farthest.depth, farthestDistance: farthest.distance,
-                                 keyframes: keyframeDepths.count,
+                                 keyframes: keyframes,
                                  rebuildNewestCPUMs: newest.cpu * 1e3, rebuildFarthestCPUMs: far.cpu * 1e3,
                                  rebuildWarmMs: warm * 1e3,
                                  relativeErrorMedian: medianOrZero(errors))

@@ -15,16 +15,17 @@ extension KnowledgeStore {
     func writesKeyframe(depth: Int, parent: ObjectID, carried: KeyframeRef, deltaBytes: Int) throws -> Bool {
         guard let ratio = options.keyframeReplayRatio else { return depth % options.keyframeInterval == 0 }
         if depth - carried.depth >= options.keyframeInterval { return true }
-        let replay = try replayBytes(from: parent, downTo: carried.depth) + deltaBytes
+        let replay = try replayBytes(from: parent, depth: depth - 1, downTo: carried.depth) + deltaBytes
         return Double(replay) >= ratio * Double(try sumBytes(carried.sum))
     }
 
-    /// Bytes of the delta packs of the first-parent commits from `commit` down to (not including) the
-    /// commit at `keyframeDepth`: what a rebuild of `commit` reads after its keyframe. Cached per commit.
-    func replayBytes(from commit: ObjectID, downTo keyframeDepth: Int) throws -> Int {
+    /// Bytes of the delta packs of the first-parent commits from `commit` (at `depth`) down to (not
+    /// including) the commit at `keyframeDepth`: what a rebuild of `commit` reads after its keyframe.
+    /// Cached per commit.
+    func replayBytes(from commit: ObjectID, depth: Int, downTo keyframeDepth: Int) throws -> Int {
         var chain: [(ObjectID, Int)] = []
         var cursor = commit
-        var depth = try info(of: commit).depth
+        var depth = depth
         var total = 0
         while depth > keyframeDepth {
             if let hit = replayCache[cursor] { total = hit; break }

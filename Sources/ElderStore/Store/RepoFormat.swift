@@ -57,7 +57,7 @@ public enum KeyframeSumLayout: String, Sendable, Codable {
     case perGroup = "per-group"
 }
 
-/// Paths, limits and trailer keys of knowledge-repo format version 1 (FORMAT.md is the reference).
+/// Paths, limits and trailer keys of knowledge-repo formats 1 to 3 (FORMAT.md is the reference).
 enum RepoFormat {
     static let version = 1
     static let elderJSON = "elder.json"

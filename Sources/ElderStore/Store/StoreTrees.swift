@@ -90,8 +90,8 @@ extension KnowledgeStore {
         return String(name[..<dot])
     }
 
-    /// A keyframe sum's tree: per-group packs when the repo's options say so (format 3), else one pack per
-    /// group of tensors. A group whose sum did not change since `previous` (the last keyframe's sum tree)
+    /// A keyframe sum's tree: per-group packs when the repo's options say so (format 3), else `adapter.bin`
+    /// and `router.bin`. A group whose sum did not change since `previous` (the last keyframe's sum tree)
     /// encodes to the same bytes, hence the same blob: git stores it once and `bytes` does not count it.
     func writeKeyframeSumTree(_ sum: GridState, previous: ObjectID?, bytes: inout Int) throws -> ObjectID? {
         guard options.groupsKeyframeSums else { return try writeGroupTree(sum, bytes: &bytes) }

@@ -21,9 +21,7 @@ public struct SyntheticAdapterShape: Sendable, Equatable {
     public func routerBiasName(_ layer: Int) -> String { "L\(layer).router.b" }
 
     /// Values an edit changes: k LoRAs per layer (A and B) and every router.
-    public var valuesPerEdit: Int {
-        layers * (topK * rank * (inputDim + outputDim) + loras * inputDim + loras)
-    }
+    public var valuesPerEdit: Int { loraValuesPerEdit + layers * (loras * inputDim + loras) }
 
     /// Values an edit changes when it leaves the routers alone.
     public var loraValuesPerEdit: Int { layers * topK * rank * (inputDim + outputDim) }
