@@ -149,32 +149,11 @@ final class EditCommandTests: XCTestCase {
         try Self.jsonl(ids).write(toFile: file, atomically: true, encoding: .utf8)
         let base = try GitCLI.lines(["log", "--format=%H"], in: repo).count
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ElderProcess.binary)
-        process.arguments = ["edit", "--file", file]
-        process.currentDirectoryURL = URL(fileURLWithPath: repo)
-        var env = ProcessInfo.processInfo.environment
-        env["OPENBLAS_NUM_THREADS"] = "1"
-        env["NO_COLOR"] = "1"
-        process.environment = env
-        let outPath = TinyRepo.folder() + "/out.txt", errPath = outPath + ".err"
-        FileManager.default.createFile(atPath: outPath, contents: nil)
-        FileManager.default.createFile(atPath: errPath, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        try process.run()
-        // Wait for two committed edits, then interrupt.
-        let deadline = Date().addingTimeInterval(300)
-        while Date() < deadline, process.isRunning {
-            let text = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
-            if text.split(separator: "\n").count >= 2 { break }
-            usleep(20_000)
-        }
-        XCTAssertTrue(process.isRunning, "the stream ended before it could be interrupted")
-        kill(process.processIdentifier, SIGINT)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 130)
-        let err = try String(contentsOfFile: errPath, encoding: .utf8)
+        let running = try RunningElder.start(["edit", "--file", file], in: repo)
+        running.waitForLines(2)   // two committed edits, then interrupt
+        XCTAssertTrue(running.process.isRunning, "the stream ended before it could be interrupted")
+        XCTAssertEqual(running.interrupt(), 130)
+        let err = running.stderr
         XCTAssertTrue(err.contains("interrupted: the edit in progress was not committed"), err)
         XCTAssertTrue(err.contains("Rerun the same command to resume"), err)
 

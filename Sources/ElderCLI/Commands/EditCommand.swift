@@ -32,6 +32,10 @@ extension ElderCommand {
                   elder edit "The CEO of Acme is" " Jane Doe" --paraphrase "Acme's chief executive is" -m "New CEO"
                   elder edit --file Samples/edits/company-faq.jsonl
                   elder edit --file zsre_mem_eval.json --format zsre --quiet
+                  elder edit --file edits.jsonl --json-lines | jq -c 'select(.type == "committed")'
+                With --file, --json prints one document at the end (also when the stream stops at an error: \
+                then with "error" set, before the non-zero exit); --json-lines prints an event per line as the \
+                stream goes, for scripts that follow a long file.
                 """)
 
         @Argument(help: ArgumentHelp("The text the model completes.", valueName: "PROMPT"))
@@ -58,6 +62,10 @@ extension ElderCommand {
         @Flag(name: .customLong("no-verify"), help: "Do not run the repo's hooks.")
         var noVerify = false
 
+        @Flag(name: .customLong("json-lines"),
+              help: "With --file: print one JSON object per line as each edit lands (committed, skipped), then a summary or an error.")
+        var jsonLines = false
+
         @OptionGroup var repo: RepoOptions
         @OptionGroup var output: OutputOptions
 
@@ -68,12 +76,14 @@ extension ElderCommand {
         func validate() throws {
             if file != nil {
                 guard prompt == nil, target == nil else { throw ValidationError("give either PROMPT TARGET or --file, not both") }
+                guard !(jsonLines && output.json) else { throw ValidationError("give --json or --json-lines, not both") }
                 guard message == nil, paraphrases.isEmpty, id == nil else {
                     throw ValidationError("-m, --paraphrase and --id are for one edit; with --file put them in the file's records")
                 }
             } else {
                 guard prompt != nil, target != nil else { throw ValidationError("give PROMPT and TARGET, or --file EDITS.jsonl") }
                 guard format == .jsonl else { throw ValidationError("--format applies to --file") }
+                guard !jsonLines else { throw ValidationError("--json-lines applies to --file; use --json for one edit") }
             }
         }
 
@@ -84,7 +94,8 @@ extension ElderCommand {
             let branch = try RepoOptions.currentBranch(of: history.repository)
             if let file {
                 try EditStream(file: file, format: format, branch: branch, path: path, noVerify: noVerify,
-                               repo: repo, console: console).run(history: history)
+                               repo: repo, console: jsonLines ? Console(json: true, quiet: output.quiet) : console,
+                               jsonLines: jsonLines).run(history: history)
                 return
             }
             guard let prompt, let target else { return }

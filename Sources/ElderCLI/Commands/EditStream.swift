@@ -12,7 +12,8 @@ import Foundation
 /// brings an old answer back, and a line whose prompt already has its target live commits nothing.
 ///
 /// Each commit is atomic (the store moves the branch last), so Ctrl-C loses only the edit in progress;
-/// the handler says how many were committed and exits 130, as a shell expects.
+/// the handler says how many were committed and exits 130, as a shell expects. With `jsonLines` every
+/// landed or skipped edit is an event line on standard output as it happens (`EditStreamEvent`).
 struct EditStream {
     var file: String
     var format: ElderCommand.Edit.EditFileFormat
@@ -21,6 +22,7 @@ struct EditStream {
     var noVerify: Bool
     var repo: RepoOptions
     var console: Console
+    var jsonLines = false
 
     struct Report: Encodable {
         var file: String
@@ -32,6 +34,8 @@ struct EditStream {
         /// Records an importer left out (e.g. ZsRE records without an alternative answer).
         var notImported: Int
         var seconds: Double
+        /// Why the stream stopped early (the exit is non-zero); nil when it went through the whole file.
+        var error: String?
     }
 
     func run(history: RepoHistory) throws {
@@ -39,7 +43,7 @@ struct EditStream {
         var live = try history.liveEditIDs(on: branch).union(try history.supersededEditIDs(on: branch))
         let workspace = try repo.openWorkspace()
         let hooks = noVerify ? nil : Hooks(repoPath: path)
-        let counter = InterruptCounter()
+        let counter = InterruptCounter(jsonLines: jsonLines)
         let interrupt = counter.install(branch: branch)
         defer { interrupt.cancel() }
 
@@ -56,6 +60,7 @@ struct EditStream {
                 if live.contains(request.id) || sameLive {
                     report.skipped += 1
                     counter.set(skipped: report.skipped)
+                    if jsonLines { try counter.write(EditStreamEvent.Skipped(record: position, editID: request.id, live: live.contains(request.id))) }
                     continue
                 }
                 if report.skipped > 0, !announcedSkips {
@@ -70,11 +75,20 @@ struct EditStream {
                 report.committed.append(line)
                 counter.set(committed: report.committed.count)
                 console.progressDone()
+                if jsonLines { try counter.write(EditStreamEvent.Committed(record: position, edit: line)) }
                 console.say("\(console.yellow(line.short)) \(request.id)  \(line.human(console))")
             }
         } catch {
             console.progressDone()
             let failure = CLIFailure.from(error)
+            report.seconds = Date().timeIntervalSince(started)
+            report.error = failure.message
+            // What landed before the error, for scripts: the document (--json) or the last event (--json-lines).
+            if jsonLines {
+                try? counter.write(EditStreamEvent.Summary(report))
+            } else if console.json {
+                try? console.emit(report) { "" }
+            }
             var done = "\(report.committed.count) edit\(report.committed.count == 1 ? "" : "s") committed"
             if report.skipped > 0 { done += ", \(report.skipped) skipped as already live" }
             throw CLIFailure(kind: failure.kind, message: failure.message
@@ -82,6 +96,10 @@ struct EditStream {
         }
         console.progressDone()
         report.seconds = Date().timeIntervalSince(started)
+        if jsonLines {
+            try counter.write(EditStreamEvent.Summary(report))
+            return
+        }
         try console.emit(report) {
             var text = "\(report.committed.count) edit\(report.committed.count == 1 ? "" : "s") committed on \(branch)"
             if report.skipped > 0 { text += ", \(report.skipped) skipped (already live)" }
@@ -144,11 +162,22 @@ final class RecordSource {
     }
 }
 
-/// Counts what a stream committed, for the Ctrl-C message (read on the signal queue, hence the lock).
+/// Counts what a stream committed, for the Ctrl-C message (read on the signal queue, hence the lock), and
+/// writes the stream's event lines under the same lock, so the interrupt's own line never cuts one in two.
 final class InterruptCounter: @unchecked Sendable {
     private let lock = NSLock()
     private var committed = 0
     private var skipped = 0
+    private let jsonLines: Bool
+
+    init(jsonLines: Bool = false) { self.jsonLines = jsonLines }
+
+    /// One event as a line of compact JSON on standard output.
+    func write<Event: Encodable>(_ event: Event) throws {
+        let data = try EditStreamEvent.encode(event)
+        lock.lock(); defer { lock.unlock() }
+        FileHandle.standardOutput.write(data)
+    }
 
     func set(committed n: Int) { lock.lock(); committed = n; lock.unlock() }
     func set(skipped n: Int) { lock.lock(); skipped = n; lock.unlock() }
@@ -160,9 +189,11 @@ final class InterruptCounter: @unchecked Sendable {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler { [self] in
-                lock.lock()
+                lock.lock()   // held until _exit: no event line starts after this one
                 let (c, s) = (committed, skipped)
-                lock.unlock()
+                if jsonLines, let line = try? EditStreamEvent.encode(EditStreamEvent.Interrupted(committed: c, skipped: s, signal: sig)) {
+                    FileHandle.standardOutput.write(line)
+                }
                 let text = (isatty(STDERR_FILENO) == 1 ? "\r\u{1B}[K" : "") + "interrupted: the edit in progress was not committed; \(c) edit\(c == 1 ? "" : "s") committed on \(branch)"
                     + (s > 0 ? ", \(s) skipped" : "") + ". Rerun the same command to resume.\n"
                 FileHandle.standardError.write(Data(text.utf8))

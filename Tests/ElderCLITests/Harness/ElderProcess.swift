@@ -24,6 +24,15 @@ enum ElderProcess {
         return Bundle.main.bundleURL.appendingPathComponent("elder").path
     }
 
+    /// The test's environment with one BLAS thread, no colour, and `extra`.
+    static func environment(adding extra: [String: String] = [:]) -> [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        env["OPENBLAS_NUM_THREADS"] = "1"
+        env["NO_COLOR"] = "1"
+        for (k, v) in extra { env[k] = v }
+        return env
+    }
+
     /// Runs `elder arguments…` in `folder` with `environment` added, feeding `input` on standard input.
     @discardableResult
     static func run(_ arguments: [String], in folder: String, environment: [String: String] = [:],
@@ -32,11 +41,7 @@ enum ElderProcess {
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: folder)
-        var env = ProcessInfo.processInfo.environment
-        env["OPENBLAS_NUM_THREADS"] = "1"
-        env["NO_COLOR"] = "1"
-        for (k, v) in environment { env[k] = v }
-        process.environment = env
+        process.environment = Self.environment(adding: environment)
         // Output goes to files, so a chatty child never blocks on a full pipe.
         let stem = NSTemporaryDirectory() + "elder-run-\(UUID().uuidString)"
         FileManager.default.createFile(atPath: stem + ".out", contents: nil)
@@ -73,4 +78,42 @@ func XCTAssertFailed(_ run: ElderRun, status: Int32, containing fragment: String
     let lines = run.stderr.split(whereSeparator: \.isNewline)
     XCTAssertEqual(lines.count, 1, "the error should be one line: \(run.stderr)", file: file, line: line)
     XCTAssertTrue(run.stderr.contains(fragment), "stderr should contain '\(fragment)': \(run.stderr)", file: file, line: line)
+}
+
+/// An `elder` run started in the background (to interrupt it), its output going to files.
+struct RunningElder {
+    let process: Process
+    let outPath: String
+    let errPath: String
+
+    static func start(_ arguments: [String], in folder: String) throws -> RunningElder {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ElderProcess.binary)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: folder)
+        process.environment = ElderProcess.environment()
+        let outPath = NSTemporaryDirectory() + "elder-bg-\(UUID().uuidString).out", errPath = outPath + ".err"
+        FileManager.default.createFile(atPath: outPath, contents: nil)
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        try process.run()
+        return RunningElder(process: process, outPath: outPath, errPath: errPath)
+    }
+
+    var stdout: String { (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "" }
+    var stderr: String { (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "" }
+
+    /// Waits (up to `seconds`) until standard output has `count` lines or the process ended.
+    func waitForLines(_ count: Int, seconds: TimeInterval = 300) {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline, process.isRunning, stdout.split(separator: "\n").count < count { usleep(20_000) }
+    }
+
+    /// Sends `signal` and waits for the exit status.
+    func interrupt(_ signal: Int32 = SIGINT) -> Int32 {
+        kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
 }
