@@ -226,4 +226,41 @@ final class HistoryOperationsTests: XCTestCase {
         XCTAssertEqual(entry.metrics["Conflicts-Resolved"], "2 in favour of ours")
         XCTAssertTrue(entry.message.contains(same.id) && entry.message.contains(para.id), entry.message)
     }
+
+    // MARK: cherry-pick
+
+    /// Five edits of branch b (made from the base at edit 20) picked one at a time onto a copy of a (40
+    /// edits): each pick is exact (the state moves by the picked commit's delta), and with repair every
+    /// live edit holds at the end.
+    func testCherryPickFiveEditsOfAnotherBranch() throws {
+        let f = try EditHistoryFixture.get()
+        let ws = f.ws
+        try ws.store.repository.createBranch("cp", at: f.commits[EditHistoryFixture.aIndex])
+        let bCommits = try ws.store.repository.log(from: try ws.resolve("b"), excluding: [f.commits[EditHistoryFixture.baseIndex]])
+        XCTAssertEqual(bCommits.count, EditHistoryFixture.branchEdits)
+        var pickedHeld = 0, lines: [String] = []
+        for commit in bCommits.prefix(5).reversed() {
+            let before = try ws.resolve("cp")
+            let r = try ws.cherryPick(commit.hex, onto: "cp", repair: true)
+            let change = try ws.store.gridState(of: r.commit).difference(from: try ws.store.gridState(of: before))
+            let delta = try ws.store.delta(of: commit)
+            XCTAssertEqual(change.tensors.filter { !$0.value.isZero }, delta.tensors.filter { !$0.value.isZero })
+            XCTAssertEqual(r.editIDs, [try XCTUnwrap(ws.store.info(of: commit).editID)])
+            if r.liveEdits.first(where: { $0.editID == r.editIDs[0] })?.holds == true { pickedHeld += 1 }
+            let final = r.repair?.after ?? r.liveEdits
+            lines.append("\(r.editIDs[0]): \(r.liveEdits.count - r.dropped.count)/\(r.liveEdits.count) hold on the pick, "
+                + "\(final.filter(\.holds).count)/\(final.count) after \(r.repair.map { "repairing \($0.repairedEdits)" } ?? "no repair"); "
+                + "slots shared \(r.sharedSlots)/\(r.totalSlots), collisions \(r.allocationCollisions.count)")
+            XCTAssertEqual(try ws.resolve("cp"), r.tip)
+        }
+        print("MEASURED: cherry-pick of 5 edits of b onto a (40 edits): the picked edit held on the exact pick \(pickedHeld)/5; "
+            + lines.joined(separator: " | "))
+        let live = try ws.liveEdits(at: "cp")
+        XCTAssertEqual(live.count, EditHistoryFixture.aIndex + 5)
+        // `elder eval` of the tip, independently of what the picks reported.
+        let evaluation = try ws.evaluate(at: "cp")
+        XCTAssertEqual(Set(evaluation.edits.map(\.id)), Set(live.map(\.id)))
+        XCTAssertEqual(evaluation.edits.filter(\.holds).count, live.count, "not holding: \(evaluation.edits.filter { !$0.holds }.map(\.id))")
+        XCTAssertEqual(try f.git(["fsck", "--strict"]).status, 0)
+    }
 }

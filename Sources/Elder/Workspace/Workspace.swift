@@ -51,7 +51,7 @@ public final class Workspace {
                 + "and format 1 cannot change a tensor's shape")
         }
         let config = WorkspaceConfig(model: try ModelIdentity.of(model), editor: editorConfiguration)
-        var editor = try makeEditor(model: model, configuration: editorConfiguration)
+        let editor = try makeEditor(model: model, configuration: editorConfiguration)
         var storeOptions = storeOptions
         var generatedNames = Set<String>()
         if storeOptions.generatedRoot == nil, let generated = Self.generatedLoRAs(editorConfiguration, adapter: editor.adapter, grid: storeOptions.grid) {

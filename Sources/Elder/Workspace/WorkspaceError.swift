@@ -29,6 +29,12 @@ public enum WorkspaceError: Error, CustomStringConvertible, Sendable, Equatable 
     /// Edits made on the two sides since the merge base demand different answers for one prompt;
     /// nothing was committed and the branch did not move.
     case mergeConflicts(branch: String, theirs: String, conflicts: [MergeConflict])
+    /// The commit cannot be cherry-picked (the root, a merge, a commit that took edits out, one whose
+    /// answer the branch already has).
+    case cannotCherryPick(revision: String, reason: String)
+    /// A picked edit and a live edit of the branch demand different answers for one prompt; nothing was
+    /// committed and the branch did not move.
+    case cherryPickConflicts(branch: String, revision: String, conflicts: [MergeConflict])
     /// A bisect probe that cannot decide (empty prompt or expected answer, an empty probe file, no command).
     case invalidProbe(String)
     /// A bisect mark without a revision while no commit is waiting to be tested.
@@ -66,6 +72,12 @@ public enum WorkspaceError: Error, CustomStringConvertible, Sendable, Equatable 
             return "merging \(theirs) into \(branch): \(conflicts.count) conflict\(conflicts.count == 1 ? "" : "s"), nothing committed:\n"
                 + conflicts.map { "  \($0)" }.joined(separator: "\n")
                 + "\nrevert one edit of each pair, or merge with --prefer ours|theirs to drop the other side's edit"
+        case let .cannotCherryPick(rev, reason):
+            return "cannot cherry-pick \(rev): \(reason)"
+        case let .cherryPickConflicts(branch, rev, conflicts):
+            return "cherry-picking \(rev) onto \(branch): \(conflicts.count) conflict\(conflicts.count == 1 ? "" : "s"), nothing committed:\n"
+                + conflicts.map { "  \($0)" }.joined(separator: "\n")
+                + "\nrevert the edit on \(branch) first, or teach the answer there with `elder edit` (it supersedes a same-prompt edit)"
         case let .invalidProbe(reason):
             return "the bisect probe cannot decide: \(reason)"
         case .nothingToTest:

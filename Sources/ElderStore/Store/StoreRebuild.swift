@@ -91,11 +91,21 @@ extension KnowledgeStore {
     /// Tensors of `tip`'s state with the deltas of `commits` all taken back out, exactly (in grid units,
     /// so the order does not matter): every tensor any of the deltas names.
     public func revertedTensors(reverting commits: [ObjectID], onto tip: ObjectID) throws -> StoredState {
+        try tensors(of: tip, adding: commits, sign: -1)
+    }
+
+    /// Tensors of `tip`'s state with `commit`'s delta added once more (what a cherry-pick commits). Exact.
+    public func pickedTensors(applying commit: ObjectID, onto tip: ObjectID) throws -> StoredState {
+        try tensors(of: tip, adding: [commit], sign: 1)
+    }
+
+    /// `tip`'s state plus `sign` times each commit's delta, as the tensors any of the deltas names.
+    private func tensors(of tip: ObjectID, adding commits: [ObjectID], sign: Int32) throws -> StoredState {
         var state = try gridState(of: tip)
         var names = GridState()
         for commit in commits {
             let delta = try self.delta(of: commit)
-            try state.add(delta, sign: -1)
+            try state.add(delta, sign: sign)
             for (name, t) in delta.tensors { names.tensors[name] = t }
             for (name, t) in delta.routers { names.routers[name] = t }
         }

@@ -1,0 +1,181 @@
+import ElderEditing
+import ElderStore
+import Foundation
+
+/// Trailer keys a cherry-pick commit writes.
+enum CherryPickTrailers {
+    static let pickedFrom = "Cherry-Picked-From"
+    static let holding = "Live-Edits-Holding"
+}
+
+/// What `Workspace.cherryPick` committed and verified.
+public struct CherryPickResult: Sendable {
+    /// The cherry-pick commit.
+    public var commit: ObjectID
+    /// The commit whose edit was applied.
+    public var picked: ObjectID
+    public var branch: String
+    /// The edits the commit made live (one for an edit commit).
+    public var editIDs: [String]
+    /// Live edits of the branch whose allocation is the picked edit's very allocation (every LoRA shared).
+    public var allocationCollisions: [String]
+    /// (layer, LoRA) slots of the picked edits that live edits of the branch also train, of all their slots.
+    public var sharedSlots: Int
+    public var totalSlots: Int
+    /// Every live edit checked on the new state, the picked ones included, before any repair (sorted by id).
+    public var liveEdits: [LiveEditCheck]
+    public var repair: RepairReport?
+    /// The branch tip afterwards (the repair commit when a repair ran).
+    public var tip: ObjectID
+    public var stateHash: String
+
+    public var dropped: [String] { liveEdits.filter { !$0.holds }.map(\.editID) }
+    public var fractionHolding: Double {
+        liveEdits.isEmpty ? 1 : Double(liveEdits.count - dropped.count) / Double(liveEdits.count)
+    }
+}
+
+extension Workspace {
+    /// Applies the edit of the commit `revision` (from any branch) on top of `branch`, as `git cherry-pick`
+    /// does: a new commit whose tensor change is exactly that commit's delta (`KnowledgeStore.pickedTensors`),
+    /// with its edit record and memory entry, message `(cherry picked from commit …)` and the trailer
+    /// `Cherry-Picked-From`. It makes the edit live like an edit commit, so `revert` takes it out again.
+    ///
+    /// Only commits that add edits and take none out can be picked (an edit, or a revert of a revert); a
+    /// commit that superseded an edit carries that edit's removal, which means nothing on another branch.
+    /// An edit already live on `branch` is refused (`cannotCherryPick`); so is one that conflicts with a live edit there, by
+    /// the rule merges use (`MergeConflicts`: same prompt with another answer, or the deferral routing
+    /// each to the other), and nothing is committed.
+    ///
+    /// The new state is verified before it is committed (every live edit's prompt, teacher-forced). The
+    /// picked delta was trained beside other edits on its own branch; with `repair`, the live edits that
+    /// drop, and the picked edit when its allocation is a live edit's very allocation, are retrained in a
+    /// follow-up commit, so the cherry-pick itself stays exact.
+    @discardableResult
+    public func cherryPick(_ revision: String, onto branch: String = "main", message: String? = nil, repair: Bool = true,
+                           author: Signature? = nil) throws -> CherryPickResult {
+        let picked = try resolve(revision)
+        let info = try store.info(of: picked)
+        guard info.parents.count == 1 else {
+            throw WorkspaceError.cannotCherryPick(revision: revision, reason: info.parents.isEmpty
+                ? "it is the root commit, which makes no edit"
+                : "it is a merge: cherry-pick the edit commits it brought, one at a time")
+        }
+        let change = CommitEditChange(info)
+        guard change.removed.isEmpty else {
+            throw WorkspaceError.cannotCherryPick(revision: revision, reason: "it also took out edit "
+                + change.removed.joined(separator: ", ")
+                + " (a revert, or an edit that superseded it); make the edit again with `elder edit` on \(branch)")
+        }
+        guard !change.made.isEmpty else {
+            throw WorkspaceError.cannotCherryPick(revision: revision, reason: "it makes no edit (a repair commit?): give the commit of an edit")
+        }
+        let tip = try tip(of: branch)
+        let tipLive = try liveEdits(of: tip)
+        for id in change.made where tipLive.contains(where: { $0.id == id }) {
+            throw WorkspaceError.cannotCherryPick(revision: revision, reason: "its edit \(id) is already live on \(branch): nothing to pick")
+        }
+
+        let pickedVersion = try version(of: picked), tipVersion = try version(of: tip)
+        let pickedRecords = try store.liveEdits(at: picked).filter { change.made.contains($0.id) }
+        let pickedBodies = try liveEdits(of: picked).filter { change.made.contains($0.id) }
+        guard pickedRecords.count == change.made.count, pickedBodies.count == change.made.count else {
+            throw WorkspaceError.invalidMemory("commit \(picked.short) names edit \(change.made.joined(separator: ", ")) but does not hold its record")
+        }
+        try checkCherryPickConflicts(pickedBodies, picked: picked, pickedVersion: pickedVersion, revision: revision,
+                                     branch: branch, tipLive: tipLive, tipVersion: tipVersion)
+
+        var memory = tipVersion.memory
+        for id in change.made {
+            guard let entry = pickedVersion.memory.entry(id) else {
+                throw WorkspaceError.invalidMemory("the memory of \(picked.short) has no entry for edit \(id)")
+            }
+            memory.entries.append(entry)
+        }
+        let tensors = try store.pickedTensors(applying: picked, onto: tip)
+        let after = try makeEditor(model: model, configuration: configuration,
+                                   adapter: StateConversion.applying(tensors, to: tipVersion.adapter), memory: memory)
+        let checks = checkLiveEdits(tipLive + pickedBodies, on: after)
+
+        // Allocations: the picked edits' LoRAs that live edits of the branch train too.
+        let pickedIDs = Set(change.made)
+        var collisions: [String] = [], pickedSlots = Set<[Int]>(), branchSlots = Set<[Int]>()
+        for e in memory.entries {
+            for (layer, experts) in e.allocation.experts.enumerated() {
+                for j in experts {
+                    if pickedIDs.contains(e.id) { pickedSlots.insert([layer, j]) } else { branchSlots.insert([layer, j]) }
+                }
+            }
+        }
+        for id in change.made {
+            guard let allocation = memory.entry(id)?.allocation else { continue }
+            collisions += memory.entries.filter { !pickedIDs.contains($0.id) && $0.allocation == allocation }.map(\.id)
+        }
+
+        let holding = checks.filter(\.holds).count
+        let original = pickedBodies.first?.message ?? info.message
+        let text = (message ?? original.trimmingCharacters(in: .whitespacesAndNewlines))
+            + "\n\n(cherry picked from commit \(picked.hex))"
+        let trailers = [Trailer(CherryPickTrailers.pickedFrom, picked.hex),
+                        Trailer(CherryPickTrailers.holding, "\(holding)/\(checks.count)")]
+        // The first edit goes into the `Elder-Edit` trailer (as an edit commit's), any other into
+        // `Restored-Edit` (as the revert of a revert that restored several).
+        var records = change.made.compactMap { id in pickedRecords.first { $0.id == id } }
+        let first = records.removeFirst()
+        var allTrailers = trailers
+        if !records.isEmpty { allTrailers.insert(Trailer(RevertTrailers.restored, records.map(\.id).joined(separator: " ")), at: 0) }
+        let result = try store.commit(CommitRequest(
+            branch: branch, parents: [tip], edit: first, addedEdits: records,
+            tensors: tensors.tensors, routers: tensors.routers, codebook: try MemoryCodec.encode(memory),
+            message: text, trailers: allTrailers, author: author))
+        remember(Version(commit: result.id, adapter: after.adapter, memory: memory, stateHash: result.stateHash))
+
+        var out = CherryPickResult(commit: result.id, picked: picked, branch: branch, editIDs: change.made,
+                                   allocationCollisions: collisions, sharedSlots: pickedSlots.intersection(branchSlots).count,
+                                   totalSlots: pickedSlots.count, liveEdits: checks, tip: result.id, stateHash: result.stateHash)
+        let toRepair = out.dropped + (collisions.isEmpty ? [] : change.made.filter { !out.dropped.contains($0) })
+        if repair, !toRepair.isEmpty {
+            let report = try self.repair(toRepair, on: branch, after: result.id, checksBefore: checks,
+                                         context: "cherry-picking \(picked.short) onto \(branch)", author: author)
+            out.repair = report
+            if let c = report.commit { out.tip = c }
+        }
+        return out
+    }
+
+    /// Throws `cherryPickConflicts` when a picked edit and a live edit of the branch demand different
+    /// answers for one prompt. Only the branch's edits the picked prompts could touch are examined (same
+    /// id, a shared prompt, or routed to by a picked prompt on the branch), so a long history costs a few
+    /// forward passes, not one per live edit.
+    private func checkCherryPickConflicts(_ picked: [EditRecordBody], picked commit: ObjectID, pickedVersion: Version,
+                                          revision: String, branch: String, tipLive: [EditRecordBody], tipVersion: Version) throws {
+        let tipEditor = try editor(for: tipVersion)
+        let ref = LoadedModelRef(model: model)
+        for b in picked {
+            if let same = tipLive.first(where: { MergeConflicts.normalized($0.prompt) == MergeConflicts.normalized(b.prompt)
+                                                 && MergeConflicts.normalized($0.target) == MergeConflicts.normalized(b.target) }) {
+                throw WorkspaceError.cannotCherryPick(revision: revision, reason:
+                    "edit \(same.id) on \(branch) already teaches \"\(same.prompt)\" → \"\(same.target)\": nothing to pick")
+            }
+        }
+        let pickedIDs = Set(picked.map(\.id))
+        let pickedPrompts = Set(picked.flatMap(MergeConflicts.prompts).map(MergeConflicts.normalized))
+        var candidateIDs = Set<String>()
+        for b in picked { for p in MergeConflicts.prompts(b) { if let id = ref.routedEdit(p, editor: tipEditor) { candidateIDs.insert(id) } } }
+        let candidates = tipLive.filter { a in
+            pickedIDs.contains(a.id) || candidateIDs.contains(a.id)
+                || MergeConflicts.prompts(a).contains { pickedPrompts.contains(MergeConflicts.normalized($0)) }
+        }
+        guard !candidates.isEmpty else { return }
+        var conflicts = MergeConflicts.find(ours: candidates, theirs: picked, oursEditor: tipEditor,
+                                            theirsEditor: try editor(for: pickedVersion), model: ref)
+        let tip = tipVersion.commit
+        for i in conflicts.indices {
+            conflicts[i].ours.commit = try commitMaking(conflicts[i].ours.editID, from: tip, since: nil)
+            conflicts[i].theirs.commit = commit
+        }
+        guard conflicts.isEmpty else {
+            throw WorkspaceError.cherryPickConflicts(branch: branch, revision: revision, conflicts: conflicts)
+        }
+    }
+}
