@@ -122,4 +122,32 @@ final class CherryPickCommandTests: XCTestCase {
         XCTAssertEqual(try git(repo, ["log", "-1", "--format=%(trailers:key=Cherry-Picked-From,valueonly)", commit]), s1.hex)
         XCTAssertEqual(repair["stillDropped"] as? [String], [])
     }
+
+    /// Merging the branch an edit was picked from, later, both ways: the edit is there once (no conflict,
+    /// its delta not added twice), as git merges a cherry-picked change cleanly.
+    func testMergingThePickedBranchCountsTheEditOnce() throws {
+        let (repo, ws, e1, _, s1, s2) = try twoBranches()
+        XCTAssertSucceeded(try ElderProcess.run(["cherry-pick", s2.hex, "--no-repair", "-q"], in: repo))
+        try ws.store.repository.createBranch("side-copy", at: s2)
+        let ours = try ws.resolve("main")
+        let merged = try ElderProcess.run(["merge", "side", "--no-repair", "--json"], in: repo)
+        XCTAssertSucceeded(merged)
+        XCTAssertEqual(try merged.json()["kind"] as? String, "merge")
+        XCTAssertEqual(try merged.json()["theirsAdded"] as? [String], ["s1"])
+        XCTAssertEqual(Set(try ws.liveEdits(at: "main").map(\.id)), ["e1", "e2", "s1", "s2"])
+        // merged − ours == (side − base) − s2's delta == s1's delta alone, in grid units.
+        let store = ws.store
+        let change = try store.gridState(of: try ws.resolve("main")).difference(from: try store.gridState(of: ours))
+        let s1Delta = try store.delta(of: s1)
+        XCTAssertEqual(change.tensors.filter { !$0.value.isZero }, s1Delta.tensors.filter { !$0.value.isZero })
+        XCTAssertEqual(change.routers.filter { !$0.value.isZero }, s1Delta.routers.filter { !$0.value.isZero })
+
+        // The other way: the side branch merges main (which holds the pick): main's e2 comes in, s2 once.
+        let theirs = try ws.merge(ours.hex, into: "side-copy", repair: false)
+        XCTAssertEqual(theirs.kind, .merge)
+        XCTAssertEqual(theirs.theirsAdded, ["e2"])
+        let sideChange = try store.gridState(of: theirs.tip).difference(from: try store.gridState(of: s2))
+        let e2Delta = try store.gridState(of: try ws.resolve("main~2")).difference(from: try store.gridState(of: e1))
+        XCTAssertEqual(sideChange.tensors.filter { !$0.value.isZero }, e2Delta.tensors.filter { !$0.value.isZero })
+    }
 }

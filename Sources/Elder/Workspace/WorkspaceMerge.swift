@@ -73,6 +73,8 @@ extension Workspace {
     /// commit nothing, unless `prefer` says which side wins: the other side's conflicting edits are then
     /// dropped exactly (their commits' deltas subtracted, records and memory entries left out) and named
     /// in the message. Nothing is ever resolved silently.
+    /// An edit on both sides because one side cherry-picked the other's commit is no conflict: its delta is
+    /// counted once (the theirs copy subtracted), as git merges a cherry-picked change cleanly.
     ///
     /// The merged state is verified before committing: every live edit's prompt, teacher-forced on its
     /// target (`MergeResult.liveEdits`, trailer `Live-Edits-Holding`). With `repair`, the edits that
@@ -112,6 +114,15 @@ extension Workspace {
             conflicts[i].ours.commit = try commitMaking(conflicts[i].ours.editID, from: oursID, since: baseID)
             conflicts[i].theirs.commit = try commitMaking(conflicts[i].theirs.editID, from: theirsID, since: baseID)
         }
+        // The same edit on both sides because one side cherry-picked the other's commit: not a conflict,
+        // the same delta twice; it is counted once (the other side's copy is subtracted below).
+        var pickedTwice: [ObjectID] = []
+        conflicts = try conflicts.filter { c in
+            guard c.reason == .sameEditID, let o = c.ours.commit, let t = c.theirs.commit,
+                  try isCherryPick(o, of: t) || isCherryPick(t, of: o) else { return true }
+            pickedTwice.append(t)
+            return false
+        }
         guard conflicts.isEmpty || prefer != nil else {
             throw WorkspaceError.mergeConflicts(branch: branch, theirs: theirs, conflicts: conflicts)
         }
@@ -134,7 +145,7 @@ extension Workspace {
         }
         // An edit live at the base that both sides took out (reverted) had its delta removed on each side, so
         // ours + (theirs − base) removes it twice: add it back once.
-        var adjustments = subtract.map { (commit: $0, sign: Int32(-1)) }
+        var adjustments = (subtract + pickedTwice).map { (commit: $0, sign: Int32(-1)) }
         for b in baseLive where !oursIDs.contains(b.id) && !theirsIDs.contains(b.id) {
             for commit in try contributionCommits(of: b.id, from: baseID) { adjustments.append((commit, 1)) }
         }
@@ -221,6 +232,11 @@ extension Workspace {
             if CommitEditChange(info).made.contains(id) { return c }
         }
         return nil
+    }
+
+    /// `commit` is a cherry-pick of `original` (its `Cherry-Picked-From` trailer names it).
+    private func isCherryPick(_ commit: ObjectID, of original: ObjectID) throws -> Bool {
+        try store.info(of: commit).trailers[CherryPickTrailers.pickedFrom] == original.hex
     }
 
     /// `merged` (tensors of ours + theirs − base that differ from ours) with the deltas of `adjustments`
