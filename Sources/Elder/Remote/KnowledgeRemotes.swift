@@ -34,6 +34,7 @@ public enum KnowledgeRemotes {
         let model = try modelPath.map { try LoadedModel.load($0) }
         let repository = try Repository.clone(from: url, to: path, bare: true)
         do {
+            try repository.setConfigValue("core.logAllRefUpdates", "true")  // as `KnowledgeStore.create`
             try adoptDefaultBranch(repository)
             let store: KnowledgeStore
             let config: WorkspaceConfig

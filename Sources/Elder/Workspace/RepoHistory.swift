@@ -218,6 +218,24 @@ public struct RepoHistory {
         return .detached(commit)
     }
 
+    /// Moves `branch` to `revision`, as `git reset --hard` does (the repo is bare: only the ref moves; no
+    /// model is needed and nothing is retrained). The old tip goes to `ORIG_HEAD` and the move to the
+    /// branch's reflog, so `reset("ORIG_HEAD")` undoes it. The branch moves by compare-and-swap: a commit
+    /// landing meanwhile makes it fail, not vanish.
+    @discardableResult
+    public func reset(_ branch: String, to revision: String) throws -> ResetResult {
+        guard let tip = try store.tip(of: branch) else { throw WorkspaceError.noSuchBranch(branch) }
+        let target = try resolve(revision)
+        _ = try store.info(of: target)  // an Elder commit (its trailers), or a clear error
+        try repository.setReference("ORIG_HEAD", to: tip, force: true, logMessage: "elder reset: \(branch) was here")
+        try repository.setReference("refs/heads/" + branch, to: target, expected: tip,
+                                    logMessage: "elder reset: moving to \(revision)")
+        let kept = try repository.references(matching: "refs/heads/*").compactMap(\.target)
+            + repository.references(matching: "refs/tags/*").map { try repository.resolveCommit($0.name) }
+        let orphaned = try repository.log(from: tip, excluding: kept)
+        return ResetResult(branch: branch, from: tip, to: target, orphaned: orphaned)
+    }
+
     /// The message of an annotated tag, nil for a lightweight one.
     private func tagMessage(_ refName: String) throws -> String? {
         guard let ref = try repository.references(matching: refName).first, let target = ref.target else { return nil }
@@ -249,6 +267,17 @@ public enum HeadPosition: Sendable, Equatable {
         if case let .branch(name, _) = self { return name }
         return nil
     }
+}
+
+/// What `RepoHistory.reset` did.
+public struct ResetResult: Sendable, Equatable {
+    public var branch: String
+    /// The tip before (now `ORIG_HEAD`) and after.
+    public var from: ObjectID
+    public var to: ObjectID
+    /// Commits the branch had that no branch or tag reaches any more, newest first (kept by git until
+    /// `git gc` prunes them; `ORIG_HEAD` and the reflog still name them).
+    public var orphaned: [ObjectID]
 }
 
 /// A local branch as `elder branch` lists it.

@@ -61,6 +61,9 @@ public final class KnowledgeStore: @unchecked Sendable {
         try validateNames(StoredState(tensors: initial.tensors, routers: initial.routers))
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         let repository = try Repository.create(at: path, bare: true, initialBranch: "main")
+        // Bare repos keep no reflog by default; a knowledge repo does, so a branch moved by mistake
+        // (`elder reset`, a forced branch) can be found again with `git reflog`.
+        try repository.setConfigValue("core.logAllRefUpdates", "true")
         let store = KnowledgeStore(repository: repository, options: options, workspace: workspaceConfigJSON,
                                    cacheCapacity: cacheCapacity)
         let snapped = Compactor.snap(initial, to: options.grid)

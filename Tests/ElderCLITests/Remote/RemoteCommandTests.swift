@@ -101,6 +101,8 @@ final class RemoteCommandTests: XCTestCase {
         XCTAssertSucceeded(clone)
         XCTAssertEqual(try clone.json()["modelPath"] as? String, cache + "/tiny-llama.gguf")
         XCTAssertSucceeded(try ElderProcess.run(["eval"], in: copy, environment: ["ELDER_MODELS": cache]))
+        // A clone keeps a reflog, as a new repo does (git's bare default is none).
+        XCTAssertEqual(try GitCLI.invoke(["--git-dir", copy, "config", "core.logAllRefUpdates"], includingErrors: true).output, "true")
         // Without the cache and without --model, the clone still succeeds and says how to give the model.
         let other = parent + "/other"
         let blind = try ElderProcess.run(["clone", "file://" + origin, other], in: parent, environment: ["ELDER_MODELS": parent + "/empty"])
@@ -131,13 +133,13 @@ final class RemoteCommandTests: XCTestCase {
     }
 
     func testHelpOfTheNewCommandsExitsZeroWithAnExample() throws {
-        for command in ["clone", "push", "pull", "diff", "eval", "export"] {
+        for command in ["clone", "push", "pull", "diff", "eval", "export", "reset", "cherry-pick"] {
             let help = try ElderProcess.run([command, "--help"], in: "/")
             XCTAssertSucceeded(help)
             XCTAssertTrue(help.stdout.contains("elder \(command)"), "\(command): \(help.stdout)")
         }
         let root = try ElderProcess.run(["--help"], in: "/")
-        for command in ["clone", "push", "pull", "diff", "eval", "export"] {
+        for command in ["clone", "push", "pull", "diff", "eval", "export", "reset", "cherry-pick"] {
             XCTAssertTrue(root.stdout.contains("  \(command) "), "\(command) listed in elder --help")
         }
     }
