@@ -66,7 +66,6 @@ extension Workspace {
                                   paraphraseReliability: paraphrases.isEmpty ? nil
                                       : Double(paraphrases.filter(\.exactMatch).count) / Double(paraphrases.count))
         }
-        var baseEditor: (any Editor)?
         var results: [ProbeEvaluation] = []
         for probe in probes {
             let answer = measurer.greedy(editor: editor, prompt: probe.prompt, maxTokens: maxTokens)
@@ -75,8 +74,7 @@ extension Workspace {
                 results.append(ProbeEvaluation(prompt: probe.prompt, check: .expected, wanted: expected, answer: answer.text,
                                                passed: check.exactMatch))
             } else {
-                if baseEditor == nil { baseEditor = try self.editor(for: try self.version(of: try baseVersion(of: commit))) }
-                let base = measurer.greedy(editor: baseEditor!, prompt: probe.prompt, maxTokens: maxTokens)
+                let base = try baseAnswer(probe.prompt, maxTokens: maxTokens, commit: commit)
                 results.append(ProbeEvaluation(prompt: probe.prompt, check: .base, wanted: base.text, answer: answer.text,
                                                passed: base.tokens == answer.tokens))
             }

@@ -45,7 +45,12 @@ struct Measurer {
     let model: LoadedModel
 
     func check(editor: any Editor, prompt: String, target: String) -> PromptCheck {
-        let p = model.tokenizer.encode(prompt), t = model.tokenizer.encode(target)
+        check(editor: editor, prompt: prompt, targetTokens: model.tokenizer.encode(target))
+    }
+
+    /// As above with the target as tokens (e.g. a greedy answer, which re-encoding its text may not give back).
+    func check(editor: any Editor, prompt: String, targetTokens t: [Int]) -> PromptCheck {
+        let p = model.tokenizer.encode(prompt)
         let edited = EditedModel(editor: editor, model: model.model)
         let (logits, routing) = edited.teacherForcedLogits(prompt: p, continuation: t)
         var correct = 0

@@ -19,6 +19,9 @@ public final class Workspace {
     /// Rebuilt (adapter, memory) by commit id, most recent last (small LRU: states are ~2 MB each).
     private var rebuilt: [(id: ObjectID, version: Version)] = []
     private let rebuiltCapacity = 4
+    /// The base model's answers to probes (`baseAnswer`), and the editor at the repo's base version.
+    var baseAnswers: [String: (text: String, tokens: [Int])] = [:]
+    var baseEditor: (any Editor)?
 
     private init(store: KnowledgeStore, model: LoadedModel, config: WorkspaceConfig) {
         self.store = store

@@ -15,6 +15,10 @@ public struct EditResult: Sendable {
     /// The same prompt already has this target live: nothing was trained or committed; `commit` is the
     /// branch tip and `editID`, `metrics` are the live edit's.
     public var upToDate = false
+    /// The gate's probes before and after the edit (`gate`; empty without one).
+    public var probes: [ProbeChange] = []
+    /// False for a dry run: trained and measured, nothing committed (`commit` and `stateHash` are the tip's).
+    public var committed = true
     /// False when compaction broke the edit and retraining on the compacted state did not mend it:
     /// the commit exists, but the committed state does not give the target on the prompt.
     public var holds: Bool { metrics.survivedCompaction }
@@ -41,9 +45,14 @@ extension Workspace {
     /// are both changes; the message, the record (`supersedes`) and the trailer `Supersedes` name the old
     /// edit; reverting the commit brings the old edit back exactly. The same target already live is
     /// `upToDate`: nothing trained, nothing committed.
+    ///
+    /// **Checks before it lands.** With a `gate`, the gate's probes are run on the tip and on the state that
+    /// would be committed; a probe the edit breaks (passing before, failing after) refuses the edit with
+    /// `probesBroken`, nothing committed. `dryRun` trains, measures and checks, and commits nothing (the
+    /// result then says whether the edit would hold and which probes it would break).
     @discardableResult
     public func edit(_ request: EditRequest, message: String? = nil, on branch: String = "main", retries: Int = 1,
-                     author: Signature? = nil) throws -> EditResult {
+                     author: Signature? = nil, gate: ProbeGate? = nil, dryRun: Bool = false) throws -> EditResult {
         var request = request
         if request.id.isEmpty { request.id = Self.makeEditID(request) }
         guard Self.isValidEditID(request.id) else { throw WorkspaceError.invalidEditID(request.id) }
@@ -89,6 +98,16 @@ extension Workspace {
             trainedReliability: trainedCheck.exactMatch ? 1 : 0, compactionRetries: attempt,
             survivedCompaction: promptCheck.exactMatch, remainderRMS: rms.remainder, updateRMS: rms.update,
             changedTensors: compacted.tensors.count + compacted.routers.count)
+        var probes: [ProbeChange] = []
+        if let gate {
+            probes = try probeChanges(gate, before: try self.editor(for: tipVersion), after: editor, commit: tip)
+            let broken = probes.filter(\.broken)
+            if !broken.isEmpty, !dryRun { throw WorkspaceError.probesBroken(editID: request.id, probes: broken) }
+        }
+        if dryRun {
+            return EditResult(commit: tip, editID: request.id, metrics: metrics, stateHash: tipVersion.stateHash, tensorBytes: 0,
+                              superseded: superseded, probes: probes, committed: false)
+        }
         var text = message ?? Self.defaultMessage(for: request)
         if !superseded.isEmpty { text += "\n\n" + Self.supersedeNote(superseded, newTarget: request.target) }
         let body = EditRecordBody(id: request.id, prompt: request.prompt, target: request.target, paraphrases: request.paraphrases,
@@ -111,7 +130,7 @@ extension Workspace {
             message: text, trailers: trailers, author: author))
         remember(Version(commit: result.id, adapter: editor.adapter, memory: editor.memory, stateHash: result.stateHash))
         return EditResult(commit: result.id, editID: request.id, metrics: metrics, stateHash: result.stateHash,
-                          tensorBytes: result.tensorBytes, superseded: superseded)
+                          tensorBytes: result.tensorBytes, superseded: superseded, probes: probes)
     }
 
     /// The editor's changed tensors put onto the grid relative to `base`'s adapter (a fresh carry: see

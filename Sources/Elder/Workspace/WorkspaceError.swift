@@ -35,6 +35,8 @@ public enum WorkspaceError: Error, CustomStringConvertible, Sendable, Equatable 
     /// A picked edit and a live edit of the branch demand different answers for one prompt; nothing was
     /// committed and the branch did not move.
     case cherryPickConflicts(branch: String, revision: String, conflicts: [MergeConflict])
+    /// The edit breaks probes of its gate (they passed before it); nothing was committed.
+    case probesBroken(editID: String, probes: [ProbeChange])
     /// A bisect probe that cannot decide (empty prompt or expected answer, an empty probe file, no command).
     case invalidProbe(String)
     /// A bisect mark without a revision while no commit is waiting to be tested.
@@ -78,6 +80,11 @@ public enum WorkspaceError: Error, CustomStringConvertible, Sendable, Equatable 
             return "cherry-picking \(rev) onto \(branch): \(conflicts.count) conflict\(conflicts.count == 1 ? "" : "s"), nothing committed:\n"
                 + conflicts.map { "  \($0)" }.joined(separator: "\n")
                 + "\nrevert the edit on \(branch) first, or teach the answer there with `elder edit` (it supersedes a same-prompt edit)"
+        case let .probesBroken(id, probes):
+            let shown = probes.prefix(3).map { "\"\($0.prompt)\" no longer answers \"\($0.wanted)\"" }.joined(separator: "; ")
+            return "edit \(id) breaks \(probes.count) probe\(probes.count == 1 ? "" : "s") that passed before it, nothing committed: "
+                + shown + (probes.count > 3 ? "; …" : "")
+                + " — reword the edit or add paraphrases, or drop those probes from the file to commit it anyway"
         case let .invalidProbe(reason):
             return "the bisect probe cannot decide: \(reason)"
         case .nothingToTest:

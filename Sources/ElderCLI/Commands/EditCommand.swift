@@ -33,9 +33,14 @@ extension ElderCommand {
                   elder edit --file Samples/edits/company-faq.jsonl
                   elder edit --file zsre_mem_eval.json --format zsre --quiet
                   elder edit --file edits.jsonl --json-lines | jq -c 'select(.type == "committed")'
+                  elder edit "The CEO of Acme is" " Jane Doe" --probes probes.jsonl --dry-run
                 With --file, --json prints one document at the end (also when the stream stops at an error: \
                 then with "error" set, before the non-zero exit); --json-lines prints an event per line as the \
                 stream goes, for scripts that follow a long file.
+                Checks before an edit lands: --probes FILE runs each probe (as `elder eval --probes` does) on the \
+                model before the edit and on the trained model that would be committed; a probe that passed and \
+                now fails refuses the edit (exit 1, nothing committed; in a --file stream, the stream stops there). \
+                --dry-run does all of it and commits nothing.
                 """)
 
         @Argument(help: ArgumentHelp("The text the model completes.", valueName: "PROMPT"))
@@ -62,6 +67,12 @@ extension ElderCommand {
         @Flag(name: .customLong("no-verify"), help: "Do not run the repo's hooks.")
         var noVerify = false
 
+        @Option(name: .long, help: ArgumentHelp("Probes the edit must not break (a probe file, Samples/edits/FORMAT.md): a probe that passes before the edit and fails on the trained model refuses it, nothing committed.", valueName: "PROBES.jsonl"))
+        var probes: String?
+
+        @Flag(name: .customLong("dry-run"), help: "Train, measure and check (--probes), but commit nothing.")
+        var dryRun = false
+
         @Flag(name: .customLong("json-lines"),
               help: "With --file: print one JSON object per line as each edit lands (committed, skipped), then a summary or an error.")
         var jsonLines = false
@@ -77,6 +88,9 @@ extension ElderCommand {
             if file != nil {
                 guard prompt == nil, target == nil else { throw ValidationError("give either PROMPT TARGET or --file, not both") }
                 guard !(jsonLines && output.json) else { throw ValidationError("give --json or --json-lines, not both") }
+                guard !dryRun else {
+                    throw ValidationError("--dry-run is for one edit (a stream's edits build on each other); try one with `elder edit PROMPT TARGET --dry-run`")
+                }
                 guard message == nil, paraphrases.isEmpty, id == nil else {
                     throw ValidationError("-m, --paraphrase and --id are for one edit; with --file put them in the file's records")
                 }
@@ -95,7 +109,7 @@ extension ElderCommand {
             if let file {
                 try EditStream(file: file, format: format, branch: branch, path: path, noVerify: noVerify,
                                repo: repo, console: jsonLines ? Console(json: true, quiet: output.quiet) : console,
-                               jsonLines: jsonLines).run(history: history)
+                               jsonLines: jsonLines, gate: try gate()).run(history: history)
                 return
             }
             guard let prompt, let target else { return }
@@ -118,10 +132,19 @@ extension ElderCommand {
             }
             let workspace = try repo.openWorkspace()
             let line = try Self.apply(request, message: message, workspace: workspace, branch: branch,
-                                      hooks: noVerify ? nil : Hooks(repoPath: path))
+                                      hooks: noVerify ? nil : Hooks(repoPath: path), gate: try gate(), dryRun: dryRun)
             try console.emit(line) {
-                "[\(branch) \(console.yellow(line.short))] \(line.summary)\n" + "  " + line.human(console)
+                (dryRun ? "[dry run: nothing committed on \(branch)] \(line.summary)\n" : "[\(branch) \(console.yellow(line.short))] \(line.summary)\n")
+                    + "  " + line.human(console) + line.probeLines(console)
             }
+            if dryRun, let broken = line.brokenProbes, broken > 0 {
+                throw CLIFailure.failure("dry run: edit \(line.editID) would break \(broken) probe\(broken == 1 ? "" : "s") that pass now; it would be refused")
+            }
+        }
+
+        /// The probe gate of --probes, nil without it.
+        func gate() throws -> ProbeGate? {
+            try probes.map { ProbeGate(probes: try readProbeFile($0)) }
         }
 
         /// TARGET continues the prompt, so it starts with whitespace (the edit-file reader's rule too).
@@ -134,17 +157,17 @@ extension ElderCommand {
         /// Runs the hooks around `Workspace.edit` and times it: pre-edit, then commit-msg on the message,
         /// then training and the commit, then post-commit (whose failure only warns).
         static func apply(_ request: EditRequest, message: String?, workspace: Workspace, branch: String,
-                          hooks: Hooks?) throws -> EditLine {
+                          hooks: Hooks?, gate: ProbeGate? = nil, dryRun: Bool = false) throws -> EditLine {
             let started = Date()
             var text = message ?? Workspace.defaultMessage(for: request)
             if let hooks {
                 try hooks.preEdit(prompt: request.prompt, target: request.target,
                                   requestJSON: try hookJSON(request, message: text, branch: branch))
-                text = try hooks.commitMessage(text)
+                if !dryRun { text = try hooks.commitMessage(text) }  // a dry run writes no message
             }
-            let result = try workspace.edit(request, message: text, on: branch)
+            let result = try workspace.edit(request, message: text, on: branch, gate: gate, dryRun: dryRun)
             var warning: String?
-            if !result.upToDate, let hooks, let w = hooks.postCommit(commit: result.commit.hex, editID: result.editID) {
+            if !result.upToDate, result.committed, let hooks, let w = hooks.postCommit(commit: result.commit.hex, editID: result.editID) {
                 warning = w
                 FileHandle.standardError.write(Data((Console.standardError.yellow("warning: ") + w + "\n").utf8))
             }
@@ -190,6 +213,11 @@ extension ElderCommand {
         var supersedes: [SupersededEdit]
         /// Nothing was committed: the same prompt already had this target (`commit` is the branch tip).
         var upToDate: Bool
+        /// --dry-run: trained and measured, nothing committed (`commit` is the branch tip).
+        var dryRun: Bool
+        /// --probes: each probe before and after the edit (nil without --probes).
+        var probes: [ProbeChange]?
+        var brokenProbes: Int? { probes.map { $0.filter(\.broken).count } }
 
         var short: String { String(commit.prefix(10)) }
 
@@ -208,6 +236,18 @@ extension ElderCommand {
             self.warning = warning
             supersedes = result.superseded
             upToDate = result.upToDate
+            dryRun = !result.committed
+            probes = result.probes.isEmpty ? nil : result.probes
+        }
+
+        /// "\n  probes: 12 checked, 11 passed before, 0 broken" and a line per broken probe ("" without --probes).
+        func probeLines(_ console: Console) -> String {
+            guard let probes else { return "" }
+            let broken = probes.filter(\.broken)
+            var text = "\n  probes: \(probes.count) checked, \(probes.filter(\.before).count) passed before, "
+                + (broken.isEmpty ? console.green("none broken") : console.red("\(broken.count) broken"))
+            for p in broken { text += "\n    " + console.red("broken: ") + "\"\(p.prompt)\" no longer answers \"\(p.wanted)\"" }
+            return text
         }
 
         /// "holds · paraphrases 1.00 · 12 iterations · 3.4 s".

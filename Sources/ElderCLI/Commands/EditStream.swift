@@ -23,6 +23,8 @@ struct EditStream {
     var repo: RepoOptions
     var console: Console
     var jsonLines = false
+    /// --probes: each edit must not break them (the stream stops at one that does).
+    var gate: ProbeGate? = nil
 
     struct Report: Encodable {
         var file: String
@@ -70,7 +72,8 @@ struct EditStream {
                 }
                 try ElderCommand.Edit.checkTarget(request.target)
                 showProgress(position: position, total: source.total, editID: request.id, report: report, started: started)
-                let line = try ElderCommand.Edit.apply(request, message: record.message, workspace: workspace, branch: branch, hooks: hooks)
+                let line = try ElderCommand.Edit.apply(request, message: record.message, workspace: workspace, branch: branch,
+                                                       hooks: hooks, gate: gate)
                 live.insert(request.id)
                 report.committed.append(line)
                 counter.set(committed: report.committed.count)

@@ -32,7 +32,7 @@ struct CLIFailure: Error, CustomStringConvertible {
         switch error {
         case let e as WorkspaceError:
             switch e {
-            case .editNotLive, .editAlreadyLive: return false
+            case .editNotLive, .editAlreadyLive, .probesBroken: return false
             default: return true
             }
         case let e as GitError: return [.notFound, .ambiguous, .invalidSpec, .peel].contains(e.code)

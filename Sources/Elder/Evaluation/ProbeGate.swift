@@ -1,0 +1,62 @@
+import ElderEditing
+import ElderEval
+import ElderStore
+import Foundation
+
+/// One probe of an edit's gate (`elder edit --probes`), checked on the state before the edit and on the
+/// trained state. A probe passes as in `elder eval`: with an expected answer when the model gives it,
+/// without one when it answers as the base model (teacher-forced on the base model's greedy answer).
+public struct ProbeChange: Codable, Sendable, Equatable {
+    public var prompt: String
+    public var check: ProbeEvaluation.Check
+    /// The answer the probe wants: its `expected`, or the base model's greedy answer.
+    public var wanted: String
+    public var before: Bool
+    public var after: Bool
+    /// Passed before the edit and fails after it: the edit would break it.
+    public var broken: Bool { before && !after }
+}
+
+/// Probes an edit must not break: every probe that passes before the edit must still pass on the trained
+/// state (what would be committed), or the edit is refused (`WorkspaceError.probesBroken`) and nothing is
+/// committed. Probes that already fail before the edit do not count against it.
+public struct ProbeGate: Sendable {
+    public var probes: [Probe]
+    /// Greedy tokens of a base-model answer (probes without an expected answer).
+    public var answerTokens: Int
+
+    public init(probes: [Probe], answerTokens: Int = 8) {
+        self.probes = probes
+        self.answerTokens = answerTokens
+    }
+}
+
+extension Workspace {
+    /// Each probe of `gate` on `before` and `after` (editors over states of the repo that holds `commit`).
+    /// One teacher-forced pass per probe and state; the base answers are computed once per workspace.
+    func probeChanges(_ gate: ProbeGate, before: any Editor, after: any Editor, commit: ObjectID) throws -> [ProbeChange] {
+        let measurer = Measurer(model: model)
+        return try gate.probes.map { probe in
+            let tokens: [Int], wanted: String, check: ProbeEvaluation.Check
+            if let expected = probe.expected, !expected.isEmpty {
+                (tokens, wanted, check) = (model.tokenizer.encode(expected), expected, .expected)
+            } else {
+                let base = try baseAnswer(probe.prompt, maxTokens: gate.answerTokens, commit: commit)
+                (tokens, wanted, check) = (base.tokens, base.text, .base)
+            }
+            let passes = { (editor: any Editor) in measurer.check(editor: editor, prompt: probe.prompt, targetTokens: tokens).exactMatch }
+            return ProbeChange(prompt: probe.prompt, check: check, wanted: wanted, before: passes(before), after: passes(after))
+        }
+    }
+
+    /// The base model's greedy answer to `prompt` (at the repo's first version, before any edit), cached.
+    func baseAnswer(_ prompt: String, maxTokens: Int, commit: ObjectID) throws -> (text: String, tokens: [Int]) {
+        let key = "\(maxTokens)\u{0}\(prompt)"
+        if let cached = baseAnswers[key] { return cached }
+        if baseEditor == nil { baseEditor = try editor(for: try version(of: try baseVersion(of: commit))) }
+        guard let baseEditor else { throw WorkspaceError.invalidMemory("no base version") }
+        let out = Measurer(model: model).greedy(editor: baseEditor, prompt: prompt, maxTokens: maxTokens)
+        baseAnswers[key] = (out.text, out.tokens)
+        return (out.text, out.tokens)
+    }
+}
