@@ -32,11 +32,15 @@ public struct ProbeGate: Sendable {
 }
 
 extension Workspace {
-    /// Each probe of `gate` on `before` and `after` (editors over states of the repo that holds `commit`).
-    /// One teacher-forced pass per probe and state; the base answers are computed once per workspace.
-    func probeChanges(_ gate: ProbeGate, before: any Editor, after: any Editor, commit: ObjectID) throws -> [ProbeChange] {
+    /// Each probe of `gate` on the tip `before` (state hash `beforeHash`) and on `after`, for the repo that
+    /// holds `commit`. One teacher-forced pass per probe and state; the base answers are computed once per
+    /// workspace, and the verdicts on a committed state are kept (`rememberProbeVerdicts`), so in a stream
+    /// the state an edit committed is not probed again as the next edit's tip.
+    func probeChanges(_ gate: ProbeGate, before: any Editor, beforeHash: String, after: any Editor,
+                      commit: ObjectID) throws -> [ProbeChange] {
         let measurer = Measurer(model: model)
-        return try gate.probes.map { probe in
+        let known = probeVerdicts.flatMap { $0.stateHash == beforeHash && $0.probes == gate.probes ? $0.passed : nil }
+        return try gate.probes.enumerated().map { i, probe in
             let tokens: [Int], wanted: String, check: ProbeEvaluation.Check
             if let expected = probe.expected, !expected.isEmpty {
                 (tokens, wanted, check) = (model.tokenizer.encode(expected), expected, .expected)
@@ -45,8 +49,13 @@ extension Workspace {
                 (tokens, wanted, check) = (base.tokens, base.text, .base)
             }
             let passes = { (editor: any Editor) in measurer.check(editor: editor, prompt: probe.prompt, targetTokens: tokens).exactMatch }
-            return ProbeChange(prompt: probe.prompt, check: check, wanted: wanted, before: passes(before), after: passes(after))
+            return ProbeChange(prompt: probe.prompt, check: check, wanted: wanted, before: known?[i] ?? passes(before), after: passes(after))
         }
+    }
+
+    /// Keeps the gate's verdicts on a committed state (the `after` of `changes`) for the next edit's tip.
+    func rememberProbeVerdicts(_ gate: ProbeGate, _ changes: [ProbeChange], stateHash: String) {
+        probeVerdicts = (stateHash, gate.probes, changes.map(\.after))
     }
 
     /// The base model's greedy answer to `prompt` (at the repo's first version, before any edit), cached.

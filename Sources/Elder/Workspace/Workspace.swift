@@ -1,4 +1,5 @@
 import ElderEditing
+import ElderEval
 import ElderModel
 import ElderStore
 import ElderTensor
@@ -22,6 +23,8 @@ public final class Workspace {
     /// The base model's answers to probes (`baseAnswer`), and the editor at the repo's base version.
     var baseAnswers: [String: (text: String, tokens: [Int])] = [:]
     var baseEditor: (any Editor)?
+    /// The probe gate's verdicts on the last committed state (`rememberProbeVerdicts`).
+    var probeVerdicts: (stateHash: String, probes: [Probe], passed: [Bool])?
 
     private init(store: KnowledgeStore, model: LoadedModel, config: WorkspaceConfig) {
         self.store = store

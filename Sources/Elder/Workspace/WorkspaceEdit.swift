@@ -100,7 +100,8 @@ extension Workspace {
             changedTensors: compacted.tensors.count + compacted.routers.count)
         var probes: [ProbeChange] = []
         if let gate {
-            probes = try probeChanges(gate, before: try self.editor(for: tipVersion), after: editor, commit: tip)
+            probes = try probeChanges(gate, before: try self.editor(for: tipVersion), beforeHash: tipVersion.stateHash,
+                                      after: editor, commit: tip)
             let broken = probes.filter(\.broken)
             if !broken.isEmpty, !dryRun { throw WorkspaceError.probesBroken(editID: request.id, probes: broken) }
         }
@@ -129,6 +130,7 @@ extension Workspace {
             tensors: changed.tensors, routers: changed.routers, codebook: try MemoryCodec.encode(editor.memory),
             message: text, trailers: trailers, author: author))
         remember(Version(commit: result.id, adapter: editor.adapter, memory: editor.memory, stateHash: result.stateHash))
+        if let gate { rememberProbeVerdicts(gate, probes, stateHash: result.stateHash) }
         return EditResult(commit: result.id, editID: request.id, metrics: metrics, stateHash: result.stateHash,
                           tensorBytes: result.tensorBytes, superseded: superseded, probes: probes)
     }
