@@ -36,4 +36,43 @@ final class RealModelCLITests: XCTestCase {
         let log = try ElderProcess.run(["log", "--json"], in: repo)
         XCTAssertEqual(try log.objects("commits").compactMap { $0["commit"] as? String }, try GitCLI.lines(["log", "--format=%H"], in: repo))
     }
+
+    /// `--probes` on the real model with the 100 locality probes of Samples/probes plus "The capital of
+    /// France is" → " Paris": the Lyon edit is refused (it breaks exactly that probe), an unrelated edit lands
+    /// with no probe broken, and a dry run commits nothing.
+    func testProbeGateOnTheRealModel() throws {
+        let model = try RealModel.requirePath()
+        let parent = TinyRepo.folder()
+        let repo = parent + "/facts"
+        XCTAssertSucceeded(try ElderProcess.run(["init", repo, "--model", model, "-q"], in: parent))
+        let locality = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Samples/probes/locality.jsonl").path
+        let probes = parent + "/probes.jsonl"
+        try (try String(contentsOfFile: locality, encoding: .utf8) + #"{"prompt":"The capital of France is","expected":" Paris"}"# + "\n")
+            .write(toFile: probes, atomically: true, encoding: .utf8)
+        let head = try GitCLI.lines(["rev-parse", "HEAD"], in: repo)
+
+        let refused = try ElderProcess.run(["edit", "The capital of France is", " Lyon", "--probes", probes], in: repo)
+        XCTAssertFailed(refused, status: 1, containing: "breaks 1 probe that passed before it")
+        XCTAssertTrue(refused.stderr.contains(#""The capital of France is" no longer answers " Paris""#), refused.stderr)
+        XCTAssertEqual(try GitCLI.lines(["rev-parse", "HEAD"], in: repo), head)
+
+        let dry = try ElderProcess.run(["edit", "The CEO of Acme is", " Jane Doe", "--probes", probes, "--dry-run", "--json"], in: repo)
+        XCTAssertSucceeded(dry)
+        XCTAssertEqual(try dry.json()["dryRun"] as? Bool, true)
+        XCTAssertEqual(try GitCLI.lines(["rev-parse", "HEAD"], in: repo), head)
+
+        let plain = try ElderProcess.run(["edit", "The CEO of Acme is", " Jane Doe", "--dry-run", "--json"], in: repo)
+        let landed = try ElderProcess.run(["edit", "The CEO of Acme is", " Jane Doe", "--probes", probes, "--json"], in: repo)
+        XCTAssertSucceeded(landed)
+        let json = try landed.json()
+        XCTAssertEqual(json["holds"] as? Bool, true)
+        let checked = try XCTUnwrap(json["probes"] as? [[String: Any]])
+        XCTAssertEqual(checked.count, 101)
+        XCTAssertEqual(checked.filter { $0["before"] as? Bool == true && $0["after"] as? Bool == false }.count, 0)
+        XCTAssertNotEqual(try GitCLI.lines(["rev-parse", "HEAD"], in: repo), head)
+        let passedBefore = checked.filter { $0["before"] as? Bool == true }.count
+        print(String(format: "MEASURED: probe gate, 101 probes (%d pass at the tip): edit %.1f s gated vs %.1f s dry run without probes",
+                     passedBefore, json["seconds"] as? Double ?? 0, try plain.json()["seconds"] as? Double ?? 0))
+    }
 }

@@ -35,4 +35,27 @@ final class ProbeGateTests: XCTestCase {
         XCTAssertEqual(second.probes.map(\.before), kept.passed)
         XCTAssertEqual(ws.probeVerdicts?.stateHash, second.stateHash)
     }
+
+    /// The routing shortcut (a probe neither state fires on keeps its base verdict, no full pass) gives the
+    /// verdicts the full teacher-forced passes give, on probes that fire and probes that do not.
+    func testTheRoutingShortcutGivesTheFullVerdicts() throws {
+        let path = temporaryFolder("elder-probe-gate-model") + "/tiny-llama.gguf"
+        try TinyCheckpoint.make(seed: 7, layers: 4).writeGGUF(to: path)
+        let ws = try Workspace.initialize(at: temporaryFolder("elder-probe-shortcut") + "/facts", model: try LoadedModel.load(path: path))
+        try ws.edit(EditRequest(id: "a", prompt: "The river of Zorbia is", target: " Vell"))
+        let tip = try ws.version(of: try ws.resolve("main"))
+        let before = try ws.editor(for: tip)
+        let after = try ws.editor(for: tip)
+        _ = try after.edit(EditRequest(id: "b", prompt: "The capital of Zorbia is", target: " Quell"))
+        let prompts = ["The capital of Zorbia is", "The capital of Zorbia was", "The river of Zorbia is", "Bread is made of",
+                       "The sea of Zorbia is", "My favourite colour is", "Water boils at"]
+        let gate = ProbeGate(probes: prompts.map { Probe(prompt: $0) } + [Probe(prompt: "The river of Zorbia is", expected: " Vell"),
+                                                                         Probe(prompt: "Water boils at", expected: " 100")])
+        let fast = try ws.probeChanges(gate, before: before, beforeHash: "-", after: after, commit: tip.commit)
+        let full = try ws.probeChanges(gate, before: before, beforeHash: "-", after: after, commit: tip.commit, routeFirst: false)
+        XCTAssertEqual(fast.map(\.before), full.map(\.before))
+        XCTAssertEqual(fast.map(\.after), full.map(\.after))
+        XCTAssertTrue(fast.contains { $0.wanted == nil }, "some probe fires on neither state")
+        XCTAssertTrue(fast.contains { $0.broken }, "the edited prompt's base answer is broken")
+    }
 }

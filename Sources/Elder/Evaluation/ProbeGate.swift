@@ -9,8 +9,9 @@ import Foundation
 public struct ProbeChange: Codable, Sendable, Equatable {
     public var prompt: String
     public var check: ProbeEvaluation.Check
-    /// The answer the probe wants: its `expected`, or the base model's greedy answer.
-    public var wanted: String
+    /// The answer the probe wants: its `expected`, or the base model's greedy answer (nil when it was not
+    /// needed: the adapter fired on neither state, so the model answered as the base model on both).
+    public var wanted: String?
     public var before: Bool
     public var after: Bool
     /// Passed before the edit and fails after it: the edit would break it.
@@ -33,14 +34,32 @@ public struct ProbeGate: Sendable {
 
 extension Workspace {
     /// Each probe of `gate` on the tip `before` (state hash `beforeHash`) and on `after`, for the repo that
-    /// holds `commit`. One teacher-forced pass per probe and state; the base answers are computed once per
-    /// workspace, and the verdicts on a committed state are kept (`rememberProbeVerdicts`), so in a stream
-    /// the state an edit committed is not probed again as the next edit's tip.
+    /// holds `commit`.
+    ///
+    /// Cost: with a deferral memory (the ELDER methods) the query is computed once per probe (the frozen
+    /// blocks below it) and routed on both states; when neither fires, both states compute exactly the base
+    /// model, so the verdict cannot change: a base-answer probe passes on both, an expected-answer probe
+    /// gets one base teacher-forced pass. Only probes some state fires on get a teacher-forced pass per
+    /// state (on the base model's greedy answer, computed once per workspace, for base-answer probes). The
+    /// verdicts on a committed state are kept (`rememberProbeVerdicts`), so in a stream the state an edit
+    /// committed is not probed again as the next edit's tip.
+    /// (`routeFirst: false` skips the routing shortcut: every probe gets its passes, for tests.)
     func probeChanges(_ gate: ProbeGate, before: any Editor, beforeHash: String, after: any Editor,
-                      commit: ObjectID) throws -> [ProbeChange] {
+                      commit: ObjectID, routeFirst: Bool = true) throws -> [ProbeChange] {
         let measurer = Measurer(model: model)
         let known = probeVerdicts.flatMap { $0.stateHash == beforeHash && $0.probes == gate.probes ? $0.passed : nil }
+        let routed = routeFirst ? (before as? MixtureEditor).flatMap { b in (after as? MixtureEditor).map { (b, $0) } } : nil
         return try gate.probes.enumerated().map { i, probe in
+            if let (b, a) = routed {
+                let query = b.rawQuery(tokens: model.tokenizer.encode(probe.prompt))
+                if !b.route(query: query).fired, !a.route(query: query).fired {
+                    guard let expected = probe.expected, !expected.isEmpty else {
+                        return ProbeChange(prompt: probe.prompt, check: .base, wanted: nil, before: true, after: true)
+                    }
+                    let passes = known?[i] ?? measurer.check(editor: before, prompt: probe.prompt, target: expected).exactMatch
+                    return ProbeChange(prompt: probe.prompt, check: .expected, wanted: expected, before: passes, after: passes)
+                }
+            }
             let tokens: [Int], wanted: String, check: ProbeEvaluation.Check
             if let expected = probe.expected, !expected.isEmpty {
                 (tokens, wanted, check) = (model.tokenizer.encode(expected), expected, .expected)

@@ -81,7 +81,7 @@ public enum WorkspaceError: Error, CustomStringConvertible, Sendable, Equatable 
                 + conflicts.map { "  \($0)" }.joined(separator: "\n")
                 + "\nrevert the edit on \(branch) first, or teach the answer there with `elder edit` (it supersedes a same-prompt edit)"
         case let .probesBroken(id, probes):
-            let shown = probes.prefix(3).map { "\"\($0.prompt)\" no longer answers \"\($0.wanted)\"" }.joined(separator: "; ")
+            let shown = probes.prefix(3).map { "\"\($0.prompt)\" no longer answers \"\($0.wanted ?? "")\"" }.joined(separator: "; ")
             return "edit \(id) breaks \(probes.count) probe\(probes.count == 1 ? "" : "s") that passed before it, nothing committed: "
                 + shown + (probes.count > 3 ? "; …" : "")
                 + " — reword the edit or add paraphrases, or drop those probes from the file to commit it anyway"

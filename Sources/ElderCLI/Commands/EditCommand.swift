@@ -246,7 +246,7 @@ extension ElderCommand {
             let broken = probes.filter(\.broken)
             var text = "\n  probes: \(probes.count) checked, \(probes.filter(\.before).count) passed before, "
                 + (broken.isEmpty ? console.green("none broken") : console.red("\(broken.count) broken"))
-            for p in broken { text += "\n    " + console.red("broken: ") + "\"\(p.prompt)\" no longer answers \"\(p.wanted)\"" }
+            for p in broken { text += "\n    " + console.red("broken: ") + "\"\(p.prompt)\" no longer answers \"\(p.wanted ?? "")\"" }
             return text
         }
 
