@@ -9,7 +9,7 @@ enum CherryPickTrailers {
 }
 
 /// What `Workspace.cherryPick` committed and verified.
-public struct CherryPickResult: Sendable {
+public struct CherryPickResult: Sendable, LiveEditsVerified {
     /// The cherry-pick commit.
     public var commit: ObjectID
     /// The commit whose edit was applied.
@@ -29,10 +29,6 @@ public struct CherryPickResult: Sendable {
     public var tip: ObjectID
     public var stateHash: String
 
-    public var dropped: [String] { liveEdits.filter { !$0.holds }.map(\.editID) }
-    public var fractionHolding: Double {
-        liveEdits.isEmpty ? 1 : Double(liveEdits.count - dropped.count) / Double(liveEdits.count)
-    }
 }
 
 extension Workspace {

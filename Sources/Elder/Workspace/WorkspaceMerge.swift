@@ -19,7 +19,7 @@ enum MergeTrailers {
 }
 
 /// What `Workspace.merge` did and measured.
-public struct MergeResult: Sendable {
+public struct MergeResult: Sendable, LiveEditsVerified {
     public enum Kind: String, Sendable, Codable {
         /// The branch already contains the other commit: nothing to do.
         case upToDate = "up-to-date"
@@ -54,10 +54,6 @@ public struct MergeResult: Sendable {
     public var repair: RepairReport?
     public var stateHash: String
 
-    public var dropped: [String] { liveEdits.filter { !$0.holds }.map(\.editID) }
-    public var fractionHolding: Double {
-        liveEdits.isEmpty ? 1 : Double(liveEdits.count - dropped.count) / Double(liveEdits.count)
-    }
 }
 
 extension Workspace {

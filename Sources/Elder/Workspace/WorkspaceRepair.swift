@@ -11,6 +11,21 @@ enum RepairTrailers {
     static let holding = "Live-Edits-Holding"
 }
 
+/// A commit verified on every live edit before it was made (a revert, a merge, a cherry-pick).
+public protocol LiveEditsVerified {
+    /// Every live edit checked on the new state, before any repair.
+    var liveEdits: [LiveEditCheck] { get }
+}
+
+extension LiveEditsVerified {
+    /// The live edits that no longer hold on the new state.
+    public var dropped: [String] { liveEdits.filter { !$0.holds }.map(\.editID) }
+    /// Fraction of the live edits holding (1 when there are none).
+    public var fractionHolding: Double {
+        liveEdits.isEmpty ? 1 : Double(liveEdits.count - dropped.count) / Double(liveEdits.count)
+    }
+}
+
 /// What a repair retrained, and how every live edit held before and after it.
 ///
 /// A repair is its own commit on top of the revert or merge it follows, never folded into it: the revert

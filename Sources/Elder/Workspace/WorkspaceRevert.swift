@@ -33,7 +33,7 @@ public struct LiveEditCheck: Sendable, Codable, Equatable {
 }
 
 /// What `Workspace.revert` committed and verified.
-public struct RevertReport: Sendable {
+public struct RevertReport: Sendable, LiveEditsVerified {
     public var commit: ObjectID
     public var revertedCommit: ObjectID
     public var editID: String
@@ -44,12 +44,9 @@ public struct RevertReport: Sendable {
     public var revertedPrompt: RevertedPromptCheck
     /// Every edit live after the revert, with its prompt's reliability.
     public var liveEdits: [LiveEditCheck]
-    public var dropped: [String] { liveEdits.filter { !$0.holds }.map(\.editID) }
     public var stateHash: String
     /// The follow-up repair commit's report (`repair: true` and some edit dropped), nil otherwise.
     public var repair: RepairReport?
-    /// Fraction of the live edits holding right after the revert (before any repair).
-    public var fractionHolding: Double { liveEdits.isEmpty ? 1 : Double(liveEdits.count - dropped.count) / Double(liveEdits.count) }
 }
 
 extension Workspace {

@@ -92,15 +92,7 @@ extension ElderCommand {
                     lines.append("  its LoRAs: \(r.sharedSlots) of \(r.totalSlots) also trained by edits of \(branch)"
                                  + (r.allocationCollisions.isEmpty ? "" : "; same allocation as " + r.allocationCollisions.joined(separator: ", ")))
                 }
-                var live = "  live edits holding: \(report.holding)/\(report.liveEdits)"
-                if !r.dropped.isEmpty { live += " — " + console.red("not holding: " + r.dropped.joined(separator: ", ")) }
-                lines.append(live)
-                if let repair = r.repair {
-                    lines.append("  repair \(repair.commit.map { console.yellow($0.short) } ?? "(nothing to commit)"): retrained "
-                                 + "\(repair.repairedEdits.joined(separator: ", ")); now \(repair.holdingAfter)/\(repair.after.count) hold")
-                } else if !r.dropped.isEmpty {
-                    lines.append("  " + console.dim("not repaired (--no-repair): `elder revert` or re-edit them"))
-                }
+                lines += verificationLines(r, repair: r.repair, hint: "not repaired (--no-repair): `elder revert` or re-edit them", console: console)
                 return lines.joined(separator: "\n")
             }
         }

@@ -87,16 +87,7 @@ extension ElderCommand {
                 if !r.restoresEdit, !r.restoredEdits.isEmpty {
                     lines.append("  restored edit \(r.restoredEdits.map(console.cyan).joined(separator: ", ")), which it had superseded")
                 }
-                let holding = r.liveEdits.count - r.dropped.count
-                var live = "  live edits holding: \(holding)/\(r.liveEdits.count)"
-                if !r.dropped.isEmpty { live += " — " + console.red("not holding: " + r.dropped.joined(separator: ", ")) }
-                lines.append(live)
-                if let repair = r.repair {
-                    lines.append("  repair \(repair.commit.map { console.yellow($0.short) } ?? "(nothing to commit)"): retrained "
-                                 + "\(repair.repairedEdits.joined(separator: ", ")); now \(repair.holdingAfter)/\(repair.after.count) hold")
-                } else if !r.dropped.isEmpty {
-                    lines.append("  " + console.dim("to retrain those, revert with --repair, or edit them again"))
-                }
+                lines += verificationLines(r, repair: r.repair, hint: "to retrain those, revert with --repair, or edit them again", console: console)
                 return lines.joined(separator: "\n")
             }
         }
