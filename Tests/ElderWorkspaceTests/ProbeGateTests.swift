@@ -58,4 +58,40 @@ final class ProbeGateTests: XCTestCase {
         XCTAssertTrue(fast.contains { $0.wanted == nil }, "some probe fires on neither state")
         XCTAssertTrue(fast.contains { $0.broken }, "the edited prompt's base answer is broken")
     }
+
+    /// `answer` (the base answer, cached in memory and in the repo's base-answer file, when the deferral
+    /// does not fire) is the greedy answer, prompt by prompt; the file serves a new workspace, ignores other
+    /// models' lines and lines cut short.
+    func testCachedBaseAnswersAreTheGreedyAnswers() throws {
+        let path = temporaryFolder("elder-probe-gate-model") + "/tiny-llama.gguf"
+        try TinyCheckpoint.make(seed: 7, layers: 4).writeGGUF(to: path)
+        let repo = temporaryFolder("elder-base-answers") + "/facts"
+        let ws = try Workspace.initialize(at: repo, model: try LoadedModel.load(path: path))
+        let commit = try ws.edit(EditRequest(id: "a", prompt: "The river of Zorbia is", target: " Vell")).commit
+        let editor = try ws.editor(for: try ws.version(of: commit))
+        let prompts = ["The river of Zorbia is", "The capital of Zorbia is", "Bread is made of", "Water boils at", "My dog is"]
+        let measurer = Measurer(model: ws.model)
+        var viaBase = 0
+        for p in prompts {
+            let greedy = measurer.greedy(editor: editor, prompt: p, maxTokens: 6)
+            XCTAssertEqual(try ws.answer(p, editor: editor, maxTokens: 6, commit: commit).tokens, greedy.tokens, p)
+            if greedy.routing?.fired != true { viaBase += 1 }
+        }
+        XCTAssertGreaterThan(viaBase, 0)
+        let file = repo + "/elder/base-answers.jsonl"
+        let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, viaBase, "one line per base answer computed")
+
+        // A line of another model (same prompt, other tokens) and a line cut short are ignored by a new workspace.
+        let other = #"{"maxTokens":6,"model":"0000","prompt":"Bread is made of","tokens":[1,2,3]}"#
+        try (lines.joined(separator: "\n") + "\n" + other + "\n" + #"{"maxTok"# + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let reopened = try Workspace.open(at: repo, model: path)
+        XCTAssertEqual(reopened.baseAnswerFile.load().count, viaBase)
+        let again = try reopened.editor(for: try reopened.version(of: commit))
+        for p in prompts {
+            XCTAssertEqual(try reopened.answer(p, editor: again, maxTokens: 6, commit: commit).tokens,
+                           measurer.greedy(editor: editor, prompt: p, maxTokens: 6).tokens, p)
+        }
+        XCTAssertEqual(try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").count, viaBase + 2, "nothing recomputed")
+    }
 }

@@ -109,10 +109,9 @@ extension Workspace {
     /// the probes' order.
     public func behaviourDiff(prompts: [String], from: ObjectID, to: ObjectID, maxTokens: Int = 8) throws -> [BehaviourChange] {
         let before = try editor(for: try version(of: from)), after = try editor(for: try version(of: to))
-        let measurer = Measurer(model: model)
-        return prompts.compactMap { prompt in
-            let a = measurer.greedy(editor: before, prompt: prompt, maxTokens: maxTokens)
-            let b = measurer.greedy(editor: after, prompt: prompt, maxTokens: maxTokens)
+        return try prompts.compactMap { prompt in
+            let a = try answer(prompt, editor: before, maxTokens: maxTokens, commit: from)
+            let b = try answer(prompt, editor: after, maxTokens: maxTokens, commit: to)
             return a.tokens == b.tokens ? nil : BehaviourChange(prompt: prompt, before: a.text, after: b.text)
         }
     }

@@ -76,15 +76,4 @@ extension Workspace {
     func rememberProbeVerdicts(_ gate: ProbeGate, _ changes: [ProbeChange], stateHash: String) {
         probeVerdicts = (stateHash, gate.probes, changes.map(\.after))
     }
-
-    /// The base model's greedy answer to `prompt` (at the repo's first version, before any edit), cached.
-    func baseAnswer(_ prompt: String, maxTokens: Int, commit: ObjectID) throws -> (text: String, tokens: [Int]) {
-        let key = "\(maxTokens)\u{0}\(prompt)"
-        if let cached = baseAnswers[key] { return cached }
-        if baseEditor == nil { baseEditor = try editor(for: try version(of: try baseVersion(of: commit))) }
-        guard let baseEditor else { throw WorkspaceError.invalidMemory("no base version") }
-        let out = Measurer(model: model).greedy(editor: baseEditor, prompt: prompt, maxTokens: maxTokens)
-        baseAnswers[key] = (out.text, out.tokens)
-        return (out.text, out.tokens)
-    }
 }

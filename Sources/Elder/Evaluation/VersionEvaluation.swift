@@ -68,7 +68,7 @@ extension Workspace {
         }
         var results: [ProbeEvaluation] = []
         for probe in probes {
-            let answer = measurer.greedy(editor: editor, prompt: probe.prompt, maxTokens: maxTokens)
+            let answer = try self.answer(probe.prompt, editor: editor, maxTokens: maxTokens, commit: commit)
             if let expected = probe.expected, !expected.isEmpty {
                 let check = measurer.check(editor: editor, prompt: probe.prompt, target: expected)
                 results.append(ProbeEvaluation(prompt: probe.prompt, check: .expected, wanted: expected, answer: answer.text,

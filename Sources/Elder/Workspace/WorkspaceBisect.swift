@@ -97,7 +97,7 @@ extension Workspace {
     func probe(_ prompt: String, expected: String, at commit: ObjectID) throws -> (good: Bool, answer: String) {
         let editor = try self.editor(for: try version(of: commit))
         let tokens = model.tokenizer.encode(expected).count + 2
-        let text = Measurer(model: model).greedy(editor: editor, prompt: prompt, maxTokens: tokens).text
+        let text = try answer(prompt, editor: editor, maxTokens: tokens, commit: commit).text
         return (text.hasPrefix(expected), text)
     }
 
