@@ -83,4 +83,23 @@ final class EditGateTests: XCTestCase {
         let ids = try GitCLI.lines(["log", "--format=%(trailers:key=Elder-Edit,valueonly)"], in: repo).filter { !$0.isEmpty }
         XCTAssertEqual(ids, ["a"])
     }
+
+    /// `git config elder.probes FILE` makes the gate standing: every `elder edit` is checked without
+    /// --probes; --no-verify skips it; an unreadable configured file is a one-line error naming the setting.
+    func testTheRepoCanMakeTheGateStanding() throws {
+        let repo = try TinyRepo.make()
+        let probes = try probeFile()
+        try String(contentsOfFile: probes, encoding: .utf8).write(toFile: repo + "/gate.jsonl", atomically: true, encoding: .utf8)
+        XCTAssertEqual(try GitCLI.run(["config", "elder.probes", "gate.jsonl"], in: repo).status, 0)
+        let head = try GitCLI.lines(["rev-parse", "HEAD"], in: repo)
+        XCTAssertFailed(try ElderProcess.run(["edit", "The capital of Zorbia is", " Quell"], in: repo),
+                        status: 1, containing: "breaks 1 probe")
+        XCTAssertEqual(try GitCLI.lines(["rev-parse", "HEAD"], in: repo), head)
+        let checked = try ElderProcess.run(["edit", "The river of Zorbia is", " Vell", "--json"], in: repo)
+        XCTAssertSucceeded(checked)
+        XCTAssertEqual((try checked.json()["probes"] as? [Any])?.count, 2)
+        XCTAssertSucceeded(try ElderProcess.run(["edit", "The capital of Zorbia is", " Quell", "--no-verify", "-q"], in: repo))
+        XCTAssertEqual(try GitCLI.run(["config", "elder.probes", "missing.jsonl"], in: repo).status, 0)
+        XCTAssertFailed(try ElderProcess.run(["edit", "The sea of Zorbia is", " Ost"], in: repo), status: 128, containing: "git config elder.probes")
+    }
 }

@@ -40,7 +40,9 @@ extension ElderCommand {
                 Checks before an edit lands: --probes FILE runs each probe (as `elder eval --probes` does) on the \
                 model before the edit and on the trained model that would be committed; a probe that passed and \
                 now fails refuses the edit (exit 1, nothing committed; in a --file stream, the stream stops there). \
-                --dry-run does all of it and commits nothing.
+                --dry-run does all of it and commits nothing. A repo can make the check standing for every edit: \
+                `git config elder.probes FILE` in it (a relative path is from the repo); --probes replaces it for \
+                one command, --no-verify skips it along with the hooks.
                 """)
 
         @Argument(help: ArgumentHelp("The text the model completes.", valueName: "PROMPT"))
@@ -109,7 +111,7 @@ extension ElderCommand {
             if let file {
                 try EditStream(file: file, format: format, branch: branch, path: path, noVerify: noVerify,
                                repo: repo, console: jsonLines ? Console(json: true, quiet: output.quiet) : console,
-                               jsonLines: jsonLines, gate: try gate()).run(history: history)
+                               jsonLines: jsonLines, gate: try gate(history: history)).run(history: history)
                 return
             }
             guard let prompt, let target else { return }
@@ -132,7 +134,7 @@ extension ElderCommand {
             }
             let workspace = try repo.openWorkspace()
             let line = try Self.apply(request, message: message, workspace: workspace, branch: branch,
-                                      hooks: noVerify ? nil : Hooks(repoPath: path), gate: try gate(), dryRun: dryRun)
+                                      hooks: noVerify ? nil : Hooks(repoPath: path), gate: try gate(history: history), dryRun: dryRun)
             try console.emit(line) {
                 (dryRun ? "[dry run: nothing committed on \(branch)] \(line.summary)\n" : "[\(branch) \(console.yellow(line.short))] \(line.summary)\n")
                     + "  " + line.human(console) + line.probeLines(console)
@@ -142,10 +144,20 @@ extension ElderCommand {
             }
         }
 
-        /// The probe gate of --probes, nil without it.
-        func gate() throws -> ProbeGate? {
-            try probes.map { ProbeGate(probes: try readProbeFile($0)) }
+        /// The probe gate: --probes, else the repo's `elder.probes` git config (a team's standing checks;
+        /// a relative path is from the repo), nil without either or with --no-verify.
+        func gate(history: RepoHistory) throws -> ProbeGate? {
+            if let probes { return ProbeGate(probes: try readProbeFile(probes)) }
+            guard !noVerify, var configured = try history.repository.configValue(Self.probesKey), !configured.isEmpty else { return nil }
+            if !configured.hasPrefix("/") { configured = (history.repository.gitDirectory as NSString).appendingPathComponent(configured) }
+            do { return ProbeGate(probes: try ProbeFile.read(path: configured)) } catch {
+                throw CLIFailure.fatal("the repo's probe gate (git config \(Self.probesKey)) cannot be read: \(error.description) — "
+                                       + "point it at a probe file with `git config \(Self.probesKey) FILE`, or skip it once with --no-verify")
+            }
         }
+
+        /// Git config key naming a probe file every `elder edit` of the repo must not break.
+        static let probesKey = "elder.probes"
 
         /// TARGET continues the prompt, so it starts with whitespace (the edit-file reader's rule too).
         static func checkTarget(_ target: String) throws {
