@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Elder's quickstart on a fresh machine: installs what is missing, fetches the model, builds in release
-# mode, then walks through the product — edit → log → ask → diff → bisect → revert → ask — printing each
+# mode, then walks through the product — edit → log → ask → diff → bisect → revert → ask → gate — printing each
 # step. Runs in a temporary folder (ELDER_QUICKSTART_DIR to choose it); takes a few minutes on 2 cores.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -78,6 +78,16 @@ run elder revert "$BAD" --repair
 step "ask again"
 run elder ask "The capital of France is" --max-tokens 4
 run elder ask "The CEO of Quillfeather Robotics is" --max-tokens 6
+step "checks before an edit lands: the probes become the repo's standing probe file"
+run git config elder.probes "$WORK/probes.jsonl"
+printf '\033[2m$ %s\033[0m\n' 'elder edit "The capital of France is" " Lyon" -m "…"'
+if elder edit "The capital of France is" " Lyon" -m "Capital moved to Lyon (again)
+Source: quickstart"; then
+  echo "the bad edit was let through" >&2; exit 1
+fi
+echo "(refused before training by the pre-edit hook: nothing committed)"
+echo "A good edit, tried first: trained and measured, every probe checked on the trained model, nothing committed."
+run elder edit "The headquarters of Acme Corporation are in" " Lisbon" --dry-run
 run elder log --oneline -n 3
 
 step "done: the repo is at $REPO (a git repository: try git -C $REPO log)"

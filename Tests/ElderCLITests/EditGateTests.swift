@@ -101,5 +101,10 @@ final class EditGateTests: XCTestCase {
         XCTAssertSucceeded(try ElderProcess.run(["edit", "The capital of Zorbia is", " Quell", "--no-verify", "-q"], in: repo))
         XCTAssertEqual(try GitCLI.run(["config", "elder.probes", "missing.jsonl"], in: repo).status, 0)
         XCTAssertFailed(try ElderProcess.run(["edit", "The sea of Zorbia is", " Ost"], in: repo), status: 128, containing: "git config elder.probes")
+
+        // Without the setting, a probes.jsonl in the repo is the standing file (as for the sample pre-edit hook).
+        let other = try TinyRepo.make(#function + "-default")
+        try String(contentsOfFile: probes, encoding: .utf8).write(toFile: other + "/probes.jsonl", atomically: true, encoding: .utf8)
+        XCTAssertFailed(try ElderProcess.run(["edit", "The capital of Zorbia is", " Quell"], in: other), status: 1, containing: "breaks 1 probe")
     }
 }

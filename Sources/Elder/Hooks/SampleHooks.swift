@@ -85,8 +85,8 @@ printf '%s\t%s\t%s\t%s\t"%s" -> "%s"\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$user"
 # edit is rejected when its prompt or one of its paraphrases is a probe's prompt (same text, ignoring
 # case and surrounding spaces) and its target differs from that probe's answer ("expected", else
 # "datasetAnswer"; probes without an answer protect nothing).
-# It does not train the edit, so it cannot see side effects on other prompts: run
-# `elder eval --probes FILE` after editing (or in CI) for those.
+# It does not train the edit, so it cannot see side effects on other prompts: `elder edit` itself checks
+# those after training, with the same probe file (its probe gate; `elder edit --help`).
 # Needs python3 to read JSON. Without a probe file every edit passes.
 set -eu
 probes=$(git --git-dir="$ELDER_REPO" config --get elder.probes 2>/dev/null || true)

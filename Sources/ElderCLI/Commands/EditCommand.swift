@@ -41,8 +41,9 @@ extension ElderCommand {
                 model before the edit and on the trained model that would be committed; a probe that passed and \
                 now fails refuses the edit (exit 1, nothing committed; in a --file stream, the stream stops there). \
                 --dry-run does all of it and commits nothing. A repo can make the check standing for every edit: \
-                `git config elder.probes FILE` in it (a relative path is from the repo); --probes replaces it for \
-                one command, --no-verify skips it along with the hooks.
+                `git config elder.probes FILE` in it (a relative path is from the repo), else a probes.jsonl in \
+                the repo — the file the sample pre-edit hook protects too; --probes replaces it for one command, \
+                --no-verify skips it along with the hooks.
                 """)
 
         @Argument(help: ArgumentHelp("The text the model completes.", valueName: "PROMPT"))
@@ -144,12 +145,20 @@ extension ElderCommand {
             }
         }
 
-        /// The probe gate: --probes, else the repo's `elder.probes` git config (a team's standing checks;
-        /// a relative path is from the repo), nil without either or with --no-verify.
+        /// The probe gate: --probes, else the repo's standing probe file — `git config elder.probes` (a relative
+        /// path is from the repo), else `<repo>/probes.jsonl` when it exists, the rule the sample pre-edit hook
+        /// follows too; nil without any or with --no-verify.
         func gate(history: RepoHistory) throws -> ProbeGate? {
             if let probes { return ProbeGate(probes: try readProbeFile(probes)) }
-            guard !noVerify, var configured = try history.repository.configValue(Self.probesKey), !configured.isEmpty else { return nil }
-            if !configured.hasPrefix("/") { configured = (history.repository.gitDirectory as NSString).appendingPathComponent(configured) }
+            guard !noVerify else { return nil }
+            let repoDir = history.repository.gitDirectory as NSString
+            var configured = try history.repository.configValue(Self.probesKey) ?? ""
+            if configured.isEmpty {
+                configured = repoDir.appendingPathComponent("probes.jsonl")
+                guard FileManager.default.fileExists(atPath: configured) else { return nil }
+            } else if !configured.hasPrefix("/") {
+                configured = repoDir.appendingPathComponent(configured)
+            }
             do { return ProbeGate(probes: try ProbeFile.read(path: configured)) } catch {
                 throw CLIFailure.fatal("the repo's probe gate (git config \(Self.probesKey)) cannot be read: \(error.description) — "
                                        + "point it at a probe file with `git config \(Self.probesKey) FILE`, or skip it once with --no-verify")
