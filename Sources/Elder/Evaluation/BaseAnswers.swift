@@ -57,14 +57,14 @@ extension Workspace {
     /// this workspace's memory, else the repo's base-answer file, else computed and recorded in both.
     func baseAnswer(_ prompt: String, maxTokens: Int, commit: ObjectID) throws -> (text: String, tokens: [Int]) {
         let key = BaseAnswerFile.key(prompt, maxTokens: maxTokens)
-        if baseAnswers.isEmpty {
-            for (k, tokens) in baseAnswerFile.load() { baseAnswers[k] = (model.tokenizer.decode(tokens), tokens) }
+        if baseAnswers == nil {  // the file is read once per workspace
+            baseAnswers = baseAnswerFile.load().mapValues { (model.tokenizer.decode($0), $0) }
         }
-        if let cached = baseAnswers[key] { return cached }
+        if let cached = baseAnswers?[key] { return cached }
         if baseEditor == nil { baseEditor = try editor(for: try version(of: try baseVersion(of: commit))) }
         guard let baseEditor else { throw WorkspaceError.invalidMemory("no base version") }
         let out = Measurer(model: model).greedy(editor: baseEditor, prompt: prompt, maxTokens: maxTokens)
-        baseAnswers[key] = (out.text, out.tokens)
+        baseAnswers?[key] = (out.text, out.tokens)
         baseAnswerFile.append(prompt: prompt, maxTokens: maxTokens, tokens: out.tokens)
         return (out.text, out.tokens)
     }

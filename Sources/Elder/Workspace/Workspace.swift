@@ -20,8 +20,9 @@ public final class Workspace {
     /// Rebuilt (adapter, memory) by commit id, most recent last (small LRU: states are ~2 MB each).
     private var rebuilt: [(id: ObjectID, version: Version)] = []
     private let rebuiltCapacity = 4
-    /// The base model's answers to probes (`baseAnswer`), and the editor at the repo's base version.
-    var baseAnswers: [String: (text: String, tokens: [Int])] = [:]
+    /// The base model's answers to probes (`baseAnswer`; nil until the repo's base-answer file is read),
+    /// and the editor at the repo's base version.
+    var baseAnswers: [String: (text: String, tokens: [Int])]?
     var baseEditor: (any Editor)?
     /// The probe gate's verdicts on the last committed state (`rememberProbeVerdicts`).
     var probeVerdicts: (stateHash: String, probes: [Probe], passed: [Bool])?

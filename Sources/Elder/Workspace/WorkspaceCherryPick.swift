@@ -28,7 +28,6 @@ public struct CherryPickResult: Sendable, LiveEditsVerified {
     /// The branch tip afterwards (the repair commit when a repair ran).
     public var tip: ObjectID
     public var stateHash: String
-
 }
 
 extension Workspace {
@@ -95,18 +94,9 @@ extension Workspace {
 
         // Allocations: the picked edits' LoRAs that live edits of the branch train too.
         let pickedIDs = Set(change.made)
-        var collisions: [String] = [], pickedSlots = Set<[Int]>(), branchSlots = Set<[Int]>()
-        for e in memory.entries {
-            for (layer, experts) in e.allocation.experts.enumerated() {
-                for j in experts {
-                    if pickedIDs.contains(e.id) { pickedSlots.insert([layer, j]) } else { branchSlots.insert([layer, j]) }
-                }
-            }
-        }
-        for id in change.made {
-            guard let allocation = memory.entry(id)?.allocation else { continue }
-            collisions += memory.entries.filter { !pickedIDs.contains($0.id) && $0.allocation == allocation }.map(\.id)
-        }
+        let collisions = memory.allocationCollisions(of: change.made).map { $0[0] }
+        let pickedSlots = memory.slots(of: change.made)
+        let branchSlots = memory.slots(of: memory.entries.map(\.id).filter { !pickedIDs.contains($0) })
 
         let holding = checks.filter(\.holds).count
         let original = pickedBodies.first?.message ?? info.message

@@ -53,7 +53,6 @@ public struct MergeResult: Sendable, LiveEditsVerified {
     public var liveEdits: [LiveEditCheck] = []
     public var repair: RepairReport?
     public var stateHash: String
-
 }
 
 extension Workspace {
@@ -165,19 +164,8 @@ extension Workspace {
 
         // Allocations: identical codes across the sides, and (layer, LoRA) slots both sides trained.
         let keptOurs = oursAdded.filter { !droppedOurs.contains($0.id) }
-        var collisions: [[String]] = []
-        for b in keptTheirs {
-            guard let bAlloc = memory.entry(b.id)?.allocation else { continue }
-            for e in memory.entries where e.id != b.id && !keptTheirs.contains(where: { $0.id == e.id }) && e.allocation == bAlloc {
-                collisions.append([e.id, b.id])
-            }
-        }
-        func slots(_ bodies: [EditRecordBody]) -> Set<[Int]> {
-            var s = Set<[Int]>()
-            for b in bodies { for (l, experts) in (memory.entry(b.id)?.allocation.experts ?? []).enumerated() { for j in experts { s.insert([l, j]) } } }
-            return s
-        }
-        let oursSlots = slots(keptOurs), theirsSlots = slots(keptTheirs)
+        let collisions = memory.allocationCollisions(of: keptTheirs.map(\.id))
+        let oursSlots = memory.slots(of: keptOurs.map(\.id)), theirsSlots = memory.slots(of: keptTheirs.map(\.id))
 
         // Verify on the merged state, then commit.
         let merged = try makeEditor(model: model, configuration: configuration,
@@ -254,5 +242,26 @@ extension Workspace {
         }
         return GridState(tensors: state.tensors.filter { names.contains($0.key) },
                          routers: state.routers.filter { routerNames.contains($0.key) }).floats(on: grid)
+    }
+}
+
+extension EditMemory {
+    /// The (layer, LoRA) slots the allocations of the edits `ids` train.
+    func slots(of ids: some Sequence<String>) -> Set<[Int]> {
+        var out = Set<[Int]>()
+        for id in ids {
+            for (layer, experts) in (entry(id)?.allocation.experts ?? []).enumerated() { for j in experts { out.insert([layer, j]) } }
+        }
+        return out
+    }
+
+    /// Pairs [resident, incoming]: an edit of this memory not among `incoming` whose allocation is an
+    /// incoming edit's very allocation (every LoRA shared), for each incoming edit in order.
+    func allocationCollisions(of incoming: [String]) -> [[String]] {
+        let incomingIDs = Set(incoming)
+        return incoming.flatMap { id -> [[String]] in
+            guard let allocation = entry(id)?.allocation else { return [] }
+            return entries.filter { !incomingIDs.contains($0.id) && $0.allocation == allocation }.map { [$0.id, id] }
+        }
     }
 }
