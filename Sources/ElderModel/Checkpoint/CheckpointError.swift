@@ -19,7 +19,7 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
         case let .unsupportedVersion(path, version): return "\(path): unsupported GGUF version \(version) (2 and 3 are read)"
         case let .invalid(path, reason): return "\(path): \(reason)"
         case let .unsupportedTensorType(path, tensor, type):
-            return "\(path): tensor \(tensor) has type \(type), which Elder cannot dequantize (F32, F16, BF16, Q8_0, Q4_0, Q4_1)"
+            return "\(path): tensor \(tensor) has type \(type), which Elder cannot dequantize (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K)"
         case let .missingTensors(path, names):
             return "\(path) lacks \(names.count) tensor(s): \(names.prefix(12).joined(separator: ", "))\(names.count > 12 ? ", ..." : "")"
         case let .wrongShape(path, tensor, expected, found): return "\(path): tensor \(tensor) has shape \(found), expected \(expected)"

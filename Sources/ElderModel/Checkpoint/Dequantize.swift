@@ -7,7 +7,14 @@ public struct GGMLType: Equatable, Hashable, Sendable {
     public static let f16 = GGMLType(rawValue: 1)
     public static let q4_0 = GGMLType(rawValue: 2)
     public static let q4_1 = GGMLType(rawValue: 3)
+    public static let q5_0 = GGMLType(rawValue: 6)
+    public static let q5_1 = GGMLType(rawValue: 7)
     public static let q8_0 = GGMLType(rawValue: 8)
+    public static let q2_K = GGMLType(rawValue: 10)
+    public static let q3_K = GGMLType(rawValue: 11)
+    public static let q4_K = GGMLType(rawValue: 12)
+    public static let q5_K = GGMLType(rawValue: 13)
+    public static let q6_K = GGMLType(rawValue: 14)
     public static let bf16 = GGMLType(rawValue: 30)
 
     /// Elements per block and bytes per block, for the encodings Elder reads.
@@ -17,7 +24,14 @@ public struct GGMLType: Equatable, Hashable, Sendable {
         case .f16, .bf16: return (1, 2)
         case .q4_0: return (32, 18)
         case .q4_1: return (32, 20)
+        case .q5_0: return (32, 22)
+        case .q5_1: return (32, 24)
         case .q8_0: return (32, 34)
+        case .q2_K: return (256, 84)
+        case .q3_K: return (256, 110)
+        case .q4_K: return (256, 144)
+        case .q5_K: return (256, 176)
+        case .q6_K: return (256, 210)
         default: return nil
         }
     }
@@ -81,6 +95,13 @@ enum Dequantize {
                         out[b * 32 + j] = d * Float(q & 0x0F) + m
                         out[b * 32 + j + 16] = d * Float(q >> 4) + m
                     }
+                }
+            case .q5_0, .q5_1, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K:
+                let out = UnsafeMutableBufferPointer(rebasing: out[0..<count])
+                for b in 0..<blocks {
+                    let block = UnsafeRawBufferPointer(rebasing: bytes[b * layout.blockBytes..<(b + 1) * layout.blockBytes])
+                    let y = UnsafeMutableBufferPointer(rebasing: out[b * layout.blockSize..<(b + 1) * layout.blockSize])
+                    BlockFormats.dequantize(block, type: type, into: y)
                 }
             default:
                 break
