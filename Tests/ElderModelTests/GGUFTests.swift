@@ -64,7 +64,7 @@ final class GGUFTests: XCTestCase {
         w.rawTensor("q4_1", dims: [32], type: 3, bytes: q4_1)
         w.rawTensor("f16", dims: [4], type: 1, bytes: f16)
         w.rawTensor("bf16", dims: [4], type: 30, bytes: bf16)
-        w.rawTensor("q4k", dims: [256], type: 12, bytes: Data(count: 144))
+        w.rawTensor("iq2", dims: [256], type: 16, bytes: Data(count: 66))
         let path = temporaryFolder() + "/q.gguf"
         try w.data().write(to: URL(fileURLWithPath: path))
         let f = try GGUFFile(path: path)
@@ -73,9 +73,9 @@ final class GGUFTests: XCTestCase {
         XCTAssertEqual(try f.tensor("q4_1").scalars, expect41)
         XCTAssertEqual(try f.tensor("f16").scalars, halfs.map { Float(Float16($0)) })
         XCTAssertEqual(try f.tensor("bf16").scalars, halfs.map { Float(bitPattern: $0.bitPattern & 0xFFFF_0000) })
-        XCTAssertThrowsError(try f.tensor("q4k")) { error in
-            XCTAssertEqual(error as? CheckpointError, .unsupportedTensorType(path: path, tensor: "q4k", type: "Q4_K"))
-            XCTAssertTrue("\(error)".contains("q4k") && "\(error)".contains("Q4_K"))
+        XCTAssertThrowsError(try f.tensor("iq2")) { error in
+            XCTAssertEqual(error as? CheckpointError, .unsupportedTensorType(path: path, tensor: "iq2", type: "IQ2_XXS"))
+            XCTAssertTrue("\(error)".contains("iq2") && "\(error)".contains("IQ2_XXS"))
         }
     }
 
