@@ -2,7 +2,7 @@
 // Elder: git for a language model's knowledge. See README.md and Sources/*/ for the module layout.
 import PackageDescription
 
-/// Hand-written float kernels need AVX2 + FMA to vectorize (see ../shared/docs/TOOLCHAIN.md).
+/// Hand-written float kernels need AVX2 + FMA to vectorize (see docs/TOOLCHAIN.md).
 let fastMath: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
 
 let package = Package(

@@ -31,7 +31,7 @@ extension ElderCommand.EditSet {
     struct Build: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Make counterfactual edits from qa_wikidata facts, deterministically by seed.",
-            discussion: "Example: elder edit-set build --data /work/shared/data/qa_wikidata.dev.json --count 50 --seed 1 --out Samples/edits/wikidata-50.jsonl")
+            discussion: "Example: elder edit-set build --data Samples/data/qa_wikidata.dev.json --count 50 --seed 1 --out Samples/edits/wikidata-50.jsonl")
 
         @Option(help: "The qa_wikidata JSON file (BIG-bench format).") var data: String
         @Option(help: "How many edits (one per subject).") var count: Int

@@ -2,13 +2,12 @@ import Foundation
 import XCTest
 @testable import ElderEval
 
-/// The committed sample files parse, are written in the writer's canonical form, and (when the data
-/// set is on this machine) are exactly what `elder edit-set build` makes from it.
+/// The committed sample files parse, are written in the writer's canonical form, and are exactly what
+/// `elder edit-set build` makes from the committed data set (Samples/data/qa_wikidata.dev.json).
 final class SampleFileTests: XCTestCase {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
-    static let dataPath = ProcessInfo.processInfo.environment["ELDER_WIKIDATA_PATH"] 
-        ?? root.deletingLastPathComponent().appendingPathComponent("shared/data/qa_wikidata.dev.json").path
+    static let dataPath = root.appendingPathComponent("Samples/data/qa_wikidata.dev.json").path
 
     func path(_ relative: String) -> String { SampleFileTests.root.appendingPathComponent(relative).path }
 
@@ -44,9 +43,6 @@ final class SampleFileTests: XCTestCase {
     }
 
     func testWikidataSamplesAreWhatTheBuilderMakes() throws {
-        guard FileManager.default.fileExists(atPath: SampleFileTests.dataPath) else {
-            throw XCTSkip("qa_wikidata.dev.json not found at \(SampleFileTests.dataPath) (set ELDER_WIKIDATA_PATH)")
-        }
         let facts = try WikidataFacts.load(path: SampleFileTests.dataPath)
         XCTAssertEqual(facts.count, 12_000)
         let parsed = facts.filter(\.isParsed).count

@@ -23,28 +23,27 @@ public enum RealModel {
         return path
     }
 
-    public static let goldenFolder: String = {
-        let env = ProcessInfo.processInfo.environment
-        if let dir = env["ELDER_TESTDATA"] { return dir + "/smollm2" }
-        return sharedFolder + "/testdata/smollm2"
-    }()
-
     /// The package's root folder (Tests/Support/RealModel.swift -> root).
     public static let packageRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().standardized
 
-    /// `shared/` beside the package (as CI lays it out), or ELDER_SHARED.
-    public static let sharedFolder: String = {
-        if let dir = ProcessInfo.processInfo.environment["ELDER_SHARED"] { return dir }
-        let repo = packageRoot
-        let candidates = [repo.appendingPathComponent("../shared").standardized.path,
-                          repo.appendingPathComponent("../../shared").standardized.path]
-        return candidates.first { FileManager.default.fileExists(atPath: $0) } ?? candidates[0]
-    }()
+    /// A file the tests read, given relative to the package root (`Tests/Fixtures/...`, `Samples/...`).
+    /// Test data lives in the repo: a path that leaves the package is a bug in the test, so it fails the
+    /// test instead of reading whatever happens to lie beside the clone.
+    public static func packageFile(_ relative: String) throws -> URL {
+        let url = packageRoot.appendingPathComponent(relative).standardized
+        guard url.path.hasPrefix(packageRoot.path + "/") else {
+            throw PackageFileError(description: "\(relative) is outside the package at \(packageRoot.path); "
+                                   + "test data belongs under Tests/Fixtures or Samples")
+        }
+        return url
+    }
+
+    /// The SmolLM2 golden files (Tests/Fixtures/smollm2/README.md says where they come from).
+    public static let goldenFolder = "Tests/Fixtures/smollm2"
 
     public static func golden<T: Decodable>(_ name: String, as: T.Type) throws -> T {
-        let url = URL(fileURLWithPath: goldenFolder + "/" + name)
-        return try JSONDecoder().decode(T.self, from: Data(contentsOf: url))
+        try JSONDecoder().decode(T.self, from: Data(contentsOf: packageFile(goldenFolder + "/" + name)))
     }
 
     /// One shared load of the model per test process (loading costs about a second).
@@ -58,4 +57,9 @@ public enum RealModel {
         cached = m
         return m
     }
+}
+
+/// A test asked for a file outside the package.
+public struct PackageFileError: Error, CustomStringConvertible {
+    public let description: String
 }

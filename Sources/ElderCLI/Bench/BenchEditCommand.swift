@@ -20,7 +20,7 @@ extension ElderCommand.Bench {
             has its own peak memory): elder bench edit --method elder,elder-paper,ft-l,lora,grace --edits 20
             Methods: \(EditorConfiguration.Method.allCases.map(\.rawValue).joined(separator: ", ")).
             Arithmetic is counted analytically from the shapes (see EditArithmetic); the fraction of peak uses
-            93 GFLOP/s per core (FMA loop, ../shared/docs/TOOLCHAIN.md) times the OpenBLAS threads.
+            93 GFLOP/s per core (FMA loop, docs/TOOLCHAIN.md) times the OpenBLAS threads.
             """)
 
         @Option(name: .long, help: "Editing method, or several separated by commas (one table).")

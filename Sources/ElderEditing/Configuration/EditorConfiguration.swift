@@ -2,7 +2,7 @@
 ///
 /// Two presets matter: `elderPaper` reproduces the published ELDER recipe (Li et al., AAAI 2025) as
 /// faithfully as the paper allows, and `elderDefault` is Elder's own method on the same module (see
-/// ../shared/docs/ELDER.md for why it differs). Layer indices are absolute block indices.
+/// docs/ELDER.md for why it differs). Layer indices are absolute block indices.
 public struct EditorConfiguration: Codable, Sendable, Equatable {
     /// Which editing method runs.
     public enum Method: String, Codable, Sendable, CaseIterable {

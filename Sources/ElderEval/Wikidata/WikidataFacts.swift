@@ -23,7 +23,7 @@ public enum WikidataFacts {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw EditFileError(.unreadable, source: path, line: nil, problem: "cannot read the data set",
-                                fix: "pass the path of qa_wikidata.dev.json (e.g. /work/shared/data/qa_wikidata.dev.json)")
+                                fix: "pass the path of qa_wikidata.dev.json (e.g. Samples/data/qa_wikidata.dev.json)")
         }
         return try parse(data: data, source: path)
     }
