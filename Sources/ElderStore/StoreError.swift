@@ -15,6 +15,8 @@ public enum StoreError: Error, CustomStringConvertible, Equatable, Sendable {
     case notAKnowledgeRepo(String)
     case alreadyExists(String)
     case invalidArgument(String)
+    /// An object declares more than a read limit (`ReadLimits`, set in git config) allows.
+    case overLimit(what: String, limit: String, declared: Int, allowed: Int)
 
     public var description: String {
         switch self {
@@ -35,7 +37,7 @@ public enum StoreError: Error, CustomStringConvertible, Equatable, Sendable {
         case let .corrupt(what, reason):
             return "corrupt \(what): \(reason)"
         case let .unsupportedFormat(v):
-            return "knowledge repo format \(v) is not supported (this Elder reads format 1)"
+            return "knowledge repo format \(v) is not supported (this Elder reads formats 1 to 3: upgrade Elder to read it)"
         case let .hashMismatch(commit, recorded, rebuilt):
             return "state of \(commit.short) rebuilt with hash \(rebuilt.prefix(12)), recorded \(recorded.prefix(12))"
         case let .notAKnowledgeRepo(path):
@@ -44,6 +46,9 @@ public enum StoreError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(path) already exists"
         case let .invalidArgument(text):
             return text
+        case let .overLimit(what, limit, declared, allowed):
+            return "\(what) declares \(declared), more than \(limit) = \(allowed) allows; nothing was read "
+                + "(if you trust this repo, raise it: git config \(limit) N)"
         }
     }
 }

@@ -35,6 +35,7 @@ public enum AdapterExport {
         }
         try fm.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let config = try WorkspaceConfig.decode(try store.workspaceConfigJSON(at: commit))
+        if store.schema == nil { store.schema = config.adapterShapes() }
         let state = try store.state(of: commit)
         let editor = config.editor
         let baseModel = ModelLocator.known.contains { $0.sha256 == config.model.sha256 && $0.name == "smollm2-135m" }
@@ -81,7 +82,9 @@ public enum AdapterExport {
         }
         // The codebook (absent only in the root commit).
         if let files = try? store.codebook(at: commit), !files.isEmpty {
-            let memory = try MemoryCodec.decode(files)
+            let memory: EditMemory
+            do { memory = try MemoryCodec.decode(files, bounds: MemoryBounds(configuration: editor, model: config.model.architecture)) }
+            catch let error as MemoryCodecError { throw WorkspaceError.invalidMemory("commit \(commit.short): \(error.reason)") }
             var tensors: [String: Tensor] = [:]
             if !memory.centre.isEmpty { tensors["centre"] = Tensor(shape: [memory.centre.count], scalars: memory.centre) }
             if !memory.scale.isEmpty { tensors["scale"] = Tensor(shape: [memory.scale.count], scalars: memory.scale) }

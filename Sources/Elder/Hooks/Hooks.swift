@@ -50,13 +50,18 @@ public struct Hooks: Sendable {
         guard isActive("commit-msg") else { return message }
         // Per process, so two `elder edit` runs in one repo never share the file.
         let file = folder + "/ELDER_EDITMSG.\(ProcessInfo.processInfo.processIdentifier)"
+        HookTemporaryFiles.add(file)
+        defer {
+            try? FileManager.default.removeItem(atPath: file)
+            HookTemporaryFiles.remove(file)
+        }
         do { try Data(message.utf8).write(to: URL(fileURLWithPath: file)) } catch {
             throw HookError.rejected(hook: "commit-msg", status: -1, output: "cannot write \(file): \(error.localizedDescription)")
         }
-        defer { try? FileManager.default.removeItem(atPath: file) }
         try require(run("commit-msg", arguments: [file], environment: [:]), of: "commit-msg")
-        guard let data = FileManager.default.contents(atPath: file) else {
-            throw HookError.rejected(hook: "commit-msg", status: -1, output: "the hook removed \(file)")
+        let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? nil
+        guard let size, size <= 1 << 20, let data = FileManager.default.contents(atPath: file) else {
+            throw HookError.rejected(hook: "commit-msg", status: -1, output: "the hook removed \(file) or left more than 1 MB in it")
         }
         var text = String(decoding: data, as: UTF8.self)
         while text.hasSuffix("\n") || text.hasSuffix(" ") { text.removeLast() }
@@ -77,7 +82,7 @@ public struct Hooks: Sendable {
         do {
             guard let run = try run("post-commit", arguments: [commit, editID], environment: environment),
                   run.status != 0 else { return nil }
-            let last = run.output.split(whereSeparator: \.isNewline).last.map(String.init) ?? ""
+            let last = HookError.lastLines(run.output)
             return "the post-commit hook failed (exit \(run.status))\(last.isEmpty ? "" : ": " + last); the commit stands"
         } catch {
             return "the post-commit hook could not run (\(error)); the commit stands"
@@ -112,36 +117,57 @@ public struct Hooks: Sendable {
 
     private var hooksFolder: String { folder + "/hooks" }
 
-    /// Runs hook `name` if it is active; nil when it is not.
+    /// The longest a hook may run (git config `elder.hookTimeout`, seconds; default 300), and the most of its
+    /// output kept (the last 64 KB; the rest is dropped and the output says so).
+    public static let defaultTimeout: TimeInterval = 300
+    public static let maxOutputBytes = 64 << 10
+
+    /// `elder.hookTimeout` from git config (repo-local, global or system), else `defaultTimeout`.
+    func timeout() throws -> TimeInterval {
+        guard let repository = try? Repository.open(at: folder),
+              let text = try repository.configValue("elder.hookTimeout", anyLevel: true) else { return Self.defaultTimeout }
+        guard let seconds = Double(text.trimmingCharacters(in: .whitespaces)), seconds.isFinite, seconds > 0, seconds <= 86_400 else {
+            throw HookError.rejected(hook: "config", status: -1,
+                                     output: "git config elder.hookTimeout = '\(text.prefix(40))' is not a number of seconds in (0, 86400]")
+        }
+        return seconds
+    }
+
+    /// Runs hook `name` if it is active; nil when it is not (a hook file without its run bit is named in a
+    /// hint on standard error, as git does, and skipped).
     public func run(_ name: String, arguments: [String], environment: [String: String]) throws -> Run? {
-        guard isActive(name) else { return nil }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path(of: name))
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: folder)
+        guard isActive(name) else {
+            if FileManager.default.fileExists(atPath: path(of: name)) { Self.hintIgnored(name, path: path(of: name)) }
+            return nil
+        }
         var env = ProcessInfo.processInfo.environment
         env["ELDER_REPO"] = folder
         env["GIT_DIR"] = folder
         env["ELDER_HOOK"] = name
         for (k, v) in environment { env[k] = v }
-        process.environment = env
-        // Output goes to a file: a chatty hook never blocks on a full pipe.
-        let capture = NSTemporaryDirectory() + "elder-hook-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: capture, contents: nil)
-        defer { try? FileManager.default.removeItem(atPath: capture) }
-        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: capture))
-        process.standardOutput = out
-        process.standardError = out
-        process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch {
-            try? out.close()
-            return Run(status: 126, output: "cannot run \(path(of: name)): \(error.localizedDescription) (is its first line a #! interpreter?)")
+        let limit = try timeout()
+        let process = HookProcess(executable: path(of: name), arguments: arguments, environment: env, directory: folder,
+                                  timeout: limit, maxOutputBytes: Self.maxOutputBytes)
+        let result: HookProcess.Result
+        do { result = try process.run() } catch {
+            return Run(status: 126, output: "\(error)")
         }
-        process.waitUntilExit()
-        try? out.close()
-        let text = String(decoding: FileManager.default.contents(atPath: capture) ?? Data(), as: UTF8.self)
-        let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
-        return Run(status: status, output: text)
+        var text = String(decoding: result.output, as: UTF8.self)
+        if result.droppedBytes > 0 { text = "[\(result.droppedBytes) earlier bytes of output dropped]\n" + text }
+        if result.timedOut {
+            text += (text.isEmpty || text.hasSuffix("\n") ? "" : "\n")
+                + "the \(name) hook ran longer than \(Int(limit)) s and was stopped (git config elder.hookTimeout SECONDS sets the limit)"
+        }
+        return Run(status: result.status, output: text)
+    }
+
+    nonisolated(unsafe) private static var hinted = Set<String>()
+
+    /// git's hint for a hook that exists but is not executable, once per hook and process.
+    private static func hintIgnored(_ name: String, path: String) {
+        guard hinted.insert(path).inserted else { return }
+        FileHandle.standardError.write(Data(("hint: the '\(name)' hook was ignored because it is not set as executable "
+            + "(chmod +x \(path) to run it, or remove it)\n").utf8))
     }
 
     private func require(_ run: Run?, of name: String) throws {
@@ -171,13 +197,21 @@ public enum HookError: Error, CustomStringConvertible, Sendable, Equatable {
     public var description: String {
         switch self {
         case let .rejected(hook, status, output):
-            let reason = output.split(whereSeparator: \.isNewline).last.map(String.init) ?? ""
+            let reason = Self.lastLines(output)
             return "the \(hook) hook rejected this (exit \(status))\(reason.isEmpty ? "" : ": " + reason); "
                 + "fix what it says, or bypass hooks with --no-verify"
         }
     }
 
-    /// Everything the hook printed.
+    /// The last (up to 3) non-empty lines of a hook's output, joined by " | ", at most 300 characters: a hook
+    /// may print megabytes, the one-line error quotes only its end.
+    static func lastLines(_ output: String) -> String {
+        let lines = output.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let text = lines.suffix(3).joined(separator: " | ")
+        return text.count <= 300 ? text : "…" + String(text.suffix(299))
+    }
+
+    /// What the hook printed (its last `Hooks.maxOutputBytes`).
     public var output: String {
         switch self { case let .rejected(_, _, output): return output }
     }

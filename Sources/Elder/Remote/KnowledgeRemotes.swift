@@ -1,3 +1,4 @@
+import ElderEditing
 import ElderModel
 import ElderStore
 import Foundation
@@ -45,7 +46,7 @@ public enum KnowledgeRemotes {
                 throw RemoteError.notAKnowledgeRepo(url: url, reason: "\(error)")
             }
             guard let head = try repository.headCommit() else { throw RemoteError.notAKnowledgeRepo(url: url, reason: "it has no commits") }
-            let state = try store.state(of: head)  // checks the recorded state hash
+            let state = try verify(store, tip: head, excluding: [], config: config)
             var found: String?
             if let model {
                 _ = try Workspace.open(at: store.repository.gitDirectory, model: model)  // same SHA-256, or modelMismatch
@@ -66,6 +67,30 @@ public enum KnowledgeRemotes {
             }
             throw error
         }
+    }
+
+    /// Checks what a clone or pull brings before any ref moves: every new commit (reachable from `tip`, not
+    /// from `excluding`) is an Elder commit with this repo's `elder.json` whose delta packs declare only the
+    /// adapter's tensors within the read limits (headers, not payloads), and `tip` is rebuilt (state hash) and
+    /// its codebook decoded against the editor's bounds. Returns the tip's state.
+    static func verify(_ store: KnowledgeStore, tip: ObjectID, excluding: [ObjectID], config: WorkspaceConfig) throws -> StoredState {
+        store.schema = config.adapterShapes()
+        let tree = try Commit.lookup(tip, in: store.repository).tree()
+        let elderJSON = tree.entry(named: "elder.json")?.id
+        for commit in try store.repository.log(from: tip, excluding: excluding) {
+            _ = try store.info(of: commit)
+            guard try Commit.lookup(commit, in: store.repository).tree().entry(named: "elder.json")?.id == elderJSON else {
+                throw StoreError.corrupt(what: "commit \(commit.short)", reason: "its elder.json differs from the tip's")
+            }
+            try store.checkDelta(of: commit)
+        }
+        let state = try store.state(of: tip)
+        do {
+            _ = try MemoryCodec.decode(try store.codebook(at: tip), bounds: MemoryBounds(configuration: config.editor, model: config.model.architecture))
+        } catch let error as MemoryCodecError {
+            throw WorkspaceError.invalidMemory("commit \(tip.short): \(error.reason)")
+        }
+        return state
     }
 
     /// A server repo made with `git init --bare` may keep HEAD on an unborn `master` while the knowledge
@@ -151,17 +176,36 @@ public enum KnowledgeRemotes {
         // A configured remote's branch lands in its remote-tracking ref; a URL's in Elder's own namespace.
         let trackingRef = handle.name.isEmpty ? "refs/elder/fetched/\(branch)" : "refs/remotes/\(remote)/\(branch)"
         let fetched = handle.name.isEmpty ? trackingRef : "\(remote)/\(branch)"
-        try handle.fetch(refspecs: ["+refs/heads/\(branch):\(trackingRef)"])
-        guard let theirs = try repository.referenceTarget(trackingRef) else {
+        // Fetched first into a quarantine ref, through an anonymous remote (a named one would also update its
+        // tracking refs): no ref a person sees moves until what came is verified.
+        let quarantine = "refs/elder/incoming/\(branch)"
+        try Remote.anonymous(url: handle.url, in: repository).fetch(refspecs: ["+refs/heads/\(branch):\(quarantine)"])
+        guard let theirs = try repository.referenceTarget(quarantine) else {
             throw RemoteError.noSuchRemoteBranch(remote: remote, branch: branch)
         }
         let ours = try store.tip(of: branch)
-        func checked(_ commit: ObjectID) throws -> String {
-            let config = try WorkspaceConfig.decode(try store.workspaceConfigJSON(at: commit))
+        if let ours, ours != theirs, try !repository.isDescendant(ours, of: theirs), try repository.mergeBase(ours, theirs) == nil {
+            try? repository.deleteReference(quarantine)
+            throw RemoteError.unrelated(remote: remote, branch: branch)
+        }
+        var verified: String?
+        do {
+            let config = try WorkspaceConfig.decode(try store.workspaceConfigJSON(at: theirs))
             let mine = try WorkspaceConfig.decode(store.workspaceConfigJSON)
             guard config.model == mine.model else {
                 throw RemoteError.differentModel(remote: remote, theirs: config.model.fileName, ours: mine.model.fileName)
             }
+            let known = try [ours].compactMap { $0 } + repository.references(matching: "refs/heads/*").compactMap(\.target)
+            verified = try verify(store, tip: theirs, excluding: known, config: mine).sha256
+        } catch {
+            try? repository.deleteReference(quarantine)
+            if error is RemoteError { throw error }
+            throw RemoteError.refused(remote: remote, branch: branch, reason: "\(error)")
+        }
+        try repository.setReference(trackingRef, to: theirs, force: true, logMessage: "elder pull \(remote) \(branch): verified")
+        try? repository.deleteReference(quarantine)
+        func checked(_ commit: ObjectID) throws -> String {
+            if let verified { return verified }
             return try store.state(of: commit).sha256
         }
         guard let ours else {
@@ -224,6 +268,7 @@ public enum RemoteError: Error, CustomStringConvertible, Sendable, Equatable {
     case unrelated(remote: String, branch: String)
     case differentModel(remote: String, theirs: String, ours: String)
     case branchMoved(String)
+    case refused(remote: String, branch: String, reason: String)
 
     /// Errors about what the user gave (exit 128) rather than an operation that failed (exit 1).
     public var isUsageError: Bool {
@@ -254,6 +299,8 @@ public enum RemoteError: Error, CustomStringConvertible, Sendable, Equatable {
             return "\(b) and \(remote)/\(b) share no history: they are different knowledge repos"
         case let .differentModel(remote, theirs, ours):
             return "\(remote) is bound to model \(theirs), this repo to \(ours): knowledge repos of different models cannot be pulled together"
+        case let .refused(remote, b, reason):
+            return "refused \(remote)'s \(b), no ref moved: \(reason)"
         case let .branchMoved(b):
             return "\(b) moved while pulling (another elder command committed): run the pull again"
         }

@@ -140,8 +140,20 @@ public final class Workspace {
                                                givenPath: model.path, givenSHA256: sha)
         }
         try config.editor.validate(blockCount: model.configuration.layerCount)
+        store.schema = config.adapterShapes(model: model.configuration)
         return Workspace(store: store, model: model, config: config)
     }
+
+    /// Opens the knowledge repo's store alone (for commands that need no model), expecting the tensors its
+    /// `elder.json` describes when that section is valid (else the store's read limits alone bound a version).
+    public static func openStore(at path: String) throws -> KnowledgeStore {
+        let store = try KnowledgeStore.open(at: path)
+        store.schema = (try? WorkspaceConfig.decode(store.workspaceConfigJSON))?.adapterShapes()
+        return store
+    }
+
+    /// What this repo's editor can hold in its memory (a codebook read from the repo is checked against it).
+    public var memoryBounds: MemoryBounds { MemoryBounds(configuration: configuration, model: model.configuration) }
 
     // MARK: rebuilding versions
 
@@ -180,7 +192,10 @@ public final class Workspace {
             return hit.version
         }
         let state = try store.state(of: commit)
-        let memory = try MemoryCodec.decode(try store.codebook(at: commit))
+        let memory: EditMemory
+        do { memory = try MemoryCodec.decode(try store.codebook(at: commit), bounds: memoryBounds) } catch let error as MemoryCodecError {
+            throw WorkspaceError.invalidMemory("commit \(commit.short): \(error.reason)")
+        }
         let v = Version(commit: commit, adapter: StateConversion.adapter(state), memory: memory, stateHash: state.sha256)
         rebuilt.append((commit, v))
         if rebuilt.count > rebuiltCapacity { rebuilt.removeFirst() }

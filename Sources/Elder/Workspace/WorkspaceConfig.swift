@@ -75,6 +75,27 @@ public struct WorkspaceConfig: Codable, Sendable, Equatable {
         guard config.version == currentVersion else {
             throw WorkspaceError.invalidWorkspaceConfig("workspace version \(config.version), this Elder reads \(currentVersion)")
         }
+        // Everything is checked against its range before any of it sizes a loop or an allocation (a repo can
+        // come from anyone): the architecture as a model file's would be, the editor against it.
+        do {
+            try config.model.architecture.validate(source: "elder.json")
+            try config.editor.validate(blockCount: config.model.architecture.layerCount)
+        } catch {
+            throw WorkspaceError.invalidWorkspaceConfig("\(error)")
+        }
+        guard config.model.sha256.utf8.count == 64, config.model.sha256.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
+            throw WorkspaceError.invalidWorkspaceConfig("the model's sha256 is not 64 hex digits")
+        }
+        let name = config.model.fileName
+        guard (1...255).contains(name.utf8.count), !name.contains("/"), name != ".", name != "..", !name.contains("\0") else {
+            throw WorkspaceError.invalidWorkspaceConfig("the model's file name must be one file name, not a path")
+        }
         return config
+    }
+
+    /// The tensors a version of this repo can hold (`EditorConfiguration.adapterShapes`), over `model` or
+    /// the architecture `elder.json` records.
+    public func adapterShapes(model: LlamaConfiguration? = nil) -> [String: [Int]]? {
+        editor.adapterShapes(model: model ?? self.model.architecture)
     }
 }

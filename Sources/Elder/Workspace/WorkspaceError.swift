@@ -51,9 +51,9 @@ public enum WorkspaceError: Error, CustomStringConvertible, Sendable, Equatable 
             return "the knowledge repo \(repo) needs the model \(file) (sha256 \(sha.prefix(16))…), which is not in the model cache: "
                 + "run `bash Samples/fetch-model.sh` or pass `--model PATH`"
         case let .invalidWorkspaceConfig(reason):
-            return "elder.json has no valid workspace section (\(reason)): the repo was not made by `elder init`"
+            return "elder.json is refused (\(reason)): the repo is damaged or was not written by `elder init`; get it again from a source you trust"
         case let .invalidMemory(reason):
-            return "the codebook of this version cannot be read (\(reason)): the repo is damaged or was written by another tool"
+            return "the codebook of this version is refused (\(reason)): the repo is damaged or was written by another tool; get it again from a source you trust"
         case let .noSuchBranch(b):
             return "there is no branch \(b): list branches with `elder branch`"
         case let .unknownRevision(rev):

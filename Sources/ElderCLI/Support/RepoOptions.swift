@@ -30,7 +30,7 @@ struct RepoOptions: ParsableArguments {
 
     /// The store alone, for commands that need no model (log, branch, tag, …).
     func openStore() throws -> KnowledgeStore {
-        try KnowledgeStore.open(at: try repoPath())
+        try Workspace.openStore(at: try repoPath())
     }
 
     /// The workspace (store + model), loading the model the repo records or `--model`.

@@ -288,5 +288,40 @@ extension EditorConfiguration {
         if !(learningRate > 0) { try fail("learning rate must be positive, got \(learningRate)") }
         if iterations < 1 { try fail("iterations must be at least 1, got \(iterations)") }
         if trainingParaphrases < 0 || replay < 0 { try fail("paraphrase and replay counts cannot be negative") }
+        try checkRanges()
+    }
+
+    /// The upper ends of the knobs: a configuration read from a repo someone else wrote must not make an
+    /// edit train for days (`iterations`), an adapter too large to build (`rank`), or a number that is not one.
+    public static let maximumIterations = 10_000
+    public static let maximumRank = 256
+    public static let maximumLayers = 1_024
+    public static let maximumParaphrases = 64
+    public static let maximumReplay = 1_024
+
+    /// Ranges every knob must be in, whatever the model (part of `validate`).
+    func checkRanges() throws {
+        func fail(_ s: String) throws -> Never { throw ConfigurationError(description: s) }
+        if layers.count > Self.maximumLayers { try fail("at most \(Self.maximumLayers) adapted layers, got \(layers.count)") }
+        if rank > Self.maximumRank { try fail("rank must be 1...\(Self.maximumRank), got \(rank)") }
+        if iterations > Self.maximumIterations { try fail("iterations must be 1...\(Self.maximumIterations), got \(iterations)") }
+        if trainingParaphrases > Self.maximumParaphrases { try fail("training paraphrases must be 0...\(Self.maximumParaphrases), got \(trainingParaphrases)") }
+        if replay > Self.maximumReplay { try fail("replay must be 0...\(Self.maximumReplay), got \(replay)") }
+        var numbers: [(String, Float, ClosedRange<Float>)] = [
+            ("learning rate", learningRate, 0...10), ("scaling", scaling, -1_000...1_000), ("guide weight", guideWeight, 0...1_000),
+        ]
+        switch deferral {
+        case let .hamming(epsilon):
+            if epsilon < 0 || epsilon > codeBits { try fail("Hamming ε must be 0...\(codeBits), got \(epsilon)") }
+        case let .similarityMargin(margin, referenceMargin, minimum):
+            numbers += [("deferral margin", margin, -2...2), ("reference margin", referenceMargin, -2...2), ("minimum similarity", minimum, -1...1)]
+        }
+        if let w = query.whitening { numbers.append(("whitening", w, 0...1_000)) }
+        if let m = exactMatch { numbers.append(("exact-match similarity", m, -1...1)) }
+        if let l = earlyStopLoss { numbers.append(("stop loss", l, 0...1_000)) }
+        if let g = grace { numbers.append(("GRACE initial radius", g.initialRadius, 0...1_000)) }
+        for (name, value, range) in numbers where !(value.isFinite && range.contains(value)) {
+            try fail("\(name) must be a number in \(range.lowerBound)...\(range.upperBound), got \(value)")
+        }
     }
 }

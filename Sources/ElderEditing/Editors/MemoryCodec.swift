@@ -99,7 +99,22 @@ public enum MemoryCodec {
         return files
     }
 
-    public static func decode(_ files: [String: [UInt8]]) throws -> EditMemory {
+    /// The widest key and the most keys (per edit, and background) a file may declare: far above any real
+    /// model's query (SmolLM2: 576 or 1,536 values) and any edit's prompts, and small enough that no count ×
+    /// width product overflows.
+    public static let maxWidth = 1 << 16
+    public static let maxKeys = 1 << 16
+
+    /// Decodes a memory, checking every count before it allocates (the files' sizes must match what they
+    /// declare) and every value: floats finite, and, given `bounds`, what the editor that uses the memory
+    /// needs (key width, allocations, codes, token rows; `EditMemory.check`).
+    public static func decode(_ files: [String: [UInt8]], bounds: MemoryBounds? = nil) throws -> EditMemory {
+        let memory = try decodeFiles(files)
+        if let bounds { try memory.check(bounds) }
+        return memory
+    }
+
+    static func decodeFiles(_ files: [String: [UInt8]]) throws -> EditMemory {
         guard let json = files[jsonName], let bin = files[vectorsName] else {
             throw MemoryCodecError("codebook/\(jsonName) or codebook/\(vectorsName) is missing")
         }
@@ -107,35 +122,37 @@ public enum MemoryCodec {
         do { file = try JSONDecoder().decode(MemoryFile.self, from: Data(json)) } catch {
             throw MemoryCodecError("\(jsonName): \(error)")
         }
-        guard file.version == 1 || file.version == 2, file.width >= 0,
+        guard file.version == 1 || file.version == 2, (0...maxWidth).contains(file.width),
               file.centreCount == 0 || file.centreCount == file.width,
               file.scaleCount == 0 || file.scaleCount == file.width,
-              file.backgroundCount >= 0, file.keyCounts.count == file.entries.count,
-              file.keyCounts.allSatisfy({ $0 >= 0 }), file.entries.allSatisfy(\.keys.isEmpty),
+              (0...maxKeys).contains(file.backgroundCount), file.keyCounts.count == file.entries.count,
+              file.keyCounts.allSatisfy({ (0...maxKeys).contains($0) }), file.entries.allSatisfy(\.keys.isEmpty),
               file.version == 1 || (file.entries.isEmpty && file.order != nil) else {
-            throw MemoryCodecError("\(jsonName) has invalid counts")
+            throw MemoryCodecError("\(jsonName) has invalid counts (widths at most \(maxWidth), keys at most \(maxKeys))")
         }
+        // Every count is at most 2^16 and there are fewer entries than JSON bytes: these products cannot overflow.
         let keyCount = file.backgroundCount + file.keyCounts.reduce(0, +)
         let floatCount = file.centreCount + file.scaleCount + keyCount * file.width
-        guard bin.count == 12 + 4 * floatCount, Array(bin[0..<4]) == magic, readU32(bin, 4) == 1,
+        guard bin.count >= 12, bin.count == 12 + 4 * floatCount, Array(bin[0..<4]) == magic, readU32(bin, 4) == 1,
               readU32(bin, 8) == UInt32(file.width) else {
             throw MemoryCodecError("\(vectorsName) does not match \(jsonName) (\(bin.count) bytes, expected \(12 + 4 * floatCount))")
         }
         var offset = 12
-        func take(_ n: Int) -> [Float] {
-            let out = floats(bin, at: offset, count: n)
+        func take(_ n: Int) throws -> [Float] {
+            let out = try floats(bin, at: offset, count: n, what: vectorsName)
             offset += 4 * n
             return out
         }
         var memory = EditMemory()
-        memory.centre = take(file.centreCount)
-        memory.scale = take(file.scaleCount)
-        memory.backgroundKeys = (0..<file.backgroundCount).map { _ in take(file.width) }
+        memory.centre = try take(file.centreCount)
+        memory.scale = try take(file.scaleCount)
+        memory.backgroundKeys = try (0..<file.backgroundCount).map { _ in try take(file.width) }
         for (i, var e) in file.entries.enumerated() {
-            e.keys = (0..<file.keyCounts[i]).map { _ in take(file.width) }
+            e.keys = try (0..<file.keyCounts[i]).map { _ in try take(file.width) }
             memory.entries.append(e)
         }
         let order = file.order ?? []
+        guard Set(order).count == order.count else { throw MemoryCodecError("\(jsonName) lists an edit twice") }
         for id in order {
             guard let bytes = files[editFileName(id)] else {
                 throw MemoryCodecError("codebook/\(editFileName(id)) (edit \(id)) is missing")
@@ -152,10 +169,12 @@ public enum MemoryCodec {
         }
         if let projection = files[projectionName] {
             guard projection.count >= 12, Array(projection[0..<4]) == magic, readU32(projection, 4) == 1,
-                  projection.count == 12 + 4 * Int(readU32(projection, 8)) else {
-                throw MemoryCodecError("codebook/\(projectionName) is damaged (\(projection.count) bytes)")
+                  projection.count == 12 + 4 * Int(readU32(projection, 8)),
+                  Int(readU32(projection, 8)) == file.width * file.width else {
+                throw MemoryCodecError("codebook/\(projectionName) is damaged (\(projection.count) bytes, "
+                    + "expected a \(file.width)×\(file.width) matrix)")
             }
-            memory.projection = (0..<Int(readU32(projection, 8))).map { Float(bitPattern: readU32(projection, 12 + 4 * $0)) }
+            memory.projection = try floats(projection, at: 12, count: Int(readU32(projection, 8)), what: projectionName)
         }
         return memory
     }
@@ -179,7 +198,8 @@ public enum MemoryCodec {
             throw MemoryCodecError("an edit file is damaged or of another width (\(bytes.count) bytes)")
         }
         let keyCount = Int(readU32(bytes, 8)), length = Int(readU32(bytes, 16))
-        guard bytes.count == 20 + length + 4 * keyCount * width else {
+        // width ≤ 2^16 (checked by the caller), keyCount and length < 2^32: no product below overflows.
+        guard keyCount <= maxKeys, bytes.count == 20 + length + 4 * keyCount * width else {
             throw MemoryCodecError("an edit file has \(bytes.count) bytes, expected \(20 + length + 4 * keyCount * width)")
         }
         var entry: EditMemory.Entry
@@ -187,7 +207,7 @@ public enum MemoryCodec {
             throw MemoryCodecError("an edit file's entry: \(error)")
         }
         guard entry.keys.isEmpty else { throw MemoryCodecError("edit \(entry.id)'s file holds keys in its JSON") }
-        entry.keys = (0..<keyCount).map { floats(bytes, at: 20 + length + 4 * width * $0, count: width) }
+        entry.keys = try (0..<keyCount).map { try floats(bytes, at: 20 + length + 4 * width * $0, count: width, what: "edit \(entry.id)'s keys") }
         return entry
     }
 
@@ -197,8 +217,12 @@ public enum MemoryCodec {
         return Array(try encoder.encode(value))
     }
 
-    private static func floats(_ bytes: [UInt8], at offset: Int, count: Int) -> [Float] {
-        (0..<count).map { Float(bitPattern: readU32(bytes, offset + 4 * $0)) }
+    /// `count` float32 values at `offset` (the caller checked the length), all finite: a NaN key or centre
+    /// would silently switch edits off.
+    private static func floats(_ bytes: [UInt8], at offset: Int, count: Int, what: String) throws -> [Float] {
+        let out = (0..<count).map { Float(bitPattern: readU32(bytes, offset + 4 * $0)) }
+        guard out.allSatisfy(\.isFinite) else { throw MemoryCodecError("\(what) holds a value that is not a finite number") }
+        return out
     }
 
     private static func appendU32(_ bytes: inout [UInt8], _ v: UInt32) {

@@ -36,9 +36,11 @@ public struct PreTokenizer: Sendable, Equatable {
         let n = s.count
         var start = 0
         var pos = 0
+        var cursor = base  // the index of scalar `start`: each emit walks only its own word (linear in all)
         func emit(_ end: Int) {
-            let a = piece.index(base, offsetBy: start), b = piece.index(a, offsetBy: end - start)
-            words.append(Substring(piece[a..<b]))
+            let b = piece.index(cursor, offsetBy: end - start)
+            words.append(Substring(piece[cursor..<b]))
+            cursor = b
             start = end
             pos = end
         }

@@ -103,15 +103,26 @@ public enum TensorCodec {
 
     // MARK: decode
 
-    /// Decodes a tensor pack, refusing any declared size above the limits before allocating.
-    static func decode(_ blob: [UInt8], what: String, zstd: ZstdContext) throws -> [String: GridTensor] {
+    /// What a pack's header declares: its tensors' names, shapes and widths, and where the payload starts.
+    /// Reading it allocates nothing in proportion to the declared sizes, so a reader checks them first.
+    struct Header {
+        struct Entry { let name: String; let shape: [Int]; let bits: UInt8; let step: Int64; let offset: Int; let count: Int }
+        var entries: [Entry]
+        /// Where the zstd frame starts, and the unpacked payload's length.
+        var payloadStart: Int
+        var payloadLength: Int
+
+        var tensors: [(name: String, shape: [Int])] { entries.map { ($0.name, $0.shape) } }
+    }
+
+    /// Parses a pack's header, checking the format's own bounds (names, ranks, widths, at most `maxElements`).
+    static func header(_ blob: [UInt8], what: String) throws -> Header {
         func fail(_ reason: String) -> StoreError { .corrupt(what: what, reason: reason) }
         var reader = ByteReader(bytes: blob)
         guard let m = reader.bytes(4), m == magic else { throw fail("not an Elder tensor pack") }
         guard let v = reader.bytes(4), v[0] == version else { throw fail("unsupported tensor pack version") }
         guard let count32 = reader.u32(), Int(count32) <= maxTensors else { throw fail("bad tensor count") }
-        struct Entry { let name: String; let shape: [Int]; let bits: UInt8; let step: Int64; let offset: Int; let count: Int }
-        var entries: [Entry] = []
+        var entries: [Header.Entry] = []
         var total = 0, offset = 0
         var previous: [UInt8]? = nil
         for _ in 0..<Int(count32) {
@@ -134,18 +145,27 @@ public enum TensorCodec {
             guard total <= maxElements else { throw fail("more than \(maxElements) elements") }
             guard let step = reader.u32(), step >= 1 else { throw fail("bad step of \(name)") }
             let length = packedLength(count: elements, bits: bits)
-            entries.append(Entry(name: name, shape: shape, bits: bits, step: Int64(step), offset: offset, count: elements))
+            entries.append(Header.Entry(name: name, shape: shape, bits: bits, step: Int64(step), offset: offset, count: elements))
             offset += length
         }
         guard let payloadLength = reader.u32(), Int(payloadLength) == offset else { throw fail("payload length") }
+        if offset == 0, reader.position != blob.count { throw fail("trailing bytes") }
+        return Header(entries: entries, payloadStart: reader.position, payloadLength: offset)
+    }
+
+    /// Decodes a tensor pack, refusing any declared size above the format's bounds before allocating.
+    static func decode(_ blob: [UInt8], what: String, zstd: ZstdContext) throws -> [String: GridTensor] {
+        try decode(blob, header: try header(blob, what: what), what: what, zstd: zstd)
+    }
+
+    /// Decodes a pack whose header was parsed (and its sizes admitted) already.
+    static func decode(_ blob: [UInt8], header: Header, what: String, zstd: ZstdContext) throws -> [String: GridTensor] {
         var payload: [UInt8] = []
-        if offset > 0 {
-            payload = try zstd.decompress(blob, from: reader.position, expected: offset, what: what)
-        } else if reader.position != blob.count {
-            throw fail("trailing bytes")
+        if header.payloadLength > 0 {
+            payload = try zstd.decompress(blob, from: header.payloadStart, expected: header.payloadLength, what: what)
         }
         var out: [String: GridTensor] = [:]
-        for e in entries {
+        for e in header.entries {
             out[e.name] = GridTensor(shape: e.shape, units: try unpack(payload, offset: e.offset, count: e.count, bits: e.bits,
                                                                        step: e.step, what: "\(what)/\(e.name)"))
         }

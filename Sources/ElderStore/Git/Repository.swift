@@ -66,6 +66,11 @@ public final class Repository: @unchecked Sendable {
         return withExtendedLifetime(owner) { Array(UnsafeRawBufferPointer(start: base, count: count)) }
     }
 
+    /// A blob's size from its object header, without reading it.
+    public func blobSize(_ id: ObjectID) throws -> Int {
+        try objectSize(id, expecting: GIT_OBJECT_BLOB, what: "blob")
+    }
+
     /// The size of an object from its header (no full read), checking its type.
     func objectSize(_ id: ObjectID, expecting type: git_object_t, what: String) throws -> Int {
         var odb: OpaquePointer?
@@ -80,9 +85,6 @@ public final class Repository: @unchecked Sendable {
         }
         return size
     }
-
-    /// The size of a blob from its header.
-    func blobSize(_ id: ObjectID) throws -> Int { try objectSize(id, expecting: GIT_OBJECT_BLOB, what: "blob") }
 
     /// True if the object database holds `id`.
     public func contains(_ id: ObjectID) -> Bool {

@@ -4,8 +4,9 @@ import CLibGit2
 /// history, such as where this machine keeps the repo's model file.
 extension Repository {
     /// The value of `key` (e.g. `elder.model`) in the repository's config, or nil if unset.
-    public func configValue(_ key: String) throws -> String? {
-        let config = try localConfig()
+    /// With `anyLevel`, the value git would read: repo-local, then global (`~/.gitconfig`, XDG), then system.
+    public func configValue(_ key: String, anyLevel: Bool = false) throws -> String? {
+        let config = anyLevel ? try allConfig() : try localConfig()
         var buffer = git_buf()
         defer { git_buf_dispose(&buffer) }
         let rc = git_config_get_string_buf(&buffer, config.pointer, key)
@@ -21,10 +22,14 @@ extension Repository {
         try gitCheck(git_config_set_string(config.pointer, key, value), "write config \(key)")
     }
 
-    private func localConfig() throws -> ConfigHandle {
+    private func allConfig() throws -> ConfigHandle {
         var all: OpaquePointer?
         try gitCheck(git_repository_config(&all, handle), "open config")
-        let owner = ConfigHandle(all!)
+        return ConfigHandle(all!)
+    }
+
+    private func localConfig() throws -> ConfigHandle {
+        let owner = try allConfig()
         var local: OpaquePointer?
         try gitCheck(git_config_open_level(&local, owner.pointer, GIT_CONFIG_LEVEL_LOCAL), "open the repository's config")
         return ConfigHandle(local!)

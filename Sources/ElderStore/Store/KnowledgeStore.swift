@@ -12,6 +12,11 @@ public final class KnowledgeStore: @unchecked Sendable {
     /// The workspace's own section of `elder.json` (a JSON object).
     public let workspaceConfigJSON: [UInt8]
     public var grid: Grid { options.grid }
+    /// What a version read from this repo may hold (git config `elder.max*`; `ReadLimits`).
+    public var limits: ReadLimits
+    /// Every tensor a version may hold, with its shape, when the caller knows its adapter (the workspace does,
+    /// from the model and the editor configuration): a pack naming anything else is refused from its header.
+    public var schema: [String: [Int]]?
 
     var stateCache: RebuildCache
     var treeStateCache = RebuildCache(capacity: 8)
@@ -23,8 +28,10 @@ public final class KnowledgeStore: @unchecked Sendable {
     var replayCache: [ObjectID: Int] = [:]
     var sumBytesCache: [ObjectID: Int] = [:]
 
-    private init(repository: Repository, options: StoreOptions, workspace: [UInt8], cacheCapacity: Int) {
+    private init(repository: Repository, options: StoreOptions, workspace: [UInt8], cacheCapacity: Int,
+                 limits: ReadLimits = ReadLimits()) {
         self.repository = repository
+        self.limits = limits
         self.options = options
         self.workspaceConfigJSON = workspace
         self.stateCache = RebuildCache(capacity: cacheCapacity)
@@ -43,7 +50,7 @@ public final class KnowledgeStore: @unchecked Sendable {
         let (options, workspace) = try RepoFormat.parseElderJSON(try repository.readBlob(entry.id, maxBytes: RepoFormat.maxJSONBytes))
         let workspaceJSON = try JSONSerialization.data(withJSONObject: workspace, options: [.sortedKeys])
         return KnowledgeStore(repository: repository, options: options, workspace: Array(workspaceJSON),
-                              cacheCapacity: cacheCapacity)
+                              cacheCapacity: cacheCapacity, limits: try ReadLimits.configured(in: repository))
     }
 
     /// Creates a bare knowledge repo at `path` with branch `main` holding the root commit: the
@@ -173,7 +180,8 @@ public final class KnowledgeStore: @unchecked Sendable {
         }
         if let codebook = request.codebook { try root.setTree(RepoFormat.codebookDir, try writeCodebookTree(codebook)) }
         if isKeyframe {
-            let rootState = try keyframeState(KeyframeRef(depth: 0, root: previous.root, sum: nil))
+            var budget = newBudget()
+            let rootState = try keyframeState(KeyframeRef(depth: 0, root: previous.root, sum: nil), budget: &budget)
             let sum = try newState.difference(from: rootState)
             let keyframe = try TreeBuilder(repository: repository)
             try keyframe.insertBlob(RepoFormat.keyframeMeta, try repository.writeBlob(keyframeMetaJSON(depth: depth, stateHash: hash)))

@@ -82,8 +82,6 @@ enum RepoFormat {
     /// All of a commit's codebook files together (the per-edit layout takes ~5 KB per live edit: ~100,000 edits).
     static let maxCodebookBytes = 1 << 29
     static let maxEdits = 1_000_000
-    /// All tensors of a per-group keyframe sum together (the bound of a generated root).
-    static let maxKeyframeValues = 1 << 28
     /// A tensor blob never exceeds its raw size by more than this (header + zstd framing).
     static func maxTensorBlobBytes() -> Int { TensorCodec.maxElements * 4 + (1 << 16) }
 

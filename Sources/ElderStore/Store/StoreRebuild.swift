@@ -33,9 +33,16 @@ extension KnowledgeStore {
             }
             cursor = parent
         }
-        var state = try start ?? stateCache.get(cursor) ?? keyframeState(keyframe)
+        var budget = newBudget()
+        var state: GridState
+        if let cached = start ?? stateCache.get(cursor) {
+            state = cached
+            try budget.admit(state.declared, what: "the cached state of \(cursor.short)")
+        } else {
+            state = try keyframeState(keyframe, budget: &budget)
+        }
         for id in chain {
-            try state.add(try readDelta(tree: try Commit.lookup(id, in: repository).tree()))
+            try state.add(try readDelta(tree: try Commit.lookup(id, in: repository).tree(), of: id, budget: &budget))
         }
         let hash = StateHash.compute(state.floats(on: grid))
         guard hash == target.stateHash else {
@@ -65,7 +72,31 @@ extension KnowledgeStore {
 
     /// The delta a commit recorded: its state minus its first parent's (the whole state for the root).
     public func delta(of commit: ObjectID) throws -> GridState {
-        try readDelta(tree: try Commit.lookup(commit, in: repository).tree())
+        var budget = newBudget()
+        return try readDelta(tree: try Commit.lookup(commit, in: repository).tree(), of: commit, budget: &budget)
+    }
+
+    /// Checks what a commit's delta packs declare (headers only: names, shapes, sizes) against the limits
+    /// and the schema, without decoding them: cheap enough for every commit a clone or pull brings.
+    public func checkDelta(of commit: ObjectID) throws {
+        let tree = try Commit.lookup(commit, in: repository).tree()
+        var budget = newBudget()
+        for (dir, expected) in [(RepoFormat.deltaDir, Self.adapterPack), (RepoFormat.routerDir, Self.routerPack)] {
+            guard let entry = tree.entry(named: dir) else { continue }
+            let what = "commit \(commit.short)'s \(dir)/\(expected)"
+            guard entry.kind == .tree else { throw StoreError.corrupt(what: what, reason: "not a folder") }
+            for file in try Tree.lookup(entry.id, in: repository).entries {
+                guard file.kind == .blob, file.name == expected else {
+                    throw StoreError.corrupt(what: what, reason: "unexpected entry '\(file.name)'")
+                }
+                let size = try repository.blobSize(file.id)
+                guard size <= budget.maxPackBytes else {
+                    throw StoreError.overLimit(what: what, limit: "elder.maxStateValues", declared: size / 4, allowed: budget.maxPackBytes / 4)
+                }
+                let bytes = try repository.readBlob(file.id, maxBytes: budget.maxPackBytes)
+                try budget.admit(try TensorCodec.header(bytes, what: what).tensors, what: what)
+            }
+        }
     }
 
     /// The edit records live at a version (`edits/`).

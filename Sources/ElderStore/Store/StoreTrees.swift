@@ -36,27 +36,41 @@ extension KnowledgeStore {
         return try builder.write()
     }
 
-    /// Decodes a pack blob, from the blob cache when it was read before (blobs are immutable).
-    func readPack(_ blob: ObjectID, what: String) throws -> [String: GridTensor] {
-        if let hit = blobCache[blob] { return hit }
-        let bytes = try repository.readBlob(blob, maxBytes: RepoFormat.maxTensorBlobBytes())
-        let tensors = try TensorCodec.decode(bytes, what: what, zstd: zstd)
-        let size = tensors.values.reduce(0) { $0 + $1.units.count * 4 }
-        if blobCacheBytes + size <= maxBlobCacheBytes {
+    /// A budget for reading one state under the store's limits and schema.
+    func newBudget() -> StateBudget { StateBudget(limits: limits, schema: schema) }
+
+    /// Decodes a pack blob, from the blob cache when it was read before (blobs are immutable), after its
+    /// header's tensors were admitted to `budget`: nothing larger than the budget allows is decompressed.
+    func readPack(_ blob: ObjectID, what: String, budget: inout StateBudget) throws -> [String: GridTensor] {
+        if let hit = blobCache[blob] {
+            try budget.admit(StateHash.sortedNames(hit.keys).map { ($0, hit[$0]!.shape) }, what: what)
+            return hit
+        }
+        let size = try repository.blobSize(blob)
+        guard size <= budget.maxPackBytes else {
+            throw StoreError.overLimit(what: "\(what) (\(blob.short))", limit: "elder.maxStateValues",
+                                       declared: size / 4, allowed: budget.maxPackBytes / 4)
+        }
+        let bytes = try repository.readBlob(blob, maxBytes: budget.maxPackBytes)
+        let header = try TensorCodec.header(bytes, what: what)
+        try budget.admit(header.tensors, what: what)
+        let tensors = try TensorCodec.decode(bytes, header: header, what: what, zstd: zstd)
+        let decoded = tensors.values.reduce(0) { $0 + $1.units.count * 4 }
+        if blobCacheBytes + decoded <= maxBlobCacheBytes {
             blobCache[blob] = tensors
-            blobCacheBytes += size
+            blobCacheBytes += decoded
         }
         return tensors
     }
 
     /// Reads a tree of pack files, allowing only the entry names in `allowed` (group → file name).
-    func readPackTree(_ id: ObjectID, what: String) throws -> GridState {
+    func readPackTree(_ id: ObjectID, what: String, budget: inout StateBudget) throws -> GridState {
         var state = GridState()
         for entry in try Tree.lookup(id, in: repository).entries {
             guard entry.kind == .blob else { throw StoreError.corrupt(what: what, reason: "unexpected entry '\(entry.name)'") }
             switch entry.name {
-            case Self.adapterPack: state.tensors = try readPack(entry.id, what: "\(what)/\(entry.name)")
-            case Self.routerPack: state.routers = try readPack(entry.id, what: "\(what)/\(entry.name)")
+            case Self.adapterPack: state.tensors = try readPack(entry.id, what: "\(what)/\(entry.name)", budget: &budget)
+            case Self.routerPack: state.routers = try readPack(entry.id, what: "\(what)/\(entry.name)", budget: &budget)
             default: throw StoreError.corrupt(what: what, reason: "unexpected entry '\(entry.name)'")
             }
         }
@@ -66,15 +80,15 @@ extension KnowledgeStore {
 
     /// Reads a keyframe part: `adapter.bin` / `router.bin`, or (a format-3 sum) `adapter/` / `router/`
     /// folders of per-group packs.
-    func readGroupTree(_ id: ObjectID, what: String) throws -> GridState {
+    func readGroupTree(_ id: ObjectID, what: String, budget: inout StateBudget) throws -> GridState {
         let entries = try Tree.lookup(id, in: repository).entries
-        guard entries.contains(where: { $0.kind == .tree }) else { return try readPackTree(id, what: what) }
+        guard entries.contains(where: { $0.kind == .tree }) else { return try readPackTree(id, what: what, budget: &budget) }
         var state = GridState()
         for entry in entries {
             guard entry.kind == .tree, entry.name == RepoFormat.adapterGroup || entry.name == RepoFormat.routerGroup else {
                 throw StoreError.corrupt(what: what, reason: "unexpected entry '\(entry.name)'")
             }
-            let tensors = try readGroupedPacks(entry.id, what: "\(what)/\(entry.name)")
+            let tensors = try readGroupedPacks(entry.id, what: "\(what)/\(entry.name)", budget: &budget)
             if entry.name == RepoFormat.adapterGroup { state.tensors = tensors } else { state.routers = tensors }
         }
         for name in state.routers.keys where state.tensors[name] != nil { throw StoreError.duplicateName(name) }
@@ -116,22 +130,19 @@ extension KnowledgeStore {
     static let packSuffix = ".bin"
 
     /// A folder of per-group packs: `<group>.bin` holding exactly tensors of that group.
-    func readGroupedPacks(_ id: ObjectID, what: String) throws -> [String: GridTensor] {
+    func readGroupedPacks(_ id: ObjectID, what: String, budget: inout StateBudget) throws -> [String: GridTensor] {
         var out: [String: GridTensor] = [:]
-        var values = 0
         for entry in try Tree.lookup(id, in: repository).entries {
             let group = String(entry.name.dropLast(Self.packSuffix.utf8.count))
             guard entry.kind == .blob, entry.name.hasSuffix(Self.packSuffix), Names.isValid(group) else {
                 throw StoreError.corrupt(what: what, reason: "unexpected entry '\(entry.name)'")
             }
-            let tensors = try readPack(entry.id, what: "\(what)/\(entry.name)")
+            let tensors = try readPack(entry.id, what: "\(what)/\(entry.name)", budget: &budget)
             guard !tensors.isEmpty else { throw StoreError.corrupt(what: "\(what)/\(entry.name)", reason: "an empty pack") }
             for (name, tensor) in tensors {
                 guard Self.tensorGroup(name) == group else {
                     throw StoreError.corrupt(what: "\(what)/\(entry.name)", reason: "tensor '\(name)' belongs to another group")
                 }
-                values += tensor.units.count
-                guard values <= RepoFormat.maxKeyframeValues else { throw StoreError.corrupt(what: what, reason: "too many values") }
                 out[name] = tensor
             }
         }
@@ -139,12 +150,12 @@ extension KnowledgeStore {
     }
 
     /// The delta a commit's tree holds (`delta/adapter.bin` and `router/router.bin`).
-    func readDelta(tree: Tree) throws -> GridState {
+    func readDelta(tree: Tree, of commit: ObjectID, budget: inout StateBudget) throws -> GridState {
         var delta = GridState()
         for (dir, expected) in [(RepoFormat.deltaDir, Self.adapterPack), (RepoFormat.routerDir, Self.routerPack)] {
             guard let entry = tree.entry(named: dir) else { continue }
             guard entry.kind == .tree else { throw StoreError.corrupt(what: dir, reason: "not a folder") }
-            let part = try readPackTree(entry.id, what: dir)
+            let part = try readPackTree(entry.id, what: "commit \(commit.short)'s \(dir)", budget: &budget)
             guard Set(try Tree.lookup(entry.id, in: repository).entries.map(\.name)).isSubset(of: [expected]) else {
                 throw StoreError.corrupt(what: dir, reason: "expected only \(expected)")
             }
@@ -182,11 +193,19 @@ extension KnowledgeStore {
         return KeyframeRef(depth: depth, root: root.id, sum: sum)
     }
 
-    /// root state (its packs and the generated tensors) + keyframe sum, cached by tree id.
-    func keyframeState(_ ref: KeyframeRef) throws -> GridState {
+    /// root state (its packs and the generated tensors) + keyframe sum, cached by tree id; every tensor
+    /// admitted to `budget` before it is read or generated.
+    func keyframeState(_ ref: KeyframeRef, budget: inout StateBudget) throws -> GridState {
         var root: GridState
-        if let hit = treeStateCache.get(ref.root) { root = hit } else {
-            root = try readGroupTree(ref.root, what: "keyframe/root")
+        if let hit = treeStateCache.get(ref.root) {
+            root = hit
+            try budget.admit(root.declared, what: "keyframe/root")
+        } else {
+            root = try readGroupTree(ref.root, what: "keyframe/root", budget: &budget)
+            if let generatedRoot = options.generatedRoot {
+                try generatedRoot.validate()
+                try budget.admit(generatedRoot.declared, what: "elder.json generatedRoot")
+            }
             if let generated = try options.generatedRoot?.state() {
                 guard generated.tensors.keys.allSatisfy({ root.tensors[$0] == nil && root.routers[$0] == nil }) else {
                     throw StoreError.corrupt(what: "keyframe/root", reason: "a generated tensor is also stored")
@@ -197,11 +216,12 @@ extension KnowledgeStore {
         }
         guard let sumID = ref.sum else { return root }
         if let hit = treeStateCache.get(sumID) {
+            try budget.admit(hit.declared, what: "keyframe/sum")
             var state = root
             try state.add(hit)
             return state
         }
-        let sum = try readGroupTree(sumID, what: "keyframe/sum")
+        let sum = try readGroupTree(sumID, what: "keyframe/sum", budget: &budget)
         treeStateCache.put(sumID, sum)
         var state = root
         try state.add(sum)
@@ -240,16 +260,22 @@ extension KnowledgeStore {
 
     func readCodebook(tree: Tree) throws -> [String: [UInt8]] {
         guard let codebook = try tree.subtree(named: RepoFormat.codebookDir) else { return [:] }
-        var out: [String: [UInt8]] = [:]
+        // Every size from the object headers first: nothing is read when the whole would pass the limit.
+        let limit = min(limits.codebookBytes, RepoFormat.maxCodebookBytes)
         var total = 0
         for entry in codebook.entries {
             guard entry.kind == .blob, Names.isValid(entry.name) else {
                 throw StoreError.corrupt(what: "codebook", reason: "unexpected entry '\(entry.name)'")
             }
-            let bytes = try repository.readBlob(entry.id, maxBytes: RepoFormat.maxCodebookBytes - total)
-            total += bytes.count
-            out[entry.name] = bytes
+            let size = try repository.blobSize(entry.id)
+            guard size <= limit - total else {
+                throw StoreError.overLimit(what: "the codebook of tree \(tree.id.short)", limit: "elder.maxCodebookBytes",
+                                           declared: size > limit ? size : total + size, allowed: limit)
+            }
+            total += size
         }
+        var out: [String: [UInt8]] = [:]
+        for entry in codebook.entries { out[entry.name] = try repository.readBlob(entry.id, maxBytes: limit) }
         return out
     }
 
