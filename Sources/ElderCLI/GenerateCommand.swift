@@ -57,7 +57,9 @@ extension ElderCommand {
             let options = GenerationOptions(maxTokens: maxTokens,
                                             sampling: SamplingParameters(temperature: temperature, topK: topK, topP: topP, seed: seed),
                                             stopStrings: stop, useChatTemplate: chat)
-            _ = TextGenerator(loaded).generate(prompt, options: options) { piece in
+            let generator = TextGenerator(loaded)
+            let tokens = try generator.checkedPromptTokens(prompt, options: options)
+            _ = generator.generate(tokens: tokens, options: options) { piece in
                 FileHandle.standardOutput.write(Data(piece.utf8))
             }
             FileHandle.standardOutput.write(Data("\n".utf8))

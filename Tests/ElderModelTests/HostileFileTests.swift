@@ -133,6 +133,37 @@ final class HostileFileTests: XCTestCase {
         XCTAssertThrowsError(try GGUFFile(path: NSTemporaryDirectory())) { XCTAssertTrue($0 is CheckpointError) }
     }
 
+    func testMetadataIsBoundedAndAFIFOIsRefusedWithoutWaiting() throws {
+        // 5 M one-byte values (5 MB on disk) would be ~250 MB of Swift values: refused from the array's length.
+        var w = GGUFWriter()
+        w.metadata("general.architecture", .string("llama"))
+        var data = w.data()
+        let count = 5_000_000
+        // Patch in an extra key: an array of `count` uint8 values, then the bytes.
+        var extra = Data()
+        extra += le(UInt64(4)) + Data("junk".utf8) + le(UInt32(9)) + le(UInt32(0)) + le(UInt64(count))
+        extra += Data(count: count)
+        data = GGUFFile.withExtraMetadata(data, extra)
+        guard case let .invalid(_, reason)? = gguf(data) else { return XCTFail("a 5 M-value array was accepted") }
+        XCTAssertTrue(reason.contains("metadata array"), reason)
+        // A FIFO (nobody writes to it) is refused at once instead of blocking the open.
+        let fifo = temporaryFolder() + "/model.gguf"
+        XCTAssertEqual(mkfifo(fifo, 0o644), 0)
+        let start = Date()
+        XCTAssertThrowsError(try GGUFFile(path: fifo)) { XCTAssertTrue("\($0)".contains("not a regular file"), "\($0)") }
+        XCTAssertThrowsError(try ModelLocator.resolve(fifo)) { XCTAssertTrue("\($0)".contains("not a regular file or folder"), "\($0)") }
+        XCTAssertLessThan(Date().timeIntervalSince(start), 5)
+    }
+
+    func testAKnownModelNameIsUsedOnlyWithItsSHA256() throws {
+        let folder = temporaryFolder()
+        let name = try XCTUnwrap(ModelLocator.known.first)
+        XCTAssertTrue(FileManager.default.createFile(atPath: folder + "/" + name.fileName, contents: validGGUF()))
+        XCTAssertThrowsError(try ModelLocator.resolve(name.name, environment: ["ELDER_MODELS": folder])) { error in
+            XCTAssertTrue("\(error)".contains("expected \(name.sha256)"), "\(error)")
+        }
+    }
+
     func testHostileSafetensors() throws {
         func open(_ data: Data) -> Error? {
             do { let f = try SafetensorsFile(path: write(data, "h.safetensors")); for n in f.names { _ = try f.tensor(n) }; return nil }
@@ -160,5 +191,21 @@ final class HostileFileTests: XCTestCase {
             let error = open(data)
             XCTAssertNotNil(error as? CheckpointError, "case \(i): \(String(describing: error))")
         }
+    }
+}
+
+extension GGUFFile {
+    /// `file` (as `GGUFWriter` writes it: no tensors after the metadata matter here) with one more metadata
+    /// entry `entry` (key, type, value) inserted after the existing ones and the key count raised.
+    static func withExtraMetadata(_ file: Data, _ entry: Data) -> Data {
+        var bytes = [UInt8](file)
+        // Header: magic(4) version(4) tensorCount(8) keyCount(8).
+        var keys = UInt64(0)
+        for k in 0..<8 { keys |= UInt64(bytes[16 + k]) << (8 * UInt64(k)) }
+        keys += 1
+        for k in 0..<8 { bytes[16 + k] = UInt8(truncatingIfNeeded: keys >> (8 * UInt64(k))) }
+        // Insert right after the header: the parser reads keys in file order.
+        bytes.insert(contentsOf: [UInt8](entry), at: 24)
+        return Data(bytes)
     }
 }

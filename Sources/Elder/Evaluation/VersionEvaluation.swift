@@ -55,10 +55,17 @@ extension Workspace {
     /// Measures every live edit and `probes` at `revision`. Greedy answers stop after `maxTokens` tokens.
     public func evaluate(at revision: String = "HEAD", probes: [Probe] = [], maxTokens: Int = 8) throws -> VersionEvaluation {
         let commit = try resolve(revision)
+        for (i, probe) in probes.enumerated() {
+            try checkContext("probe \(i + 1)'s prompt", probe.prompt + (probe.expected ?? ""), requested: maxTokens)
+        }
         let version = try self.version(of: commit)
         let editor = try self.editor(for: version)
         let measurer = Measurer(model: model)
-        let edits = try liveEdits(of: commit).map { body -> EditEvaluation in
+        let bodies = try liveEdits(of: commit)
+        for body in bodies {
+            for prompt in [body.prompt] + body.paraphrases { try checkContext("edit \(body.id)'s prompt and target", prompt + body.target) }
+        }
+        let edits = bodies.map { body -> EditEvaluation in
             let check = measurer.check(editor: editor, prompt: body.prompt, target: body.target)
             let paraphrases = body.paraphrases.map { measurer.check(editor: editor, prompt: $0, target: body.target) }
             return EditEvaluation(id: body.id, prompt: body.prompt, target: body.target, holds: check.exactMatch, fired: check.fired,

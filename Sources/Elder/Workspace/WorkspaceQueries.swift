@@ -1,3 +1,4 @@
+import ElderModel
 import ElderEditing
 import ElderStore
 import Foundation
@@ -31,10 +32,17 @@ public struct LogEntry: Sendable {
 extension Workspace {
     /// Greedy answer of the model at `revision` (rebuilt and cached) to `prompt`, with the routing explanation.
     public func ask(_ prompt: String, at revision: String = "HEAD", maxTokens: Int = 16) throws -> Answer {
+        try checkContext("the prompt", prompt, requested: maxTokens)
         let commit = try resolve(revision)
         let editor = try self.editor(for: try version(of: commit))
         let out = Measurer(model: model).greedy(editor: editor, prompt: prompt, maxTokens: maxTokens)
         return Answer(text: out.text, tokens: out.tokens, routing: out.routing, commit: commit)
+    }
+
+    /// Throws `ContextLimitError` when `text` and `requested` more tokens do not fit the model's context.
+    func checkContext(_ what: String, _ text: String, requested: Int = 0) throws {
+        try ContextLimitError.check(what, tokens: model.tokenizer.encode(text).count, requested: requested,
+                                    context: model.configuration.contextLength)
     }
 
     /// Commits reachable from `revision`, newest first (topological, then time), at most `limit`.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Elder
 import ElderEditing
 import ElderEval
+import ElderModel
 import ElderStore
 import Foundation
 
@@ -36,7 +37,7 @@ struct CLIFailure: Error, CustomStringConvertible {
             default: return true
             }
         case let e as GitError: return [.notFound, .ambiguous, .invalidSpec, .peel].contains(e.code)
-        case is EditFileError, is ConfigurationError, is RefError: return true
+        case is EditFileError, is ConfigurationError, is RefError, is ContextLimitError, is ModelLocatorError, is CheckpointError: return true
         case is HookError: return false
         case let e as RemoteError: return e.isUsageError
         case is ExportError: return true

@@ -11,6 +11,9 @@ public final class JSONLinesReader {
     private var finished = false
     private var lineNumber = 0
     private let chunkSize: Int
+    /// The longest line read (bytes): a record with every paraphrase fits in a few KB, and a line without a
+    /// newline must not be buffered without end.
+    public static let maxLineBytes = 1 << 20
 
     /// Opens `path` for streaming.
     public init(path: String, chunkSize: Int = 1 << 16) throws(EditFileError) {
@@ -57,6 +60,11 @@ public final class JSONLinesReader {
             buffer.removeFirst(start)
             start = 0
         }
+        guard buffer.count <= Self.maxLineBytes else {
+            throw EditFileError(.invalidJSON, source: source, line: lineNumber + 1,
+                                problem: "the line is longer than \(Self.maxLineBytes >> 20) MB",
+                                fix: "write one record per line (is this a JSONL file?)")
+        }
         let data: Data?
         do {
             data = try handle?.read(upToCount: chunkSize)
@@ -70,6 +78,11 @@ public final class JSONLinesReader {
 
     private func emit(_ bytes: ArraySlice<UInt8>) throws(EditFileError) -> (number: Int, text: String) {
         lineNumber += 1
+        guard bytes.count <= Self.maxLineBytes else {
+            throw EditFileError(.invalidJSON, source: source, line: lineNumber,
+                                problem: "the line is longer than \(Self.maxLineBytes >> 20) MB",
+                                fix: "write one record per line (is this a JSONL file?)")
+        }
         var slice = bytes
         if slice.last == 0x0D { slice = slice.dropLast() }
         if lineNumber == 1, slice.starts(with: [0xEF, 0xBB, 0xBF]) { slice = slice.dropFirst(3) }

@@ -63,6 +63,10 @@ public final class GGUFFile: @unchecked Sendable {
     /// The largest tensor rank GGML knows.
     static let maxDimensions = 4
     static let maxArrayNesting = 3
+    /// Metadata values (array elements included) a file may hold: each becomes a Swift value of ~50 bytes, so a
+    /// 40 MB array of bytes would cost ~2 GB. A tokenizer's vocabulary, scores, types and merges are the
+    /// largest real metadata (Gemma 3: 262,144 tokens × 3 arrays; SmolLM2: 49,152 tokens + 48,900 merges).
+    static let maxMetadataValues = 1 << 22
 
     public convenience init(path: String) throws {
         try self.init(file: MappedFile(path: path))
@@ -81,10 +85,11 @@ public final class GGUFFile: @unchecked Sendable {
 
         var metadata: [String: GGUFValue] = [:]
         metadata.reserveCapacity(keyCount)
+        var values = 0
         for _ in 0..<keyCount {
             let key = try Self.readString(&cursor)
             let type = try cursor.read(UInt32.self)
-            metadata[key] = try Self.readValue(type: type, cursor: &cursor, depth: 0)
+            metadata[key] = try Self.readValue(type: type, cursor: &cursor, depth: 0, values: &values)
         }
         self.metadata = metadata
 
@@ -217,7 +222,11 @@ public final class GGUFFile: @unchecked Sendable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    private static func readValue(type: UInt32, cursor: inout ByteCursor, depth: Int) throws -> GGUFValue {
+    private static func readValue(type: UInt32, cursor: inout ByteCursor, depth: Int, values total: inout Int) throws -> GGUFValue {
+        total += 1
+        guard total <= maxMetadataValues else {
+            throw CheckpointError.invalid(path: cursor.file.path, reason: "more than \(maxMetadataValues) metadata values")
+        }
         switch type {
         case 0: return .uint8(try cursor.read(UInt8.self))
         case 1: return .int8(try cursor.read(Int8.self))
@@ -240,9 +249,12 @@ public final class GGUFFile: @unchecked Sendable {
                 throw CheckpointError.invalid(path: cursor.file.path, reason: "unknown metadata array element type \(elementType)")
             }
             let n = try count(cursor.read(UInt64.self), minimumSize: size, cursor: cursor, what: "array length")
+            guard n <= maxMetadataValues - total else {
+                throw CheckpointError.invalid(path: cursor.file.path, reason: "a metadata array of \(n) values (at most \(maxMetadataValues) in all)")
+            }
             var values: [GGUFValue] = []
             values.reserveCapacity(n)
-            for _ in 0..<n { values.append(try readValue(type: elementType, cursor: &cursor, depth: depth + 1)) }
+            for _ in 0..<n { values.append(try readValue(type: elementType, cursor: &cursor, depth: depth + 1, values: &total)) }
             return .array(values)
         case 10: return .uint64(try cursor.read(UInt64.self))
         case 11: return .int64(try cursor.read(Int64.self))

@@ -13,6 +13,7 @@ public enum ModelLocatorError: Error, Equatable, CustomStringConvertible {
     case notDownloaded(name: String, path: String)
     case notFound(String)
     case checksumMismatch(path: String, expected: String, found: String)
+    case specialFile(String)
 
     public var description: String {
         switch self {
@@ -20,6 +21,8 @@ public enum ModelLocatorError: Error, Equatable, CustomStringConvertible {
             return "model \(name) is not downloaded (expected \(path)): run `bash Samples/fetch-model.sh`"
         case let .notFound(path):
             return "no model at \(path): give a known name (\(ModelLocator.known.map(\.name).joined(separator: ", "))), a .gguf file or a safetensors folder"
+        case let .specialFile(path):
+            return "\(path) is not a regular file or folder (a pipe, device or socket): give the model's .gguf file or checkpoint folder"
         case let .checksumMismatch(path, expected, found):
             return "\(path) has sha256 \(found), expected \(expected): delete it and run `bash Samples/fetch-model.sh`"
         }
@@ -48,11 +51,41 @@ public enum ModelLocator {
             guard FileManager.default.fileExists(atPath: path) else {
                 throw ModelLocatorError.notDownloaded(name: model.name, path: path)
             }
+            // A file in the cache under a known name is used only with that model's SHA-256 (once per process).
+            try checkKind(path)
+            try verifyOnce(model, at: path)
             return path
         }
         let path = (nameOrPath as NSString).expandingTildeInPath
         guard FileManager.default.fileExists(atPath: path) else { throw ModelLocatorError.notFound(nameOrPath) }
+        try checkKind(path)
         return path
+    }
+
+    /// A model is a regular file or a folder: a FIFO, device or socket would block or never end.
+    public static func checkKind(_ path: String) throws {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw ModelLocatorError.notFound(path) }
+        let kind = info.st_mode & S_IFMT
+        guard kind == S_IFREG || kind == S_IFDIR else { throw ModelLocatorError.specialFile(path) }
+    }
+
+    nonisolated(unsafe) private static var verified: Set<String> = []
+    private static let verifiedLock = NSLock()
+
+    /// `verify`, remembered per path, size and modification time within this process.
+    static func verifyOnce(_ model: KnownModel, at path: String) throws {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw ModelLocatorError.notFound(path) }
+        let key = "\(path)|\(info.st_size)|\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
+        verifiedLock.lock()
+        let known = verified.contains(key)
+        verifiedLock.unlock()
+        if known { return }
+        try verify(model, at: path)
+        verifiedLock.lock()
+        verified.insert(key)
+        verifiedLock.unlock()
     }
 
     /// SHA-256 of a file, hex, read in 4 MiB chunks.
