@@ -9,6 +9,7 @@ let package = Package(
     name: "Elder",
     products: [
         .executable(name: "elder", targets: ["ElderCLI"]),
+        .executable(name: "elder-bench", targets: ["ElderBench"]),
         .library(name: "Elder", targets: ["Elder"]),
     ],
     dependencies: [
@@ -31,9 +32,23 @@ let package = Package(
         .target(name: "ElderEval", dependencies: ["ElderTensor", "ElderModel", "ElderEditing"]),
         .target(name: "Elder", dependencies: ["ElderModel", "ElderEditing", "ElderStore", "ElderEval"],
                 exclude: ["WORKSPACE.md"]),
-        .executableTarget(name: "ElderCLI", dependencies: [
-            "Elder", "ElderTensor", "ElderModel", "ElderStore", "ElderEval",
+        // What both executables share: the failure line and exit status, output, --model and --set.
+        .target(name: "ElderCommandLine", dependencies: [
+            "Elder", "ElderEditing", "ElderEval", "ElderModel", "ElderStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // The product: `elder`, the commands a user of a knowledge repo needs.
+        .executableTarget(name: "ElderCLI", dependencies: [
+            "Elder", "ElderCommandLine", "ElderTensor", "ElderModel", "ElderStore", "ElderEval", "ElderEditing",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // The lab, apart from the product: synthetic histories and research measurements (ElderLab), and
+        // `elder-bench`, the benchmarks and debug helpers (ElderBench).
+        .target(name: "ElderLab", dependencies: ["ElderStore", "ElderEditing", "ElderEval", "ElderModel", "ElderTensor"]),
+        .executableTarget(name: "ElderBench", dependencies: [
+            "Elder", "ElderCommandLine", "ElderLab", "ElderEval", "ElderEditing", "ElderModel", "ElderStore", "ElderTensor",
+            "COpenBLAS", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Shared by the test targets: the real model and the golden files, found the way CI lays them out.
@@ -41,10 +56,11 @@ let package = Package(
 
         .testTarget(name: "ElderTensorTests", dependencies: ["ElderTensor"]),
         .testTarget(name: "ElderModelTests", dependencies: ["ElderModel", "ElderTensor", "ElderTestSupport"]),
-        .testTarget(name: "ElderStoreTests", dependencies: ["ElderStore"]),
+        .testTarget(name: "ElderStoreTests", dependencies: ["ElderStore", "ElderLab", "ElderBench"]),
         .testTarget(name: "ElderEditingTests", dependencies: ["ElderEditing", "ElderModel", "ElderTensor", "ElderTestSupport"]),
-        .testTarget(name: "ElderCLITests", dependencies: ["ElderCLI", "ElderTestSupport"]),
+        .testTarget(name: "ElderCLITests", dependencies: ["ElderCLI", "ElderBench", "ElderTestSupport"]),
         .testTarget(name: "ElderEvalTests", dependencies: ["ElderEval", "ElderEditing", "ElderModel", "ElderTestSupport"]),
+        .testTarget(name: "ElderBenchTests", dependencies: ["ElderBench", "ElderCLI", "ElderLab", "ElderStore", "ElderTestSupport"]),
         .testTarget(name: "ElderWorkspaceTests", dependencies: ["Elder", "ElderTestSupport", "ElderEditing", "ElderModel", "ElderStore"]),
     ]
 )

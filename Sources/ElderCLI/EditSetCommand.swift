@@ -1,4 +1,5 @@
 import ArgumentParser
+import ElderCommandLine
 import ElderEval
 import Foundation
 
@@ -11,11 +12,6 @@ extension ElderCommand {
             abstract: "Build, import and check JSON Lines edit files (see Samples/edits/FORMAT.md).",
             subcommands: [Build.self, Probes.self, Import.self, Check.self])
     }
-}
-
-/// A failure printed as one line ("Error: ...") with exit code 1, without the usage text.
-struct CommandFailure: Error, CustomStringConvertible {
-    var description: String
 }
 
 /// Turns a typed error of ElderEval into a one-line message and exit code 1.

@@ -1,8 +1,10 @@
 import ArgumentParser
 import Elder
+import ElderCommandLine
 
-/// The `elder` command: git for a language model's knowledge. One file per subcommand
-/// (Commands/, Bench/, Debug/); shared option groups and output in Support/.
+/// The `elder` command: git for a language model's knowledge. One file per subcommand (Commands/);
+/// option groups of its own in Support/, those shared with `elder-bench` in ElderCommandLine.
+/// Benchmarks and debug helpers are not here: they are `elder-bench` (ElderBench).
 @main
 struct ElderCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,7 +21,8 @@ struct ElderCommand: AsyncParsableCommand {
                                                          Revert.self, Reset.self, Merge.self, CherryPick.self, Bisect.self]),
             CommandGroup(name: "Remotes", subcommands: [Clone.self, Push.self, Pull.self]),
             CommandGroup(name: "Model and data", subcommands: [Generate.self, Tokenize.self, EditSet.self, Smoke.self]),
-            CommandGroup(name: "Measurement", subcommands: [Bench.self, Debug.self]),
         ]
     )
+
+    static func main() async { await CommandLineMain.run(Self.self) }
 }

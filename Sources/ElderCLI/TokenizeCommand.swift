@@ -1,4 +1,5 @@
 import ArgumentParser
+import ElderCommandLine
 import ElderModel
 import Foundation
 

@@ -4,7 +4,6 @@
 ///   revwalk, merge base, notes, remotes); every libgit2 handle is owned by one final class.
 /// - `Format/`: tensors, the value grid, the tensor-pack codec, compaction and the state hash.
 /// - `Store/`: `KnowledgeStore` — commit one edit per commit, rebuild any version exactly.
-/// - `Synthetic/`: adapter-shaped synthetic edits for tests and `elder bench store`.
 /// The on-disk format is specified in FORMAT.md next to this file.
 public enum ElderStoreInfo {
     public static let moduleName = "ElderStore"

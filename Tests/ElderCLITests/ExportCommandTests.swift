@@ -2,6 +2,7 @@ import Elder
 import ElderEditing
 import ElderModel
 import ElderStore
+import ElderTestSupport
 import Foundation
 import XCTest
 

@@ -1,3 +1,4 @@
+import ElderLab
 import Foundation
 import XCTest
 @testable import ElderStore
@@ -107,9 +108,9 @@ final class ExactnessTests: XCTestCase {
         XCTAssertEqual(try fresh.state(at: "HEAD~5").sha256, w.heldHashes[try store.repository.resolveCommit("main~5")])
         XCTAssertEqual(try fresh.state(at: "side").sha256, w.heldHashes[theirs])
 
-        // 2. A child process (the built elder binary) rebuilds every commit of every branch.
-        let elder = try elderExecutable()
-        let child = try runProcess(elder, ["debug", "store-rebuild", "--repo", dir, "--all", "--cold"])
+        // 2. A child process (the built elder-bench binary) rebuilds every commit of every branch.
+        let bench = try benchExecutable()
+        let child = try runProcess(bench, ["debug", "store-rebuild", "--repo", dir, "--all", "--cold"])
         XCTAssertEqual(child.status, 0, child.stderr)
         let lines = child.stdout.split(separator: "\n")
         XCTAssertEqual(lines.count, 302)

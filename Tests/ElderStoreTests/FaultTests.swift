@@ -9,9 +9,9 @@ final class FaultTests: XCTestCase {
     override func setUpWithError() throws { dir = try makeTemporaryDirectory("fault") + "/repo" }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: (dir as NSString).deletingLastPathComponent) }
 
-    private func startWriter(_ elder: String, _ arguments: [String]) throws -> (Process, Pipe) {
+    private func startWriter(_ bench: String, _ arguments: [String]) throws -> (Process, Pipe) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: elder)
+        process.executableURL = URL(fileURLWithPath: bench)
         process.arguments = ["debug", "store-writer", "--repo", dir, "--keyframe", "16"] + arguments
         let out = Pipe()
         process.standardOutput = out
@@ -41,8 +41,8 @@ final class FaultTests: XCTestCase {
     }
 
     func testWriterKilledAtRandomPointsNeverLeavesABrokenRepo() throws {
-        let elder = try elderExecutable()
-        let (creator, _) = try startWriter(elder, ["--count", "0"])
+        let bench = try benchExecutable()
+        let (creator, _) = try startWriter(bench, ["--count", "0"])
         creator.waitUntilExit()
         XCTAssertEqual(creator.terminationStatus, 0)
         var random = SeededRandom(seed: 2026)
@@ -52,7 +52,7 @@ final class FaultTests: XCTestCase {
         var maxDelay = 0.4
         while committed < 200 && rounds < 400 {
             rounds += 1
-            let (writer, out) = try startWriter(elder, ["--count", "\(200 - committed)", "--start", "\(committed + 1)",
+            let (writer, out) = try startWriter(bench, ["--count", "\(200 - committed)", "--start", "\(committed + 1)",
                                                         "--seed", "\(rounds)"])
             usleep(UInt32((0.02 + random.uniform() * maxDelay) * 1e6))
             if writer.isRunning {
@@ -77,11 +77,11 @@ final class FaultTests: XCTestCase {
     }
 
     func testTwoConcurrentWritersLoseNothing() throws {
-        let elder = try elderExecutable()
-        let (creator, _) = try startWriter(elder, ["--count", "0"])
+        let bench = try benchExecutable()
+        let (creator, _) = try startWriter(bench, ["--count", "0"])
         creator.waitUntilExit()
-        let (a, outA) = try startWriter(elder, ["--count", "100", "--prefix", "a", "--seed", "1"])
-        let (b, outB) = try startWriter(elder, ["--count", "100", "--prefix", "b", "--seed", "2"])
+        let (a, outA) = try startWriter(bench, ["--count", "100", "--prefix", "a", "--seed", "1"])
+        let (b, outB) = try startWriter(bench, ["--count", "100", "--prefix", "b", "--seed", "2"])
         let textA = String(decoding: outA.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let textB = String(decoding: outB.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         a.waitUntilExit()

@@ -1,3 +1,4 @@
+import ElderLab
 import Foundation
 import XCTest
 @testable import ElderStore
@@ -53,23 +54,24 @@ func git(_ arguments: [String], in directory: String, expectSuccess: Bool = true
     return result
 }
 
-/// The built `elder` executable next to the test bundle (build it with `swift build --product elder`).
-func elderExecutable() throws -> String {
+/// The built `elder-bench` executable next to the test bundle, whose debug helpers the store tests drive
+/// (build it with `swift build --product elder-bench`).
+func benchExecutable() throws -> String {
     var candidates: [URL] = []
     let bundle = Bundle(for: BundleLocator.self).bundleURL
-    candidates.append(bundle.appendingPathComponent("elder"))
-    candidates.append(bundle.deletingLastPathComponent().appendingPathComponent("elder"))
-    candidates.append(bundle.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("elder"))
-    if let env = ProcessInfo.processInfo.environment["ELDER_BINARY"] { candidates.insert(URL(fileURLWithPath: env), at: 0) }
+    candidates.append(bundle.appendingPathComponent("elder-bench"))
+    candidates.append(bundle.deletingLastPathComponent().appendingPathComponent("elder-bench"))
+    candidates.append(bundle.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("elder-bench"))
+    if let env = ProcessInfo.processInfo.environment["ELDER_BENCH_BINARY"] { candidates.insert(URL(fileURLWithPath: env), at: 0) }
     for url in candidates where FileManager.default.isExecutableFile(atPath: url.path) { return url.path }
-    let message = "the elder executable is not built next to the tests (\(candidates.map(\.path))); run `swift build --product elder` first"
+    let message = "the elder-bench executable is not built next to the tests (\(candidates.map(\.path))); run `swift build --product elder-bench` first"
     if ProcessInfo.processInfo.environment["CI"] != nil { throw MissingExecutable(message: message) }
     throw XCTSkip(message)
 }
 
 final class BundleLocator {}
 
-/// Under CI a missing `elder` binary fails the test instead of skipping it.
+/// Under CI a missing `elder-bench` binary fails the test instead of skipping it.
 struct MissingExecutable: Error, CustomStringConvertible {
     let message: String
     var description: String { message }

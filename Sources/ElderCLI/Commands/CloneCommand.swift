@@ -1,5 +1,6 @@
 import ArgumentParser
 import Elder
+import ElderCommandLine
 import Foundation
 
 extension ElderCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Elder
+import ElderCommandLine
 import ElderEditing
 import ElderEval
 import ElderStore

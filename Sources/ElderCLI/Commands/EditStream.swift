@@ -1,5 +1,6 @@
 import Dispatch
 import Elder
+import ElderCommandLine
 import ElderEval
 import ElderStore
 import Foundation

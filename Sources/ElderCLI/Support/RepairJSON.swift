@@ -1,4 +1,5 @@
 import Elder
+import ElderCommandLine
 
 /// A repair commit as `merge --json` and `revert --json` print it: which edits were retrained and how many
 /// live edits held before and after.

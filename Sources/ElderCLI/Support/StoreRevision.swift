@@ -1,4 +1,5 @@
 import Elder
+import ElderCommandLine
 import ElderEval
 import ElderStore
 

@@ -1,4 +1,4 @@
-/// `key=value` changes to a configuration, as `elder bench … --set lr=1e-3` and `elder init --set` take them.
+/// `key=value` changes to a configuration, as `elder-bench … --set lr=1e-3` and `elder init --set` take them.
 extension EditorConfiguration {
     /// The keys `applying(_:)` understands, with what each sets.
     public static let overrideKeys: [String: String] = [

@@ -191,7 +191,7 @@ extension EditorConfiguration {
     }
 
     /// Elder's default method on the same module (choices justified by measurement in ELDER.md and
-    /// `elder bench deferral` / `elder bench lifelong`, wikidata-1000 edits, exact match).
+    /// `elder-bench deferral` / `elder-bench lifelong`, wikidata-1000 edits, exact match).
     /// - Query: the residual after block 8 (of 30), mean over the prompt, centred on the reference prompts
     ///   and whitened by the within-group scatter of `CalibrationPrompts` (γ = 0.3). Mean pooling mixes
     ///   wording and subject; the whitening divides down the directions along which a query moves when only
@@ -215,7 +215,7 @@ extension EditorConfiguration {
     ///   target. Lifelong T = 50 (first 50 of wikidata-1000, rel / gen / loc, exact match): argmax only
     ///   0.98 / 0.907 / 0.973, right after each edit gen 0.733; stop-loss 0.3: 0.98 / 0.90 / 0.973, 0.793;
     ///   stop-loss 0.1: **1.00 / 0.94 / 0.973, right after each edit 0.893**; median steps 10 → 12, CPU per
-    ///   edit +22 % (`elder bench edit --set stop-loss=…`, 10 edits, one run). With 64 LoRAs the median edit
+    ///   edit +22 % (`elder-bench edit --set stop-loss=…`, 10 edits, one run). With 64 LoRAs the median edit
     ///   trained 4 steps and generalization right after each edit fell to 0.860 over 1,000 edits; **stop-loss
     ///   0.05** (the default): T = 1,000, all edits scored after the last, 0.957 / 0.830 / 0.986 → 0.962 / 0.849
     ///   / 0.986, right after each edit gen 0.860 → 0.884, curve at 750 0.972 / 0.861 → 0.980 / 0.883

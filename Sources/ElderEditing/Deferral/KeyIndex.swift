@@ -32,7 +32,7 @@ public struct KeyMatch: Sendable, Equatable {
 /// Keys are held as `QuantizedKeys` blocks, one per owner insertion. A block inserted from an
 /// `EditMemory.Entry` is the entry's own array (copy-on-write shares it), so the keys live in memory once,
 /// at 16 bits a value. A search is one pass of 16-wide SIMD dot products over the blocks, then one pass over
-/// integer owner numbers (at 100,000 edits, 200,000 keys: see `elder bench deferral --keys`, which measures
+/// integer owner numbers (at 100,000 edits, 200,000 keys: see `elder-bench deferral --keys`, which measures
 /// it against the float32 matrix-vector product it replaced).
 public struct KeyIndex: Sendable, Equatable {
     public let dimension: Int

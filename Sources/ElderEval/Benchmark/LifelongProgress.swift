@@ -7,7 +7,7 @@ import Darwin
 #endif
 
 /// How far a lifelong run has got, written (atomically) after every edit to `<name>.progress.json` beside
-/// its report, so `elder bench lifelong --status` can show runs going on in the background.
+/// its report, so `elder-bench lifelong --status` can show runs going on in the background.
 public struct LifelongProgress: Codable, Equatable, Sendable {
     public enum Phase: String, Codable, Sendable {
         case running, finished, failed

@@ -13,7 +13,7 @@ extension LifelongReport {
     /// Reads a report written by `json` — today's schema or the first one (no digest, totals, parameter
     /// count, peak memory, method or settings: those read as nil). `source` names the file in errors.
     public init(json text: String, source: String) throws(ReportError) {
-        func fail(_ what: String) -> ReportError { ReportError("\(source): \(what) — is it a JSON report of `elder bench lifelong`?") }
+        func fail(_ what: String) -> ReportError { ReportError("\(source): \(what) — is it a JSON report of `elder-bench lifelong`?") }
         guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else {
             throw fail("not a JSON object")
         }

@@ -1,3 +1,4 @@
+import ElderTestSupport
 import Foundation
 
 extension ElderRun {

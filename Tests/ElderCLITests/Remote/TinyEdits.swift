@@ -1,5 +1,6 @@
 import Elder
 import ElderEditing
+import ElderTestSupport
 import Foundation
 
 /// Edits committed in-process on the tiny model (the `edit` command belongs to another suite): fast
