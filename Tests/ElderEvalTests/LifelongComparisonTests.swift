@@ -43,7 +43,7 @@ final class LifelongComparisonTests: XCTestCase {
     }
 
     func testReadsTheFirstSchema() throws {
-        // A report as `elder bench lifelong` wrote it before totals, parameters, memory and the digest existed.
+        // A report as `elder-bench lifelong` wrote it before totals, parameters, memory and the digest existed.
         let old = """
         {"title": "Lifelong editing: grace, T = 4",
          "protocol": {"editCount": 4, "editSet": "Samples/edits/wikidata-1000.jsonl", "checkpoints": [2, 4], "afterEachEdit": true,

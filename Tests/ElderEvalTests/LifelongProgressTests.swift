@@ -38,12 +38,12 @@ final class LifelongProgressTests: XCTestCase {
         // A run whose process is gone shows as stopped, with the command that resumes it.
         var dead = LifelongProgress(name: "lifelong-grace-100", phase: .running, pid: 999_999_999 % Int32.max,
                                     state: try state(edits: 50, elapsed: 60), editCount: 100, checkpointedEdits: 50)
-        dead.resumeCommand = "elder bench lifelong --edits 100 --method grace --resume --background"
+        dead.resumeCommand = "elder-bench lifelong --edits 100 --method grace --resume --background"
         try dead.write(to: LifelongProgress.path(folder: folder, name: dead.name))
         let status = LifelongProgress.status(folder: folder)
         XCTAssertTrue(status.contains("lifelong-grace-100: stopped (process"), status)
         XCTAssertTrue(status.contains("checkpoint at 50 edits"), status)
-        XCTAssertTrue(status.contains("resume: elder bench lifelong --edits 100 --method grace --resume --background"), status)
+        XCTAssertTrue(status.contains("resume: elder-bench lifelong --edits 100 --method grace --resume --background"), status)
         XCTAssertTrue(status.contains("lifelong-elder-100: running"), status)
         XCTAssertLessThan(status.range(of: "lifelong-elder-100")!.lowerBound, status.range(of: "lifelong-grace-100")!.lowerBound)
         XCTAssertTrue(LifelongProgress.status(folder: folder + "/none").hasPrefix("no lifelong runs"))

@@ -8,7 +8,7 @@ import XCTest
 /// Issue 4's stream: 50 counterfactual Wikidata edits applied in sequence on the real model, then every
 /// edit scored. Elder's default must keep ≥ 0.9 reliability and ≥ 0.95 locality (exact match).
 /// The baselines (elder-paper, FT-L, GRACE) run beside it with ELDER_COMPARE=1 (elder-paper alone takes
-/// ~10 minutes on this machine, too long for every CI run); `elder bench lifelong` reports all of them.
+/// ~10 minutes on this machine, too long for every CI run); `elder-bench lifelong` reports all of them.
 final class RealModelStreamTests: XCTestCase {
     func run(_ method: EditorConfiguration.Method, loaded: LoadedModel, edits: [EditRecord]) throws -> MetricsSnapshot {
         let configuration = EditorConfiguration.preset(method, blockCount: loaded.configuration.layerCount)

@@ -1,3 +1,4 @@
+import ElderLab
 import Foundation
 import XCTest
 @testable import ElderStore

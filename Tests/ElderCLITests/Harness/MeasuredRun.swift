@@ -1,3 +1,4 @@
+import ElderTestSupport
 import Foundation
 #if canImport(Glibc)
 import Glibc
