@@ -99,6 +99,33 @@ final class ReadLimitsTests: XCTestCase {
         }
     }
 
+    /// A loose object in zlib format with one stored (uncompressed) deflate block.
+    static func zlibStored(_ data: [UInt8]) -> [UInt8] {
+        var a: UInt32 = 1, b: UInt32 = 0
+        for byte in data { a = (a + UInt32(byte)) % 65521; b = (b + a) % 65521 }
+        let n = UInt16(data.count)
+        let adler = b << 16 | a
+        return [0x78, 0x01, 0x01, UInt8(n & 0xff), UInt8(n >> 8), UInt8(~n & 0xff), UInt8(~n >> 8)] + data
+            + [UInt8(adler >> 24), UInt8(adler >> 16 & 0xff), UInt8(adler >> 8 & 0xff), UInt8(adler & 0xff)]
+    }
+
+    func testACodebookBlobWhoseBytesDoNotHashToItsIdIsRefused() throws {
+        let (store, tip) = try makeStore()
+        let tree = try Commit.lookup(tip, in: store.repository).tree()
+        let file = try XCTUnwrap(try tree.subtree(named: "codebook")?.entries.first)
+        let original = try store.repository.readBlob(file.id, maxBytes: 1 << 20)
+        XCTAssertNoThrow(try store.codebook(at: tip))
+        // Same size, one byte changed, written under the old id (as a disk error or a hand edit would leave it).
+        var changed = original
+        changed[changed.count / 2] ^= 0x20
+        let path = store.repository.gitDirectory + "objects/" + String(file.id.hex.prefix(2)) + "/" + String(file.id.hex.dropFirst(2))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: path), path)
+        try? FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+        try Data(Self.zlibStored(Array("blob \(changed.count)\0".utf8) + changed)).write(to: URL(fileURLWithPath: path))
+        let fresh = try KnowledgeStore.open(at: dir)
+        XCTAssertThrowsError(try fresh.codebook(at: tip)) { XCTAssertTrue("\($0)".contains("does not hash to its id"), "\($0)") }
+    }
+
     func testKeyframeSumOfManyPacksIsRefusedBeforeDecoding() throws {
         let (store, _) = try makeStore()
         var budget = StateBudget(limits: ReadLimits(tensorValues: 1 << 26, stateValues: 1 << 22), schema: nil)

@@ -47,7 +47,7 @@ public final class KnowledgeStore: @unchecked Sendable {
         guard let entry = tree.entry(named: RepoFormat.elderJSON), entry.kind == .blob else {
             throw StoreError.notAKnowledgeRepo(path)
         }
-        let (options, workspace) = try RepoFormat.parseElderJSON(try repository.readBlob(entry.id, maxBytes: RepoFormat.maxJSONBytes))
+        let (options, workspace) = try RepoFormat.parseElderJSON(try repository.readVerifiedBlob(entry.id, maxBytes: RepoFormat.maxJSONBytes))
         let workspaceJSON = try JSONSerialization.data(withJSONObject: workspace, options: [.sortedKeys])
         return KnowledgeStore(repository: repository, options: options, workspace: Array(workspaceJSON),
                               cacheCapacity: cacheCapacity, limits: try ReadLimits.configured(in: repository))

@@ -275,7 +275,7 @@ extension KnowledgeStore {
             total += size
         }
         var out: [String: [UInt8]] = [:]
-        for entry in codebook.entries { out[entry.name] = try repository.readBlob(entry.id, maxBytes: limit) }
+        for entry in codebook.entries { out[entry.name] = try repository.readVerifiedBlob(entry.id, maxBytes: limit) }
         return out
     }
 

@@ -9,7 +9,7 @@ extension KnowledgeStore {
         guard let entry = tree.entry(named: RepoFormat.elderJSON), entry.kind == .blob else {
             throw StoreError.corrupt(what: "commit \(commit.short)", reason: "no \(RepoFormat.elderJSON)")
         }
-        let (_, workspace) = try RepoFormat.parseElderJSON(try repository.readBlob(entry.id, maxBytes: RepoFormat.maxJSONBytes))
+        let (_, workspace) = try RepoFormat.parseElderJSON(try repository.readVerifiedBlob(entry.id, maxBytes: RepoFormat.maxJSONBytes))
         return Array(try JSONSerialization.data(withJSONObject: workspace, options: [.sortedKeys]))
     }
 }
