@@ -17,11 +17,14 @@ public enum StoreError: Error, CustomStringConvertible, Equatable, Sendable {
     case invalidArgument(String)
     /// An object declares more than a read limit (`ReadLimits`, set in git config) allows.
     case overLimit(what: String, limit: String, declared: Int, allowed: Int)
+    /// A write failed on a disk with no room left (libgit2 may give no reason).
+    case diskFull(path: String, freeBytes: Int, operation: String)
 
     public var description: String {
         switch self {
         case let .staleParent(branch, expected, actual):
-            return "branch \(branch) is at \(actual?.short ?? "nothing"), not at the parent \(expected?.short ?? "nothing") the commit was built on"
+            return "branch \(branch) moved to \(actual?.short ?? "nothing") while this ran (it was built on \(expected?.short ?? "nothing"); "
+                + "another elder command committed): nothing was committed; run the command again"
         case let .notOnGrid(name, index, value):
             return "tensor \(name)[\(index)] = \(value) is not on the repo's grid: compact the state first"
         case let .outOfGridRange(name):
@@ -46,6 +49,9 @@ public enum StoreError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(path) already exists"
         case let .invalidArgument(text):
             return text
+        case let .diskFull(path, free, operation):
+            return "\(operation) failed: the disk holding \(path) is full (\(free >> 10) KB free); nothing was committed "
+                + "and no branch moved: free some space and run the command again"
         case let .overLimit(what, limit, declared, allowed):
             return "\(what) declares \(declared), more than \(limit) = \(allowed) allows; nothing was read "
                 + "(if you trust this repo, raise it: git config \(limit) N)"

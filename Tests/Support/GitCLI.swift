@@ -25,6 +25,19 @@ public enum GitCLI {
         return (process.terminationStatus, text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
+    /// Runs another program (`mount`, …) with no output; returns its exit status.
+    public static func shell(_ executable: String, _ arguments: [String]) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
     /// Runs `git -C repo arguments…`; returns the exit status and trimmed standard output.
     @discardableResult
     public static func run(_ arguments: [String], in repo: String) throws -> (status: Int32, output: String) {

@@ -57,7 +57,7 @@ public enum WorkspaceError: Error, CustomStringConvertible, Sendable, Equatable 
         case let .noSuchBranch(b):
             return "there is no branch \(b): list branches with `elder branch`"
         case let .unknownRevision(rev):
-            return "unknown revision '\(rev)': give a commit id, branch, tag or HEAD~n (list them with `elder log` and `elder branch`)"
+            return "unknown revision '\(Self.quoted(rev))': give a commit id, branch, tag or HEAD~n (list them with `elder log` and `elder branch`)"
         case let .notAnEdit(rev):
             return "\(rev) makes no edit (it is the root or a merge): give the commit of an edit or of a revert"
         case let .editNotLive(id, b):
@@ -92,5 +92,12 @@ public enum WorkspaceError: Error, CustomStringConvertible, Sendable, Equatable 
         case let .methodNotStorable(method, reason):
             return "method \(method) cannot be stored in a knowledge repo (\(reason)): use elder, elder-paper, ft-l or lora"
         }
+    }
+}
+
+extension WorkspaceError {
+    /// A name given by the user as an error quotes it: at most 60 characters, and how long it was beyond that.
+    static func quoted(_ text: String) -> String {
+        text.count <= 80 ? text : String(text.prefix(60)) + "… (\(text.count) characters)"
     }
 }

@@ -78,7 +78,7 @@ public final class Commit: @unchecked Sendable {
                     git_commit_create(&oid, repository.handle, updateRef, a, c, nil, message, tree.handle,
                                       parents.count, buf.baseAddress)
                 }
-                try gitCheck(rc, "create commit" + (updateRef.map { " on \($0)" } ?? ""))
+                try repository.writing { try gitCheck(rc, "create commit" + (updateRef.map { " on \($0)" } ?? "")) }
             }
         }
         return ObjectID(oid)

@@ -46,10 +46,26 @@ public final class Repository: @unchecked Sendable {
     /// Writes `data` as a blob and returns its id.
     public func writeBlob(_ data: [UInt8]) throws -> ObjectID {
         var oid = git_oid()
-        try data.withUnsafeBytes { raw in
-            try gitCheck(git_blob_create_from_buffer(&oid, handle, raw.baseAddress, raw.count), "write blob")
+        try writing(bytes: data.count) {
+            try data.withUnsafeBytes { raw in
+                try gitCheck(git_blob_create_from_buffer(&oid, handle, raw.baseAddress, raw.count), "write blob")
+            }
         }
         return ObjectID(oid)
+    }
+
+    /// Runs a write; when it fails and the disk holding the repository has less room than the write needs
+    /// (libgit2 1.5 often says nothing about it), the error says so: `StoreError.diskFull`.
+    func writing<R>(bytes: Int = 0, _ body: () throws -> R) throws -> R {
+        do { return try body() } catch let error as GitError {
+            var info = statvfs()
+            guard statvfs(gitDirectory, &info) == 0 else { throw error }
+            let free = Int(info.f_bavail) * Int(info.f_frsize)
+            if free < max(bytes * 2, 1 << 20) || info.f_favail == 0 {
+                throw StoreError.diskFull(path: gitDirectory, freeBytes: free, operation: error.operation)
+            }
+            throw error
+        }
     }
 
     /// Reads a blob, refusing (before loading it) any blob larger than `maxBytes`.
@@ -115,10 +131,10 @@ public final class Repository: @unchecked Sendable {
     /// Resolves any revspec (`HEAD~3`, a branch, a tag, an id or prefix) to the commit it names.
     public func resolveCommit(_ revspec: String) throws -> ObjectID {
         var object: OpaquePointer?
-        try gitCheck(git_revparse_single(&object, handle, revspec), "resolve revision '\(revspec)'")
+        try gitCheck(git_revparse_single(&object, handle, revspec), "resolve revision '\(revspec.count <= 80 ? revspec : String(revspec.prefix(60)) + "…")'")
         let named = ObjectHandle(object!)
         var peeled: OpaquePointer?
-        try gitCheck(git_object_peel(&peeled, named.pointer, GIT_OBJECT_COMMIT), "peel '\(revspec)' to a commit")
+        try gitCheck(git_object_peel(&peeled, named.pointer, GIT_OBJECT_COMMIT), "peel '\(revspec.count <= 80 ? revspec : String(revspec.prefix(60)) + "…")' to a commit")
         let commit = ObjectHandle(peeled!)
         return ObjectID(git_object_id(commit.pointer))
     }

@@ -100,7 +100,7 @@ public final class TreeBuilder: @unchecked Sendable {
     /// Writes the tree object and returns its id.
     public func write() throws -> ObjectID {
         var oid = git_oid()
-        try gitCheck(git_treebuilder_write(&oid, handle), "write tree")
+        try repository.writing { try gitCheck(git_treebuilder_write(&oid, handle), "write tree") }
         return ObjectID(oid)
     }
 
