@@ -17,6 +17,8 @@ public enum StoreError: Error, CustomStringConvertible, Equatable, Sendable {
     case invalidArgument(String)
     /// An object declares more than a read limit (`ReadLimits`, set in git config) allows.
     case overLimit(what: String, limit: String, declared: Int, allowed: Int)
+    /// A commit without Elder's trailers (made with plain git) where an Elder version was expected.
+    case notAnElderCommit(ObjectID)
     /// A write failed on a disk with no room left (libgit2 may give no reason).
     case diskFull(path: String, freeBytes: Int, operation: String)
 
@@ -49,6 +51,9 @@ public enum StoreError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(path) already exists"
         case let .invalidArgument(text):
             return text
+        case let .notAnElderCommit(id):
+            return "commit \(id.short) is not an Elder commit (no Elder-Depth/Elder-State trailers: it was made with plain git); "
+                + "name an Elder commit (`elder log` marks the others), or move the branch back with `elder reset REV`"
         case let .diskFull(path, free, operation):
             return "\(operation) failed: the disk holding \(path) is full (\(free >> 10) KB free); nothing was committed "
                 + "and no branch moved: free some space and run the command again"

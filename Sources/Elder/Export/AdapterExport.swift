@@ -30,10 +30,14 @@ public enum AdapterExport {
     @discardableResult
     public static func write(_ store: KnowledgeStore, commit: ObjectID, to folder: String) throws -> ExportManifest {
         let fm = FileManager.default
+        var isFolder: ObjCBool = false
+        if fm.fileExists(atPath: folder, isDirectory: &isFolder), !isFolder.boolValue { throw ExportError.notAFolder(folder) }
         if let contents = try? fm.contentsOfDirectory(atPath: folder), !contents.isEmpty {
             throw ExportError.folderNotEmpty(folder)
         }
-        try fm.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        do { try fm.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
+            throw ExportError.cannotCreate(folder, reason: (error as NSError).localizedFailureReason ?? "permission denied or a file in the way")
+        }
         let config = try WorkspaceConfig.decode(try store.workspaceConfigJSON(at: commit))
         if store.schema == nil { store.schema = config.adapterShapes() }
         let state = try store.state(of: commit)
@@ -224,10 +228,14 @@ struct CodebookEntry: Codable {
 /// Why an export could not be written.
 public enum ExportError: Error, CustomStringConvertible, Sendable, Equatable {
     case folderNotEmpty(String)
+    case notAFolder(String)
+    case cannotCreate(String, reason: String)
 
     public var description: String {
         switch self {
         case let .folderNotEmpty(path): return "\(path) exists and is not empty: export into a new folder"
+        case let .notAFolder(path): return "\(path) is a file: --out names a folder to create (e.g. \(path).d)"
+        case let .cannotCreate(path, reason): return "cannot create the folder \(path) (\(reason)): give a folder you can write"
         }
     }
 }

@@ -13,11 +13,12 @@ public struct RepoHistory {
 
     /// Opens the knowledge repo at `path` (its git dir) without a model.
     public static func open(at path: String) throws -> RepoHistory {
-        RepoHistory(store: try KnowledgeStore.open(at: path))
+        RepoHistory(store: try Workspace.openStore(at: path))
     }
 
     /// The commit a revision names (commit id or prefix, branch, tag, `HEAD~n`, …), or `unknownRevision`.
     public func resolve(_ revision: String) throws -> ObjectID {
+        guard revision.utf8.count <= 1024 else { throw WorkspaceError.unknownRevision(revision) }
         do { return try repository.resolveCommit(revision) } catch let error as GitError
             where [.notFound, .ambiguous, .invalidSpec, .peel].contains(error.code) {
             throw WorkspaceError.unknownRevision(revision)
@@ -35,8 +36,14 @@ public struct RepoHistory {
 
     /// One commit as `log` lists it.
     public func entry(_ id: ObjectID) throws -> LogEntry {
-        let info = try store.info(of: id)
         let commit = try Commit.lookup(id, in: repository)
+        let info: CommitInfo
+        do { info = try store.info(of: id) } catch StoreError.notAnElderCommit {
+            // A commit made with plain git is listed as such (its depth and state hash unknown), not a failure.
+            let summary = commit.message.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            return LogEntry(commit: id, parents: commit.parentIDs, depth: -1, editID: nil, summary: summary, message: commit.message,
+                            metrics: [:], stateHash: "", author: commit.author, time: commit.time)
+        }
         let metrics = info.trailers.filter { !$0.key.lowercased().hasPrefix("elder-") }
         let summary = info.message.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
         return LogEntry(commit: id, parents: info.parents, depth: info.depth,
@@ -152,7 +159,7 @@ public struct RepoHistory {
     /// Creates branch `name` at `start` (HEAD by default). HEAD stays where it is.
     @discardableResult
     public func createBranch(_ name: String, at start: String = "HEAD") throws -> BranchInfo {
-        guard Repository.isValidReferenceName("refs/heads/" + name), !name.hasPrefix("-") else { throw RefError.invalidName(kind: "branch", name: name) }
+        guard RefError.isSafeName(name), Repository.isValidReferenceName("refs/heads/" + name) else { throw RefError.invalidName(kind: "branch", name: name) }
         guard try store.tip(of: name) == nil else { throw RefError.exists(kind: "branch", name: name) }
         let commit = try resolve(start)
         try repository.createBranch(name, at: commit)
@@ -187,7 +194,7 @@ public struct RepoHistory {
     /// Creates tag `name` on `revision` (annotated with `message`, else lightweight).
     @discardableResult
     public func createTag(_ name: String, at revision: String = "HEAD", message: String? = nil) throws -> TagInfo {
-        guard Repository.isValidReferenceName("refs/tags/" + name), !name.hasPrefix("-") else { throw RefError.invalidName(kind: "tag", name: name) }
+        guard RefError.isSafeName(name), Repository.isValidReferenceName("refs/tags/" + name) else { throw RefError.invalidName(kind: "tag", name: name) }
         guard try repository.referenceTarget("refs/tags/" + name) == nil else { throw RefError.exists(kind: "tag", name: name) }
         let commit = try resolve(revision)
         try repository.createTag(name, at: commit, message: message, tagger: Self.tagger())
@@ -328,10 +335,22 @@ public enum RefError: Error, CustomStringConvertible, Sendable, Equatable {
     case deletingCurrentBranch(String)
     case branchNotMerged(String)
 
+    /// Names Elder creates branches and tags under: git accepts more (`$(id)`, `HEAD`, `@`), but such a
+    /// name runs a command when pasted into a shell, or shadows what git means by it.
+    static func isSafeName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard (1...200).contains(bytes.count), bytes.first != UInt8(ascii: "-"), !name.contains("..") else { return false }
+        guard bytes.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || [45, 46, 47, 95].contains($0) })
+        else { return false }
+        let reserved: Set<String> = ["HEAD", "FETCH_HEAD", "ORIG_HEAD", "MERGE_HEAD", "CHERRY_PICK_HEAD", "BISECT_HEAD"]
+        return !name.split(separator: "/").contains { reserved.contains(String($0)) }
+    }
+
     public var description: String {
         switch self {
         case let .invalidName(kind, name):
-            return "'\(name)' is not a valid \(kind) name: use letters, digits, '-', '_', '.', '/' (no spaces, '..' or a leading '-')"
+            return "'\(WorkspaceError.quoted(name))' is not a valid \(kind) name: use letters, digits, '-', '_', '.', '/' "
+                + "(no spaces, '..', a leading '-', or a name git gives a meaning such as HEAD)"
         case let .exists(kind, name):
             return "a \(kind) named '\(name)' already exists: choose another name, or delete it first with `elder \(kind) -d \(name)`"
         case let .notFound(kind, name):

@@ -167,6 +167,7 @@ public final class Workspace {
 
     /// The commit a revision names (commit id, branch, tag, `HEAD~n`, …).
     public func resolve(_ revision: String) throws -> ObjectID {
+        guard revision.utf8.count <= 1024 else { throw WorkspaceError.unknownRevision(revision) }
         do { return try store.repository.resolveCommit(revision) } catch let error as GitError
             where [.notFound, .ambiguous, .invalidSpec, .peel].contains(error.code) {
             throw WorkspaceError.unknownRevision(revision)

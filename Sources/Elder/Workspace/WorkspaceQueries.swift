@@ -15,6 +15,7 @@ public struct Answer: Sendable {
 public struct LogEntry: Sendable {
     public var commit: ObjectID
     public var parents: [ObjectID]
+    /// First-parent depth; -1 for a commit that is not an Elder commit (made with plain git).
     public var depth: Int
     /// The edit the commit makes (`Elder-Edit`), or for a revert the edit it removes or restores.
     public var editID: String?
@@ -23,6 +24,7 @@ public struct LogEntry: Sendable {
     public var message: String
     /// The workspace's trailers (metrics such as `Reliability`, revert results), without the store's `Elder-*`.
     public var metrics: [String: String]
+    /// The recorded state hash; empty for a commit that is not an Elder commit.
     public var stateHash: String
     public var author: Signature
     /// Commit time, seconds since 1970.

@@ -90,6 +90,7 @@ extension ElderCommand {
 
         /// " [holds]" / " [does not hold]" after an edit's summary line, from its Reliability trailer.
         static func badge(_ e: LogEntry, console: Console) -> String {
+            if e.depth < 0 { return " " + console.red("[not an Elder commit]") }
             guard e.metrics["Reliability"] != nil || e.metrics["Live-Edits-Holding"] != nil else { return "" }
             if let r = e.metrics["Reliability"].flatMap(Double.init) {
                 return " " + (r >= 1 ? console.green("[holds]") : console.red("[does not hold]"))

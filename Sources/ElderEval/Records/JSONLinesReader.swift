@@ -85,7 +85,10 @@ public final class JSONLinesReader {
         }
         var slice = bytes
         if slice.last == 0x0D { slice = slice.dropLast() }
-        if lineNumber == 1, slice.starts(with: [0xEF, 0xBB, 0xBF]) { slice = slice.dropFirst(3) }
+        if lineNumber == 1, slice.starts(with: [0xEF, 0xBB, 0xBF]) {
+            throw EditFileError(.invalidJSON, source: source, line: 1, problem: "the file starts with a byte-order mark (U+FEFF)",
+                                fix: "save it as UTF-8 without a BOM")
+        }
         guard let text = String(validating: slice, as: UTF8.self) else {
             throw EditFileError(.invalidJSON, source: source, line: lineNumber,
                                 problem: "the line is not valid UTF-8",
@@ -99,7 +102,14 @@ public final class JSONLinesReader {
 enum JSONValueParser {
     static func parse(_ text: String) throws(RecordProblem) -> Any {
         do {
-            return try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+            let value = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+            if let key = JSONDuplicateKeys.first(in: text) {
+                throw RecordProblem(problem: "the key \"\(key.prefix(40))\" appears twice in one object (JSON readers keep either one)",
+                                    fix: "give each key once")
+            }
+            return value
+        } catch let problem as RecordProblem {
+            throw problem
         } catch {
             throw RecordProblem(problem: "not valid JSON",
                                 fix: "write one JSON object per line, e.g. {\"prompt\": \"The CEO of Acme is\", \"target\": \" Jane Doe\"}")

@@ -28,7 +28,8 @@ public struct GitError: Error, CustomStringConvertible, Sendable, Equatable {
     public let message: String
 
     public var description: String {
-        "\(operation) failed (libgit2 code \(code.rawValue), class \(errorClass)): \(message)"
+        "\(operation) failed (libgit2 code \(code.rawValue), class \(errorClass)): "
+            + (message.count <= 300 ? message : String(message.prefix(300)) + "…")
     }
 }
 

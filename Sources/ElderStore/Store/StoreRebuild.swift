@@ -60,7 +60,7 @@ extension KnowledgeStore {
         guard let depthText = trailers[RepoFormat.trailerDepth], let depth = Int(depthText), depth >= 0,
               let state = trailers[RepoFormat.trailerState], state.hasPrefix(RepoFormat.statePrefix),
               state.utf8.count == RepoFormat.statePrefix.utf8.count + 64 else {
-            throw StoreError.corrupt(what: "commit \(commit.short)", reason: "not an Elder commit (no Elder-Depth/Elder-State trailers)")
+            throw StoreError.notAnElderCommit(commit)
         }
         if let format = trailers[RepoFormat.trailerFormat], Int(format) != RepoFormat.version {
             throw StoreError.unsupportedFormat(Int(format) ?? -1)
