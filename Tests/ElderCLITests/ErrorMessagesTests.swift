@@ -58,4 +58,13 @@ final class ErrorMessagesTests: XCTestCase {
         XCTAssertTrue(log.stdout.contains("a plain git commit [not an Elder commit]"), log.stdout)
         XCTAssertFailed(try ElderProcess.run(["ask", "The sky is"], in: repo), status: 1, containing: "elder reset REV")
     }
+
+    func testEvalFailsWhenALiveEditDoesNotHold() throws {
+        // One training step cannot teach a long target: the edit is committed (today) but does not hold.
+        let repo = try TinyRepo.make(extra: ["--set", "iterations=1"])
+        XCTAssertSucceeded(try ElderProcess.run(["edit", "The sky is", " a long and unlikely answer", "-m", "x", "-q"], in: repo))
+        let eval = try ElderProcess.run(["eval"], in: repo)
+        XCTAssertFailed(eval, status: 1, containing: "live edit does not hold")
+        XCTAssertSucceeded(try ElderProcess.run(["eval", "--no-require-edits", "-q"], in: repo))
+    }
 }

@@ -4,15 +4,16 @@ import ElderCommandLine
 import Foundation
 
 extension ElderCommand {
-    /// `elder eval [REV] [--probes FILE]`: do the live edits hold, and do the probes pass? Exit 1 when a probe fails.
+    /// `elder eval [REV] [--probes FILE]`: do the live edits hold, and do the probes pass? Exit 1 when a live edit
+    /// does not hold or a probe fails.
     struct Eval: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Measure every live edit (and a probe file) at a version; exit 1 if a probe fails.",
+            abstract: "Measure every live edit (and a probe file) at a version; exit 1 if one fails.",
             discussion: """
                 Each live edit: teacher-forced exact match of its target on its prompt (reliability) and on its
                 paraphrases. Each probe: with an "expected" answer it must give that answer; without one it must answer
-                as the base model (the repo's first version) does. Exit 1 when a probe fails (for CI and `bisect run`),
-                or with --require-edits when a live edit does not hold. Examples:
+                as the base model (the repo's first version) does. Exit 1 when a live edit does not hold or a probe
+                fails (for CI and `bisect run`); --no-require-edits reports edits without failing on them. Examples:
                   elder eval
                   elder eval v1.0 --probes Samples/probes/locality.jsonl --json
                 """)
@@ -23,8 +24,8 @@ extension ElderCommand {
         @Option(name: .long, help: ArgumentHelp("A probe file (JSONL, Samples/probes/ format).", valueName: "FILE"))
         var probes: String?
 
-        @Flag(name: .long, help: "Also fail (exit 1) when a live edit does not hold.")
-        var requireEdits = false
+        @Flag(name: .long, inversion: .prefixedNo, help: "Fail (exit 1) when a live edit does not hold (the default).")
+        var requireEdits = true
 
         @Option(name: .long, help: "Tokens generated per probe answer.")
         var maxTokens: Int = 8
@@ -64,8 +65,9 @@ extension ElderCommand {
             }
             if requireEdits, let failing = result.edits.first(where: { !$0.holds }) {
                 let count = result.edits.filter { !$0.holds }.count
-                throw CLIFailure.failure("\(count) live edit\(count == 1 ? "" : "s") do not hold at \(revision) (first: \(failing.id)): "
-                                         + "re-apply or revert them")
+                throw CLIFailure.failure("\(count) live edit\(count == 1 ? " does" : "s do") not hold at \(revision) (first: \(failing.id)): "
+                                         + "re-apply \(count == 1 ? "it" : "them") with `elder edit` or revert \(count == 1 ? "it" : "them"); "
+                                         + "--no-require-edits reports without failing")
             }
         }
     }
