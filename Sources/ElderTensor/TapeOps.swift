@@ -98,13 +98,14 @@ extension Tape {
 
     /// Causal grouped-query attention (see `attention`).
     public func attention(q: Variable, k: Variable, v: Variable, heads: Int, kvHeads: Int, headDim: Int,
-                          queryOffset: Int) -> Variable {
+                          queryOffset: Int, scale: Float? = nil, window: Int? = nil) -> Variable {
         let y = ElderTensor.attention(q: q.value, k: k.value, v: v.value, heads: heads, kvHeads: kvHeads,
-                                      headDim: headDim, queryOffset: queryOffset)
+                                      headDim: headDim, queryOffset: queryOffset, scale: scale, window: window)
         return record(y, [q, k, v]) { dy in
             var dq = q.takeGrad(), dk = k.takeGrad(), dv = v.takeGrad()
             attentionBackward(dq: &dq, dk: &dk, dv: &dv, dout: dy, q: q.value, k: k.value, v: v.value,
-                              heads: heads, kvHeads: kvHeads, headDim: headDim, queryOffset: queryOffset)
+                              heads: heads, kvHeads: kvHeads, headDim: headDim, queryOffset: queryOffset,
+                              scale: scale, window: window)
             q.restoreGrad(dq); k.restoreGrad(dk); v.restoreGrad(dv)
         }
     }

@@ -95,6 +95,14 @@ final class ForwardKernelTests: XCTestCase {
         XCTAssertEqual(ext[0], 0, accuracy: 1e-30); XCTAssertEqual(ext[1], 100, accuracy: 1e-4)
     }
 
+    func testGegluMatchesTanhDefinition() {
+        var rng = SeededRandom(seed: 5)
+        let g = rng.tensor([3, 37], scale: 6), u = rng.tensor([3, 37], scale: 3)
+        XCTAssertLessThan(worstError(geglu(gate: g, up: u).scalars, Ref.geglu(g.doubles, u.doubles), rtol: 1e-5), 1e-6)
+        let ext = geglu(gate: Tensor(shape: [2], scalars: [-100, 100]), up: Tensor(shape: [2], scalars: [1, 1])).scalars
+        XCTAssertEqual(ext[0], 0, accuracy: 1e-30); XCTAssertEqual(ext[1], 100, accuracy: 1e-4)
+    }
+
     func testRmsNormMatchesReference() {
         var rng = SeededRandom(seed: 5)
         let x = rng.tensor([4, 19], scale: 3), w = rng.tensor([19])

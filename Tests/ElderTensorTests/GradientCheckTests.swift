@@ -87,6 +87,28 @@ final class GradientCheckTests: XCTestCase {
                   op: { $0.swiglu(gate: $1[0], up: $1[1]) }, reference: { Ref.swiglu($0[0], $0[1]) })
     }
 
+    func testGeglu() {
+        var rng = SeededRandom(seed: 23)
+        check.run("geglu", inputs: [rng.tensor([2, 11], scale: 4), rng.tensor([2, 11])],
+                  op: { $0.geglu(gate: $1[0], up: $1[1]) }, reference: { Ref.geglu($0[0], $0[1]) })
+        check.run("geglu frozen up", inputs: [rng.tensor([2, 11], scale: 4), rng.tensor([2, 11])], frozen: [1],
+                  op: { $0.geglu(gate: $1[0], up: $1[1]) }, reference: { Ref.geglu($0[0], $0[1]) })
+    }
+
+    func testAttentionWithScaleAndSlidingWindow() {
+        var rng = SeededRandom(seed: 24)
+        let (heads, kvHeads, hd, t) = (2, 1, 4, 5)
+        for (offset, window) in [(0, 2), (3, 3), (2, 1)] {
+            let s = offset + t
+            let inputs = [rng.tensor([t, heads * hd]), rng.tensor([s, kvHeads * hd]), rng.tensor([s, kvHeads * hd])]
+            check.run("attention offset \(offset) window \(window)", inputs: inputs,
+                      op: { $0.attention(q: $1[0], k: $1[1], v: $1[2], heads: heads, kvHeads: kvHeads, headDim: hd,
+                                         queryOffset: offset, scale: 0.3, window: window) },
+                      reference: { Ref.attention(q: $0[0], k: $0[1], v: $0[2], t: t, heads: heads, kvHeads: kvHeads,
+                                                 hd: hd, offset: offset, scale: 0.3, window: window) })
+        }
+    }
+
     func testAttentionGroupedQueryHeads() {
         var rng = SeededRandom(seed: 18)
         let (heads, kvHeads, hd, t) = (4, 2, 4, 3)

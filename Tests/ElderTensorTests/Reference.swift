@@ -36,6 +36,10 @@ enum Ref {
     static func sigmoid(_ x: Double) -> Double { 1 / (1 + exp(-x)) }
     static func silu(_ x: [Double]) -> [Double] { x.map { $0 * sigmoid($0) } }
     static func swiglu(_ g: [Double], _ u: [Double]) -> [Double] { zip(g, u).map { $0 * sigmoid($0) * $1 } }
+    /// gelu with the tanh approximation, by its definition: 0.5 x (1 + tanh(sqrt(2/π)(x + 0.044715 x³))).
+    static func geglu(_ g: [Double], _ u: [Double]) -> [Double] {
+        zip(g, u).map { x, u in 0.5 * x * (1 + tanh((2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x))) * u }
+    }
     static func rmsNorm(_ x: [Double], _ w: [Double], d: Int, eps: Double) -> [Double] {
         var out = x
         for t in 0..<(x.count / d) {
@@ -83,9 +87,10 @@ enum Ref {
         let ls = logSoftmax(logits, n: v)
         return targets.reduce(0) { $0 - ls[$1.position * v + $1.token] } / Double(targets.count)
     }
-    /// Scores q·k / sqrt(hd) for every (head, query, key) with the causal rule, softmax, weighted sum of v.
+    /// Scores q·k / sqrt(hd) (or · scale) for every (head, query, key) with the causal rule (keys at most
+    /// window - 1 positions back, if a window is given), softmax, weighted sum of v.
     static func attention(q: [Double], k: [Double], v: [Double], t: Int, heads: Int, kvHeads: Int, hd: Int,
-                          offset: Int) -> [Double] {
+                          offset: Int, scale: Double? = nil, window: Int? = nil) -> [Double] {
         var out = [Double](repeating: 0, count: t * heads * hd)
         let wq = heads * hd, wk = kvHeads * hd
         for h in 0..<heads {
@@ -94,8 +99,9 @@ enum Ref {
                 let n = offset + i + 1
                 var s = [Double](repeating: 0, count: n)
                 for j in 0..<n { for c in 0..<hd { s[j] += q[i * wq + h * hd + c] * k[j * wk + g * hd + c] } }
-                s = s.map { $0 / Double(hd).squareRoot() }
-                let p = softmax(s, n: n)
+                s = s.map { $0 * (scale ?? 1 / Double(hd).squareRoot()) }
+                let first = window.map { max(0, n - $0) } ?? 0   // keys before `first` are outside the window
+                let p = [Double](repeating: 0, count: first) + softmax(Array(s[first...]), n: n - first)
                 for j in 0..<n { for c in 0..<hd { out[i * wq + h * hd + c] += p[j] * v[j * wk + g * hd + c] } }
             }
         }
