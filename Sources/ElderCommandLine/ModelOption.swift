@@ -14,7 +14,7 @@ public struct ModelOption: ParsableArguments {
     }
 
     /// Loads only the tokenizer (no weights): what `elder tokenize` needs.
-    public func loadTokenizer() throws -> BPETokenizer {
+    public func loadTokenizer() throws -> any Tokenizer {
         try Self.asUserError { try LoadedModel.loadTokenizer(path: ModelLocator.resolve(model)) }
     }
 

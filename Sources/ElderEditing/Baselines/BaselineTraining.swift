@@ -35,7 +35,7 @@ func cpuSeconds() -> Double {
 }
 
 /// The checks every editor runs on a request, and the batch prompts it trains on.
-func validatedBatch(_ request: EditRequest, tokenizer: BPETokenizer, paraphrases: Int,
+func validatedBatch(_ request: EditRequest, tokenizer: any Tokenizer, paraphrases: Int,
                     contextLength: Int) throws -> (prompts: [[Int]], target: [Int]) {
     guard !request.prompt.isEmpty else { throw EditError.emptyPrompt }
     guard !request.target.isEmpty else { throw EditError.emptyTarget(prompt: request.prompt) }

@@ -79,7 +79,7 @@ public struct EditArithmetic: Sendable, Codable, Equatable {
 
     /// The shapes of the batch `editor` will train `request` on (its prompts, and for the mixture editor the
     /// replayed earlier edits): call before the edit.
-    public static func batch(editor: any Editor, request: EditRequest, tokenizer: BPETokenizer) -> [Sequence] {
+    public static func batch(editor: any Editor, request: EditRequest, tokenizer: any Tokenizer) -> [Sequence] {
         let c = editor.configuration
         let target = tokenizer.encode(request.target).count
         var out = ([request.prompt] + request.paraphrases.prefix(c.trainingParaphrases)).map {

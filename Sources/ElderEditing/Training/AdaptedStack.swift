@@ -59,16 +59,27 @@ struct AdaptedStack {
         return (loss, logits.value, targets)
     }
 
+    /// The block's forward pass on the tape: the same arithmetic as `LlamaBlock.forward` (norms, per-head
+    /// q/k norms, RoPE with the block's base, windowed attention, post-norms, SwiGLU or GeGLU).
     private func block(_ i: Int, _ x: Variable, tape: Tape, batch: [PreparedSequence], layout: RowLayout,
                        adapter: DownProjAdapter) -> Variable {
         let blk = model.blocks[i]
         let c = model.configuration
         let att = blk.attention
-        let xn = tape.rmsNorm(x, weight: tape.constant(blk.attentionNorm), eps: c.rmsNormEpsilon)
-        let q = tape.rope(tape.matmul(xn, tape.constant(att.wq), transposeB: true), heads: c.headCount,
-                          headDim: c.headDimension, positions: layout.positions, base: c.ropeBase, style: c.ropeStyle.style)
-        let k = tape.rope(tape.matmul(xn, tape.constant(att.wk), transposeB: true), heads: c.kvHeadCount,
-                          headDim: c.headDimension, positions: layout.positions, base: c.ropeBase, style: c.ropeStyle.style)
+        let eps = c.rmsNormEpsilon, hd = c.headDimension
+        func headNorm(_ y: Variable, _ weight: Tensor?) -> Variable {
+            guard let weight else { return y }
+            let shape = y.shape
+            return tape.reshaped(tape.rmsNorm(tape.reshaped(y, [y.value.count / hd, hd]), weight: tape.constant(weight), eps: eps), shape)
+        }
+        func postNorm(_ y: Variable, _ weight: Tensor?) -> Variable {
+            weight.map { tape.rmsNorm(y, weight: tape.constant($0), eps: eps) } ?? y
+        }
+        let xn = tape.rmsNorm(x, weight: tape.constant(blk.attentionNorm), eps: eps)
+        let q = tape.rope(headNorm(tape.matmul(xn, tape.constant(att.wq), transposeB: true), att.queryNorm), heads: c.headCount,
+                          headDim: hd, positions: layout.positions, base: att.ropeBase, style: c.ropeStyle.style)
+        let k = tape.rope(headNorm(tape.matmul(xn, tape.constant(att.wk), transposeB: true), att.keyNorm), heads: c.kvHeadCount,
+                          headDim: hd, positions: layout.positions, base: att.ropeBase, style: c.ropeStyle.style)
         let v = tape.matmul(xn, tape.constant(att.wv), transposeB: true)
         var mixed: [Variable] = []
         for (s, p) in batch.enumerated() {
@@ -76,13 +87,20 @@ struct AdaptedStack {
             let keys = tape.concatRows([tape.constant(p.prefixKeys[i - firstAdapted]), tape.rows(k, range)])
             let values = tape.concatRows([tape.constant(p.prefixValues[i - firstAdapted]), tape.rows(v, range)])
             mixed.append(tape.attention(q: tape.rows(q, range), k: keys, v: values, heads: c.headCount,
-                                        kvHeads: c.kvHeadCount, headDim: c.headDimension, queryOffset: p.spanStart))
+                                        kvHeads: c.kvHeadCount, headDim: hd, queryOffset: p.spanStart,
+                                        scale: c.block.attentionScale, window: att.window))
         }
-        let h = tape.add(x, tape.matmul(tape.concatRows(mixed), tape.constant(att.wo), transposeB: true))
-        let hn = tape.rmsNorm(h, weight: tape.constant(blk.mlpNorm), eps: c.rmsNormEpsilon)
-        let act = tape.swiglu(gate: tape.matmul(hn, tape.constant(blk.mlp.gate), transposeB: true),
-                              up: tape.matmul(hn, tape.constant(blk.mlp.up), transposeB: true))
+        let a = tape.matmul(tape.concatRows(mixed), tape.constant(att.wo), transposeB: true)
+        let h = tape.add(x, postNorm(a, blk.postAttentionNorm))
+        let hn = tape.rmsNorm(h, weight: tape.constant(blk.mlpNorm), eps: eps)
+        let gate = tape.matmul(hn, tape.constant(blk.mlp.gate), transposeB: true)
+        let up = tape.matmul(hn, tape.constant(blk.mlp.up), transposeB: true)
+        let act: Variable
+        switch blk.mlp.kind {
+        case .swiGLU: act = tape.swiglu(gate: gate, up: up)
+        case .geGLUTanh: act = tape.geglu(gate: gate, up: up)
+        }
         let frozen = tape.matmul(act, tape.constant(blk.mlp.down), transposeB: true)
-        return tape.add(h, adaptedLayers.contains(i) ? adapter(i, act, frozen, layout) : frozen)
+        return tape.add(h, postNorm(adaptedLayers.contains(i) ? adapter(i, act, frozen, layout) : frozen, blk.postMLPNorm))
     }
 }

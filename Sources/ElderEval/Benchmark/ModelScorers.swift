@@ -37,8 +37,8 @@ func answerArgmax(_ logits: Tensor, promptLength: Int, answerLength: Int) -> [In
 
 /// The model's tokenizer as the metrics' encoder.
 public struct TokenizerEncoder: TextEncoder {
-    public let tokenizer: BPETokenizer
-    public init(tokenizer: BPETokenizer) { self.tokenizer = tokenizer }
+    public let tokenizer: any Tokenizer
+    public init(tokenizer: any Tokenizer) { self.tokenizer = tokenizer }
     public func encode(_ text: String) throws -> [Int] { tokenizer.encode(text) }
 }
 

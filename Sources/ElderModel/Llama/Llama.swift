@@ -1,22 +1,52 @@
 import ElderTensor
 
-// The LLaMA-family decoder, read top to bottom: Attention -> MLP -> Block -> Model.
+// The decoder, read top to bottom: Attention -> MLP -> Block -> Model. It runs the LLaMA block and what a
+// `BlockDescription` adds to it (Gemma 3: GeGLU, q/k norms, post-norms, scaled embeddings, local layers).
 // Dimension letters: T tokens, S cached + new positions, D hidden size, F intermediate size,
 // V vocabulary, Hq / Hkv query / key-value heads, hd head dimension. Weights are [out, in] (a row per
 // output), so a projection is y = x Wᵀ. Generation state (the KV cache) lives outside the model.
 
-/// Grouped-query self-attention with rotary positions.
+/// Grouped-query self-attention with rotary positions (per-head q/k norms and a sliding window if the
+/// block description has them).
 public struct LlamaAttention: Sendable {
     public var wq: Tensor { didSet { packedQ = nil } }   // [Hq*hd, D]
     public var wk: Tensor { didSet { packedK = nil } }   // [Hkv*hd, D]
     public var wv: Tensor { didSet { packedV = nil } }   // [Hkv*hd, D]
     public var wo: Tensor { didSet { packedO = nil } }   // [D, Hq*hd]
+    /// RMSNorm weights of each query and key head [hd] (`block.queryKeyNorm`), else nil.
+    public var queryNorm: Tensor?
+    public var keyNorm: Tensor?
     public let configuration: LlamaConfiguration
+    /// The block this attention belongs to (local or global, its RoPE base).
+    public let layer: Int
     /// The same matrices in their GGUF block encoding, for decoding (dropped when a weight is set).
     var packedQ, packedK, packedV, packedO: PackedMatrix?
 
-    public init(wq: Tensor, wk: Tensor, wv: Tensor, wo: Tensor, configuration: LlamaConfiguration) {
+    public init(wq: Tensor, wk: Tensor, wv: Tensor, wo: Tensor, configuration: LlamaConfiguration, layer: Int = 0,
+                queryNorm: Tensor? = nil, keyNorm: Tensor? = nil) {
         (self.wq, self.wk, self.wv, self.wo, self.configuration) = (wq, wk, wv, wo, configuration)
+        (self.layer, self.queryNorm, self.keyNorm) = (layer, queryNorm, keyNorm)
+    }
+
+    /// The RoPE base of this block.
+    public var ropeBase: Float { configuration.block.ropeBase(layer, global: configuration.ropeBase) }
+    /// The sliding window of this block (nil: global).
+    public var window: Int? { configuration.block.window(layer) }
+
+    /// Queries [T, Hq*hd] and keys [T, Hkv*hd] of x, normalized per head if the block says so, rotated.
+    public func queriesAndKeys(_ x: Tensor, positions: [Int]) -> (q: Tensor, k: Tensor) {
+        let c = configuration
+        var q = linear(x, wq, packed: packedQ), k = linear(x, wk, packed: packedK)
+        if let queryNorm { q = headNorm(q, weight: queryNorm) }
+        if let keyNorm { k = headNorm(k, weight: keyNorm) }
+        return (rope(q, heads: c.headCount, headDim: c.headDimension, positions: positions, base: ropeBase, style: c.ropeStyle.style),
+                rope(k, heads: c.kvHeadCount, headDim: c.headDimension, positions: positions, base: ropeBase, style: c.ropeStyle.style))
+    }
+
+    /// RMSNorm over each head of the rows of x [T, H*hd].
+    func headNorm(_ x: Tensor, weight: Tensor) -> Tensor {
+        let hd = configuration.headDimension
+        return rmsNorm(x.reshaped([x.count / hd, hd]), weight: weight, eps: configuration.rmsNormEpsilon).reshaped(x.shape)
     }
 
     /// x [T, D] (already normalized) at absolute `positions` -> [T, D]. With a cache, the new keys and
@@ -24,10 +54,7 @@ public struct LlamaAttention: Sendable {
     /// continue the cache (positions[0] == cache.count).
     public func forward(_ x: Tensor, positions: [Int], cache: LayerKVCache?) -> Tensor {
         let c = configuration
-        let q = rope(linear(x, wq, packed: packedQ), heads: c.headCount, headDim: c.headDimension,
-                     positions: positions, base: c.ropeBase, style: c.ropeStyle.style)         // [T, Hq*hd]
-        let k = rope(linear(x, wk, packed: packedK), heads: c.kvHeadCount, headDim: c.headDimension,
-                     positions: positions, base: c.ropeBase, style: c.ropeStyle.style)         // [T, Hkv*hd]
+        let (q, k) = queriesAndKeys(x, positions: positions)                                   // [T, Hq*hd], [T, Hkv*hd]
         let v = linear(x, wv, packed: packedV)                                                 // [T, Hkv*hd]
         let mixed: Tensor                                                                        // [T, Hq*hd]
         if let cache {
@@ -35,27 +62,34 @@ public struct LlamaAttention: Sendable {
             let offset = cache.count
             cache.append(keys: k, values: v)
             mixed = attention(q: q, k: cache.keys, v: cache.values, heads: c.headCount, kvHeads: c.kvHeadCount,
-                              headDim: c.headDimension, queryOffset: offset)
+                              headDim: c.headDimension, queryOffset: offset, scale: c.block.attentionScale, window: window)
         } else {
             mixed = attention(q: q, k: k, v: v, heads: c.headCount, kvHeads: c.kvHeadCount,
-                              headDim: c.headDimension, queryOffset: 0)
+                              headDim: c.headDimension, queryOffset: 0, scale: c.block.attentionScale, window: window)
         }
         return linear(mixed, wo, packed: packedO)
     }
 }
 
-/// The SwiGLU feed-forward network: down(silu(gate x) * up x).
+/// The gated feed-forward network: down(act(gate x) * up x), act = SiLU (SwiGLU) or tanh-GELU (GeGLU).
 public struct LlamaMLP: Sendable {
     public var gate: Tensor { didSet { packedGate = nil } }  // [F, D]
     public var up: Tensor { didSet { packedUp = nil } }      // [F, D]
     public var down: Tensor { didSet { packedDown = nil } }  // [D, F]
+    public let kind: BlockDescription.FeedForward
     var packedGate, packedUp, packedDown: PackedMatrix?
 
-    public init(gate: Tensor, up: Tensor, down: Tensor) { (self.gate, self.up, self.down) = (gate, up, down) }
+    public init(gate: Tensor, up: Tensor, down: Tensor, kind: BlockDescription.FeedForward = .swiGLU) {
+        (self.gate, self.up, self.down, self.kind) = (gate, up, down, kind)
+    }
 
-    /// The SwiGLU activation v [T, F] that enters the down projection (the editor's key vector).
+    /// The gated activation v [T, F] that enters the down projection (the editor's key vector).
     public func activation(_ x: Tensor) -> Tensor {
-        swiglu(gate: linear(x, gate, packed: packedGate), up: linear(x, up, packed: packedUp))
+        let g = linear(x, gate, packed: packedGate), u = linear(x, up, packed: packedUp)
+        switch kind {
+        case .swiGLU: return swiglu(gate: g, up: u)
+        case .geGLUTanh: return geglu(gate: g, up: u)
+        }
     }
     /// The frozen down projection W0 v: [T, F] -> [T, D].
     public func project(_ v: Tensor) -> Tensor { linear(v, down, packed: packedDown) }
@@ -65,10 +99,10 @@ public struct LlamaMLP: Sendable {
 
 /// Hooks into one block's forward pass: how the editor observes activations and adds an adapter.
 public struct BlockHooks {
-    /// Sees the SwiGLU activation v [T, F] entering down_proj.
+    /// Sees the gated activation v [T, F] entering down_proj.
     public var observeDownInput: ((Tensor) -> Void)?
-    /// Replaces the MLP output: given v [T, F] and the frozen W0·v [T, D], returns [T, D]
-    /// (e.g. W0·v + adapter(v)).
+    /// Replaces the down projection's output: given v [T, F] and the frozen W0·v [T, D], returns [T, D]
+    /// (e.g. W0·v + adapter(v)); a post-FFN norm, if the block has one, applies to what it returns.
     public var replaceDownOutput: ((_ v: Tensor, _ frozen: Tensor) -> Tensor)?
 
     public init(observeDownInput: ((Tensor) -> Void)? = nil,
@@ -78,25 +112,34 @@ public struct BlockHooks {
     }
 }
 
-/// One pre-norm transformer block: h = x + attn(norm(x)); out = h + mlp(norm(h)).
+/// One pre-norm transformer block: h = x + post(attn(norm(x))); out = h + post(mlp(norm(h))), where the
+/// post-norms exist only if the block description has them (Gemma).
 public struct LlamaBlock: Sendable {
     public var attentionNorm: Tensor  // [D]
     public var attention: LlamaAttention
     public var mlpNorm: Tensor        // [D]
     public var mlp: LlamaMLP
+    /// RMSNorm weights [D] applied to the attention and FFN outputs (`block.postNorms`), else nil.
+    public var postAttentionNorm: Tensor?
+    public var postMLPNorm: Tensor?
 
-    public init(attentionNorm: Tensor, attention: LlamaAttention, mlpNorm: Tensor, mlp: LlamaMLP) {
+    public init(attentionNorm: Tensor, attention: LlamaAttention, mlpNorm: Tensor, mlp: LlamaMLP,
+                postAttentionNorm: Tensor? = nil, postMLPNorm: Tensor? = nil) {
         (self.attentionNorm, self.attention, self.mlpNorm, self.mlp) = (attentionNorm, attention, mlpNorm, mlp)
+        (self.postAttentionNorm, self.postMLPNorm) = (postAttentionNorm, postMLPNorm)
     }
 
     /// x [T, D] -> [T, D], the residual stream after this block.
     public func forward(_ x: Tensor, positions: [Int], cache: LayerKVCache? = nil, hooks: BlockHooks? = nil) -> Tensor {
         let eps = attention.configuration.rmsNormEpsilon
-        let h = add(x, attention.forward(rmsNorm(x, weight: attentionNorm, eps: eps), positions: positions, cache: cache))
+        var a = attention.forward(rmsNorm(x, weight: attentionNorm, eps: eps), positions: positions, cache: cache)
+        if let postAttentionNorm { a = rmsNorm(a, weight: postAttentionNorm, eps: eps) }
+        let h = add(x, a)
         let v = mlp.activation(rmsNorm(h, weight: mlpNorm, eps: eps))                      // [T, F]
         hooks?.observeDownInput?(v)
         var out = mlp.project(v)                                                             // [T, D]
         if let replace = hooks?.replaceDownOutput { out = replace(v, out) }
+        if let postMLPNorm { out = rmsNorm(out, weight: postMLPNorm, eps: eps) }
         return add(h, out)
     }
 }
@@ -136,8 +179,11 @@ public struct LlamaModel: Sendable {
         return m
     }
 
-    /// Token embeddings [T, D] of `ids` (the residual stream before block 0).
-    public func embed(_ ids: [Int]) -> Tensor { ElderTensor.embedding(embedding, ids: ids) }
+    /// Token embeddings [T, D] of `ids` (the residual stream before block 0), scaled if the block says so.
+    public func embed(_ ids: [Int]) -> Tensor {
+        let e = ElderTensor.embedding(embedding, ids: ids)
+        return configuration.block.embeddingScale.map { scale(e, by: $0) } ?? e
+    }
 
     /// Runs blocks `layers` over the residual stream x [T, D]; `hooks[i]` applies to block i.
     public func run(_ x: Tensor, layers: Range<Int>, positions: [Int], cache: KVCache? = nil,

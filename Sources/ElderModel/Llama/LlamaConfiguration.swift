@@ -1,9 +1,10 @@
 import ElderTensor
 import Foundation
 
-/// The shape of a LLaMA-family model, read from the checkpoint (GGUF metadata or `config.json`),
-/// never hard-coded. Derived sizes are computed properties.
-public struct LlamaConfiguration: Codable, Equatable, Sendable {
+/// The shape of a decoder-only transformer, read from the checkpoint (GGUF metadata or `config.json`),
+/// never hard-coded: sizes, RoPE, and what its block does (`block`; the LLaMA block unless the checkpoint
+/// says otherwise). Derived sizes are computed properties. (CheckpointArchitectures reads the checkpoints.)
+public struct LlamaConfiguration: Equatable, Sendable {
     public var vocabularySize: Int
     public var hiddenSize: Int
     public var intermediateSize: Int
@@ -17,6 +18,8 @@ public struct LlamaConfiguration: Codable, Equatable, Sendable {
     public var ropeStyle: RopeStyleName
     public var tiedEmbeddings: Bool
     public var contextLength: Int
+    /// What a block does beyond the LLaMA block (GeGLU, q/k norms, post-norms, sliding windows, ...).
+    public var block: BlockDescription
 
     public enum RopeStyleName: String, Codable, Sendable {
         case adjacentPairs, halfSplit
@@ -25,7 +28,7 @@ public struct LlamaConfiguration: Codable, Equatable, Sendable {
 
     public init(vocabularySize: Int, hiddenSize: Int, intermediateSize: Int, layerCount: Int, headCount: Int,
                 kvHeadCount: Int, headDimension: Int? = nil, rmsNormEpsilon: Float, ropeBase: Float,
-                ropeStyle: RopeStyleName, tiedEmbeddings: Bool, contextLength: Int) {
+                ropeStyle: RopeStyleName, tiedEmbeddings: Bool, contextLength: Int, block: BlockDescription = .llama) {
         self.vocabularySize = vocabularySize
         self.hiddenSize = hiddenSize
         self.intermediateSize = intermediateSize
@@ -38,6 +41,7 @@ public struct LlamaConfiguration: Codable, Equatable, Sendable {
         self.ropeStyle = ropeStyle
         self.tiedEmbeddings = tiedEmbeddings
         self.contextLength = contextLength
+        self.block = block
     }
 
     public var queryWidth: Int { headCount * headDimension }
@@ -56,65 +60,45 @@ public struct LlamaConfiguration: Codable, Equatable, Sendable {
         guard headCount % kvHeadCount == 0 else { throw fail("\(headCount) heads not a multiple of \(kvHeadCount) KV heads") }
         guard headDimension % 2 == 0 else { throw fail("head dimension \(headDimension) is odd") }
         guard rmsNormEpsilon > 0, rmsNormEpsilon < 1, ropeBase > 1 else { throw fail("eps \(rmsNormEpsilon) / rope base \(ropeBase)") }
-    }
-
-    /// The configuration in a GGUF file's `<arch>.*` metadata (architecture `llama`).
-    public init(gguf: GGUFFile) throws {
-        let arch = try gguf.string("general.architecture")
-        guard arch == "llama" else {
-            throw CheckpointError.invalid(path: gguf.path, reason: "architecture '\(arch)' is not LLaMA-family ('llama')")
-        }
-        let heads = try gguf.int("\(arch).attention.head_count")
-        let hidden = try gguf.int("\(arch).embedding_length")
-        let headDim = gguf.metadata["\(arch).attention.key_length"]?.int ?? (heads > 0 ? hidden / heads : 0)
-        if let rotary = gguf.metadata["\(arch).rope.dimension_count"]?.int, rotary != headDim {
-            throw CheckpointError.invalid(path: gguf.path, reason: "partial rotary embedding (\(rotary) of \(headDim)) is not supported")
-        }
-        let vocab = gguf.metadata["\(arch).vocab_size"]?.int
-            ?? gguf.metadata["tokenizer.ggml.tokens"]?.array?.count
-            ?? gguf.info("token_embd.weight")?.shape.first ?? 0
-        self.init(vocabularySize: vocab, hiddenSize: hidden,
-                  intermediateSize: try gguf.int("\(arch).feed_forward_length"),
-                  layerCount: try gguf.int("\(arch).block_count"), headCount: heads,
-                  kvHeadCount: gguf.metadata["\(arch).attention.head_count_kv"]?.int ?? heads,
-                  headDimension: headDim,
-                  rmsNormEpsilon: Float(try gguf.double("\(arch).attention.layer_norm_rms_epsilon")),
-                  ropeBase: Float(gguf.metadata["\(arch).rope.freq_base"]?.double ?? 10_000),
-                  ropeStyle: .adjacentPairs, tiedEmbeddings: gguf.info("output.weight") == nil,
-                  contextLength: gguf.metadata["\(arch).context_length"]?.int ?? 2_048)
-        try validate(source: gguf.path)
-    }
-
-    /// A Hugging Face `config.json` (LlamaForCausalLM and kin: the same key names).
-    public init(huggingFaceConfig data: Data, source: String) throws {
-        struct HF: Decodable {
-            let vocab_size: Int, hidden_size: Int, intermediate_size: Int, num_hidden_layers: Int
-            let num_attention_heads: Int, num_key_value_heads: Int?, head_dim: Int?
-            let rms_norm_eps: Double?, rope_theta: Double?, tie_word_embeddings: Bool?
-            let max_position_embeddings: Int?, model_type: String?
-            let rope_scaling: [String: AnyCodableValue]?
-        }
-        let hf: HF
-        do { hf = try JSONDecoder().decode(HF.self, from: data) } catch {
-            throw CheckpointError.invalid(path: source, reason: "config.json: \(error)")
-        }
-        if let type = hf.model_type, !["llama", "mistral", "smollm", "smollm2"].contains(type) {
-            throw CheckpointError.invalid(path: source, reason: "model_type '\(type)' is not LLaMA-family")
-        }
-        if hf.rope_scaling != nil {
-            throw CheckpointError.invalid(path: source, reason: "rope_scaling is not supported")
-        }
-        self.init(vocabularySize: hf.vocab_size, hiddenSize: hf.hidden_size, intermediateSize: hf.intermediate_size,
-                  layerCount: hf.num_hidden_layers, headCount: hf.num_attention_heads,
-                  kvHeadCount: hf.num_key_value_heads ?? hf.num_attention_heads, headDimension: hf.head_dim,
-                  rmsNormEpsilon: Float(hf.rms_norm_eps ?? 1e-6), ropeBase: Float(hf.rope_theta ?? 10_000),
-                  ropeStyle: .halfSplit, tiedEmbeddings: hf.tie_word_embeddings ?? false,
-                  contextLength: hf.max_position_embeddings ?? 2_048)
-        try validate(source: source)
+        try block.validate(source: source)
     }
 }
 
-/// Any JSON value, decoded only to notice that a key is present (e.g. a non-null `rope_scaling`).
-struct AnyCodableValue: Decodable {
-    init(from decoder: Decoder) throws {}
+extension LlamaConfiguration: Codable {
+    enum CodingKeys: String, CodingKey {
+        case vocabularySize, hiddenSize, intermediateSize, layerCount, headCount, kvHeadCount, headDimension
+        case rmsNormEpsilon, ropeBase, ropeStyle, tiedEmbeddings, contextLength, block
+    }
+
+    /// A configuration written before `block` existed is a LLaMA block.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(vocabularySize: try c.decode(Int.self, forKey: .vocabularySize), hiddenSize: try c.decode(Int.self, forKey: .hiddenSize),
+                  intermediateSize: try c.decode(Int.self, forKey: .intermediateSize), layerCount: try c.decode(Int.self, forKey: .layerCount),
+                  headCount: try c.decode(Int.self, forKey: .headCount), kvHeadCount: try c.decode(Int.self, forKey: .kvHeadCount),
+                  headDimension: try c.decode(Int.self, forKey: .headDimension),
+                  rmsNormEpsilon: try c.decode(Float.self, forKey: .rmsNormEpsilon), ropeBase: try c.decode(Float.self, forKey: .ropeBase),
+                  ropeStyle: try c.decode(RopeStyleName.self, forKey: .ropeStyle),
+                  tiedEmbeddings: try c.decode(Bool.self, forKey: .tiedEmbeddings),
+                  contextLength: try c.decode(Int.self, forKey: .contextLength),
+                  block: try c.decodeIfPresent(BlockDescription.self, forKey: .block) ?? .llama)
+    }
+
+    /// A LLaMA block writes no `block` key, so the `elder.json` of a LLaMA-family repo reads as it always did.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(vocabularySize, forKey: .vocabularySize)
+        try c.encode(hiddenSize, forKey: .hiddenSize)
+        try c.encode(intermediateSize, forKey: .intermediateSize)
+        try c.encode(layerCount, forKey: .layerCount)
+        try c.encode(headCount, forKey: .headCount)
+        try c.encode(kvHeadCount, forKey: .kvHeadCount)
+        try c.encode(headDimension, forKey: .headDimension)
+        try c.encode(rmsNormEpsilon, forKey: .rmsNormEpsilon)
+        try c.encode(ropeBase, forKey: .ropeBase)
+        try c.encode(ropeStyle, forKey: .ropeStyle)
+        try c.encode(tiedEmbeddings, forKey: .tiedEmbeddings)
+        try c.encode(contextLength, forKey: .contextLength)
+        if block != .llama { try c.encode(block, forKey: .block) }
+    }
 }

@@ -6,14 +6,14 @@ import Foundation
 public final class LoadedModel: @unchecked Sendable {
     public let path: String
     public let model: LlamaModel
-    public let tokenizer: BPETokenizer
+    public let tokenizer: any Tokenizer
     public let chatTemplate: ChatTemplate?
     /// Token ids that end generation (EOS and, for chat models, the end-of-turn token).
     public let stopTokenIDs: Set<Int>
 
     public var configuration: LlamaConfiguration { model.configuration }
 
-    public init(path: String, model: LlamaModel, tokenizer: BPETokenizer, chatTemplate: ChatTemplate?, stopTokenIDs: Set<Int>) {
+    public init(path: String, model: LlamaModel, tokenizer: any Tokenizer, chatTemplate: ChatTemplate?, stopTokenIDs: Set<Int>) {
         self.path = path
         self.model = model
         self.tokenizer = tokenizer
@@ -36,12 +36,12 @@ public final class LoadedModel: @unchecked Sendable {
     }
 
     /// Only the tokenizer of a `.gguf` file or a checkpoint folder (no weights are read).
-    public static func loadTokenizer(path: String) throws -> BPETokenizer {
+    public static func loadTokenizer(path: String) throws -> any Tokenizer {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw ModelLocatorError.notFound(path)
         }
-        if !isDirectory.boolValue { return try BPETokenizer(gguf: GGUFFile(path: path)) }
+        if !isDirectory.boolValue { return try tokenizer(gguf: GGUFFile(path: path)) }
         let config = FileManager.default.contents(atPath: path + "/config.json")
             .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
         return try BPETokenizer(tokenizerJSON: path + "/tokenizer.json",
@@ -49,10 +49,21 @@ public final class LoadedModel: @unchecked Sendable {
                                 eosTokenID: (config?["eos_token_id"] as? NSNumber)?.intValue)
     }
 
+    /// The tokenizer stored in a GGUF file's `tokenizer.ggml.*` metadata: `gpt2` (byte-level BPE) or
+    /// `llama` (SentencePiece).
+    public static func tokenizer(gguf: GGUFFile) throws -> any Tokenizer {
+        let model = try gguf.string("tokenizer.ggml.model")
+        switch model {
+        case "gpt2": return try BPETokenizer(gguf: gguf)
+        case "llama": return try SentencePieceTokenizer(gguf: gguf)
+        default: throw TokenizerError.invalid("\(gguf.path): tokenizer model '\(model)' is not supported (gpt2, llama)")
+        }
+    }
+
     static func loadGGUF(path: String) throws -> LoadedModel {
         let gguf = try GGUFFile(path: path)
         let configuration = try LlamaConfiguration(gguf: gguf)
-        let tokenizer = try BPETokenizer(gguf: gguf)
+        let tokenizer = try tokenizer(gguf: gguf)
         guard tokenizer.vocabularySize <= configuration.vocabularySize else {
             throw CheckpointError.invalid(path: path, reason: "tokenizer has \(tokenizer.vocabularySize) tokens, model \(configuration.vocabularySize)")
         }

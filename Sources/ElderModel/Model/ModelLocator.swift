@@ -18,7 +18,7 @@ public enum ModelLocatorError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .notDownloaded(name, path):
-            return "model \(name) is not downloaded (expected \(path)): run `bash Samples/fetch-model.sh`"
+            return "model \(name) is not downloaded (expected \(path)): run `bash Samples/fetch-model.sh \(name)`"
         case let .notFound(path):
             return "no model at \(path): give a known name (\(ModelLocator.known.map(\.name).joined(separator: ", "))), a .gguf file or a safetensors folder"
         case let .specialFile(path):
@@ -35,6 +35,9 @@ public enum ModelLocator {
     public static let known: [KnownModel] = [
         KnownModel(name: "smollm2-135m", fileName: "SmolLM2-135M-Instruct.Q4_1.gguf",
                    sha256: "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"),
+        // Gemma 3 270M (Gemma Terms of Use): fetched onto the user's machine, never committed.
+        KnownModel(name: "gemma3-270m", fileName: "gemma-3-270m-q4_k_m.gguf",
+                   sha256: "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"),
     ]
 
     public static func defaultModelsFolder(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
