@@ -17,8 +17,7 @@ final class BlockFormatTests: XCTestCase {
     ]
 
     static func golden() throws -> Golden {
-        let url = RealModel.packageRoot.appendingPathComponent("Tests/Fixtures/ggml-blocks/blocks-golden.json")
-        return try JSONDecoder().decode(Golden.self, from: Data(contentsOf: url))
+        try JSONDecoder().decode(Golden.self, from: Data(contentsOf: RealModel.packageFile("Tests/Fixtures/ggml-blocks/blocks-golden.json")))
     }
 
     static func bytes(hex: String) -> Data {

@@ -67,6 +67,10 @@ final class TinyGemmaTests: XCTestCase {
         // Characters without a token fall back to their UTF-8 bytes.
         XCTAssertEqual(tokenizer.encode("z€"), [2, id("<0x7A>"), id("<0xE2>"), id("<0x82>"), id("<0xAC>")])
         XCTAssertEqual(tokenizer.decode(tokenizer.encode("z€ ab\n\na")), "z€ ab\n\na")
+        // Spellings are compared as bytes: "e" + U+0301 is not the token "é" (U+00E9), though Swift's String
+        // equality would call them equal.
+        XCTAssertFalse(tokenizer.encode("e\u{301}").contains(id("\u{E9}")))
+        XCTAssertEqual(tokenizer.encode("\u{E9}"), [2, id("\u{E9}")])
         // A user-defined token is cut out first, always; control tokens only when special tokens are parsed.
         XCTAssertEqual(tokenizer.encode("a\n\nb"), [2, id("a"), id("\n\n"), id("b")])
         XCTAssertEqual(tokenizer.encode("<start_of_turn>a", parseSpecial: true), [2, id("<start_of_turn>"), id("a")])

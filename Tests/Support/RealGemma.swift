@@ -26,8 +26,7 @@ public enum RealGemma {
     public static let goldenFolder = "Tests/Fixtures/gemma3-270m"
 
     public static func golden<T: Decodable>(_ name: String, as: T.Type) throws -> T {
-        let url = RealModel.packageRoot.appendingPathComponent(goldenFolder + "/" + name)
-        return try JSONDecoder().decode(T.self, from: Data(contentsOf: url))
+        try JSONDecoder().decode(T.self, from: Data(contentsOf: RealModel.packageFile(goldenFolder + "/" + name)))
     }
 
     /// One shared load per test process.

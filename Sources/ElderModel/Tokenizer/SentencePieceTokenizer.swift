@@ -25,7 +25,9 @@ public final class SentencePieceTokenizer: @unchecked Sendable {
     public let addBOS: Bool
     public let addSpacePrefix: Bool
 
-    private let ids: [String: Int]
+    /// Token id by spelling, keyed by UTF-8 bytes: Swift's String equality is canonical equivalence, which
+    /// would make "e\u{301}" and "é" (or U+037E and ";") one key.
+    private let ids: [[UInt8]: Int]
     /// Token of each byte (its `<0xXX>` token, else the one-byte token), -1 if the vocabulary has neither.
     private let byteTokens: [Int]
     /// Spellings matched before SentencePiece runs, longest first: user-defined tokens always, control
@@ -46,20 +48,18 @@ public final class SentencePieceTokenizer: @unchecked Sendable {
         self.eosTokenID = eosTokenID
         self.addBOS = addBOS
         self.addSpacePrefix = addSpacePrefix
-        var ids: [String: Int] = [:]
+        var ids: [[UInt8]: Int] = [:]
         ids.reserveCapacity(tokens.count)
-        for (i, t) in tokens.enumerated() { ids[t] = i }  // a repeated spelling means its last token, as in llama.cpp
+        for (i, t) in tokens.enumerated() { ids[Array(t.utf8)] = i }  // a repeated spelling means its last token, as in llama.cpp
         self.ids = ids
-        byteTokens = (0..<256).map { b in
-            ids[String(format: "<0x%02X>", b)] ?? ids[String(decoding: [UInt8(b)], as: UTF8.self)] ?? -1
-        }
+        byteTokens = (0..<256).map { b in ids[Array(String(format: "<0x%02X>", b).utf8)] ?? ids[[UInt8(b)]] ?? -1 }
         matchedFirst = tokens.indices
             .filter { [.userDefined, .control, .unknown].contains(types[$0]) && !tokens[$0].isEmpty }
             .map { (Array(tokens[$0].utf8), $0, types[$0] != .userDefined) }
             .sorted { $0.bytes.count != $1.bytes.count ? $0.bytes.count > $1.bytes.count : $0.id < $1.id }
     }
 
-    public func id(of text: String) -> Int? { ids[text] }
+    public func id(of text: String) -> Int? { ids[Array(text.utf8)] }
 
     public func encode(_ text: String, parseSpecial: Bool = false) -> [Int] {
         var out: [Int] = addBOS ? bosTokenID.map { [$0] } ?? [] : []
@@ -149,9 +149,9 @@ public final class SentencePieceTokenizer: @unchecked Sendable {
         guard !symbols.isEmpty else { return }
         symbols[symbols.count - 1].next = -1
         var queue = BigramHeap()
-        func text(_ a: Int, _ b: Int) -> String { String(decoding: bytes[a..<b], as: UTF8.self) }
+        func token(_ a: Int, _ b: Int) -> Int? { ids[Array(bytes[a..<b])] }
         func tryAdd(_ left: Int, _ right: Int) {
-            guard left >= 0, right >= 0, let id = ids[text(symbols[left].start, symbols[right].end)] else { return }
+            guard left >= 0, right >= 0, let id = token(symbols[left].start, symbols[right].end) else { return }
             queue.push(Bigram(left: left, right: right, score: scores[id],
                               size: symbols[right].end - symbols[left].start))
         }
@@ -170,7 +170,7 @@ public final class SentencePieceTokenizer: @unchecked Sendable {
         var i = 0
         while i != -1 {
             let s = symbols[i]
-            if let id = ids[text(s.start, s.end)] {
+            if let id = token(s.start, s.end) {
                 out.append(id)
             } else {
                 for b in bytes[s.start..<s.end] where byteTokens[Int(b)] >= 0 { out.append(byteTokens[Int(b)]) }
