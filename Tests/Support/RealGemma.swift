@@ -1,10 +1,8 @@
 import ElderModel
 import Foundation
-import XCTest
 
-/// Access to the real Gemma 3 270M model (`bash Samples/fetch-model.sh gemma3-270m`) and its golden files
-/// (Tests/Fixtures/gemma3-270m), for the real-model suites: skipped under `ELDER_FAST`; when the model is
-/// missing, a failure under `CI` and a skip otherwise, as with SmolLM2.
+/// Access to the real Gemma 3 270M model (`bash Samples/fetch-model.sh gemma3-270m`, or `ELDER_GEMMA_PATH`)
+/// and its golden files (Tests/Fixtures/gemma3-270m), skipped or failed as `RealModel.require` says.
 public enum RealGemma {
     public static var path: String {
         ProcessInfo.processInfo.environment["ELDER_GEMMA_PATH"]
@@ -12,15 +10,7 @@ public enum RealGemma {
     }
 
     public static func requirePath(file: StaticString = #filePath, line: UInt = #line) throws -> String {
-        let env = ProcessInfo.processInfo.environment
-        if env["ELDER_FAST"] != nil { throw XCTSkip("ELDER_FAST is set: real-model suite skipped") }
-        guard FileManager.default.fileExists(atPath: path) else {
-            if env["CI"] != nil {
-                XCTFail("Gemma missing at \(path); run `bash Samples/fetch-model.sh gemma3-270m`", file: file, line: line)
-            }
-            throw XCTSkip("Gemma missing at \(path); run `bash Samples/fetch-model.sh gemma3-270m`")
-        }
-        return path
+        try RealModel.require(path, fetch: "bash Samples/fetch-model.sh gemma3-270m", file: file, line: line)
     }
 
     public static let goldenFolder = "Tests/Fixtures/gemma3-270m"
@@ -30,14 +20,5 @@ public enum RealGemma {
     }
 
     /// One shared load per test process.
-    nonisolated(unsafe) private static var cached: LoadedModel?
-    private static let lock = NSLock()
-    public static func load() throws -> LoadedModel {
-        let path = try requirePath()
-        lock.lock(); defer { lock.unlock() }
-        if let cached { return cached }
-        let m = try LoadedModel.load(path: path)
-        cached = m
-        return m
-    }
+    public static func load() throws -> LoadedModel { try RealModel.shared(requirePath()) }
 }

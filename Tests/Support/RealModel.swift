@@ -12,13 +12,19 @@ public enum RealModel {
     }
 
     public static func requirePath(file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        try require(path, fetch: "bash Samples/fetch-model.sh", file: file, line: line)
+    }
+
+    /// `path` if the model file is there; a skip under `ELDER_FAST`, else a failure under `CI` (and a skip
+    /// outside it) naming the `fetch` command when it is missing.
+    public static func require(_ path: String, fetch: String, file: StaticString = #filePath, line: UInt = #line) throws -> String {
         let env = ProcessInfo.processInfo.environment
         if env["ELDER_FAST"] != nil { throw XCTSkip("ELDER_FAST is set: real-model suite skipped") }
         guard FileManager.default.fileExists(atPath: path) else {
             if env["CI"] != nil {
-                XCTFail("model missing at \(path); run `bash Samples/fetch-model.sh`", file: file, line: line)
+                XCTFail("model missing at \(path); run `\(fetch)`", file: file, line: line)
             }
-            throw XCTSkip("model missing at \(path); run `bash Samples/fetch-model.sh`")
+            throw XCTSkip("model missing at \(path); run `\(fetch)`")
         }
         return path
     }
@@ -47,14 +53,16 @@ public enum RealModel {
     }
 
     /// One shared load of the model per test process (loading costs about a second).
-    nonisolated(unsafe) private static var cached: LoadedModel?
+    public static func load() throws -> LoadedModel { try shared(requirePath()) }
+
+    /// One shared load of each model file per test process.
+    nonisolated(unsafe) private static var cached: [String: LoadedModel] = [:]
     private static let lock = NSLock()
-    public static func load() throws -> LoadedModel {
-        let path = try requirePath()
+    public static func shared(_ path: String) throws -> LoadedModel {
         lock.lock(); defer { lock.unlock() }
-        if let cached { return cached }
+        if let hit = cached[path] { return hit }
         let m = try LoadedModel.load(path: path)
-        cached = m
+        cached[path] = m
         return m
     }
 }

@@ -167,8 +167,9 @@ public final class BPETokenizer: @unchecked Sendable {
     }
 }
 
-/// A binary min-heap of (rank, position) pairs packed into one integer, so ties of rank go leftmost first.
-private struct MinHeap {
+/// A binary min-heap of (rank, position) pairs packed into one integer, so ties of rank go leftmost first
+/// (BPE merges by rank; SentencePiece by score, as `SentencePieceTokenizer.mergeRank`).
+struct MinHeap {
     private var items: [UInt64] = []
 
     mutating func push(rank: Int, position: Int) {

@@ -129,10 +129,16 @@ public final class SentencePieceTokenizer: @unchecked Sendable {
         return fragments
     }
 
-    /// One symbol of the merge: bytes start..<end of the piece, linked to its neighbours.
+    /// One symbol of the merge: bytes start..<end of the piece (empty once merged away), linked to its neighbours.
     private struct Symbol { var start: Int; var end: Int; var previous: Int; var next: Int }
-    /// A candidate merge of symbols left and right (whose bytes then spanned `size`).
-    private struct Bigram { let left: Int; let right: Int; let score: Float; let size: Int }
+
+    /// A token's score as a rank for `MinHeap`: a higher score is a lower rank (float order kept in 32 bits),
+    /// so the heap pops the best-scoring pair, the leftmost among equal scores, as llama.cpp's queue does.
+    static func mergeRank(_ score: Float) -> Int {
+        let bits = score.bitPattern
+        let ascending = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
+        return Int(UInt32.max - ascending)
+    }
 
     private func encodePiece(_ raw: [UInt8], into out: inout [Int]) {
         // Spaces become "▁" (E2 96 81).
@@ -148,24 +154,25 @@ public final class SentencePieceTokenizer: @unchecked Sendable {
         }
         guard !symbols.isEmpty else { return }
         symbols[symbols.count - 1].next = -1
-        var queue = BigramHeap()
         func token(_ a: Int, _ b: Int) -> Int? { ids[Array(bytes[a..<b])] }
-        func tryAdd(_ left: Int, _ right: Int) {
-            guard left >= 0, right >= 0, let id = token(symbols[left].start, symbols[right].end) else { return }
-            queue.push(Bigram(left: left, right: right, score: scores[id],
-                              size: symbols[right].end - symbols[left].start))
+        /// The rank of merging symbol `left` with the one after it, if their joined text is a token.
+        func rank(_ left: Int) -> Int? {
+            let right = symbols[left].next
+            guard right >= 0, let id = token(symbols[left].start, symbols[right].end) else { return nil }
+            return Self.mergeRank(scores[id])
         }
-        for i in 1..<symbols.count { tryAdd(i - 1, i) }
-        while let bigram = queue.pop() {
-            let l = symbols[bigram.left], r = symbols[bigram.right]
-            // Skip a bigram one of whose symbols has merged since it was queued.
-            guard l.end > l.start, r.end > r.start, r.end - l.start == bigram.size, l.next == bigram.right else { continue }
-            symbols[bigram.left].end = r.end
-            symbols[bigram.right].end = symbols[bigram.right].start
-            symbols[bigram.left].next = r.next
-            if r.next >= 0 { symbols[r.next].previous = bigram.left }
-            tryAdd(symbols[bigram.left].previous, bigram.left)
-            tryAdd(bigram.left, symbols[bigram.left].next)
+        var queue = MinHeap()
+        for i in 0..<symbols.count - 1 { if let r = rank(i) { queue.push(rank: r, position: i) } }
+        while let (r, left) = queue.pop() {
+            // Skip a pair one of whose symbols has merged since it was queued.
+            guard symbols[left].end > symbols[left].start, rank(left) == r else { continue }
+            let right = symbols[left].next
+            symbols[left].end = symbols[right].end
+            symbols[right].end = symbols[right].start
+            symbols[left].next = symbols[right].next
+            if symbols[right].next >= 0 { symbols[symbols[right].next].previous = left }
+            if symbols[left].previous >= 0, let r = rank(symbols[left].previous) { queue.push(rank: r, position: symbols[left].previous) }
+            if let r = rank(left) { queue.push(rank: r, position: left) }
         }
         var i = 0
         while i != -1 {
@@ -176,40 +183,6 @@ public final class SentencePieceTokenizer: @unchecked Sendable {
                 for b in bytes[s.start..<s.end] where byteTokens[Int(b)] >= 0 { out.append(byteTokens[Int(b)]) }
             }
             i = s.next
-        }
-    }
-
-    /// A max-heap of bigrams: highest score first, then the leftmost.
-    private struct BigramHeap {
-        var items: [Bigram] = []
-        static func before(_ a: Bigram, _ b: Bigram) -> Bool { a.score != b.score ? a.score > b.score : a.left < b.left }
-        mutating func push(_ b: Bigram) {
-            items.append(b)
-            var i = items.count - 1
-            while i > 0 {
-                let parent = (i - 1) / 2
-                guard Self.before(items[i], items[parent]) else { break }
-                items.swapAt(i, parent)
-                i = parent
-            }
-        }
-        mutating func pop() -> Bigram? {
-            guard let top = items.first else { return nil }
-            let last = items.removeLast()
-            if !items.isEmpty {
-                items[0] = last
-                var i = 0
-                while true {
-                    let l = 2 * i + 1, r = l + 1
-                    var best = i
-                    if l < items.count && Self.before(items[l], items[best]) { best = l }
-                    if r < items.count && Self.before(items[r], items[best]) { best = r }
-                    if best == i { break }
-                    items.swapAt(i, best)
-                    i = best
-                }
-            }
-            return top
         }
     }
 
