@@ -5,7 +5,7 @@ import ElderModel
 public struct ModelOption: ParsableArguments {
     public init() {}
 
-    @Option(name: .long, help: "A known model name (smollm2-135m), a .gguf file or a safetensors folder.")
+    @Option(name: .long, help: "A known model name (smollm2-135m, gemma3-270m), a .gguf file or a safetensors folder.")
     public var model: String = "smollm2-135m"
 
     /// Loads the model; a failure is the user's to fix (one line, e.g. how to fetch it; exit 128).

@@ -23,7 +23,7 @@ extension ElderCommand {
         @Argument(help: ArgumentHelp("The folder to create (must not exist or be empty).", valueName: "DIR"))
         var directory: String
 
-        @Option(name: .long, help: ArgumentHelp("A known model name (smollm2-135m) or a .gguf file or safetensors folder.",
+        @Option(name: .long, help: ArgumentHelp("A known model name (smollm2-135m, gemma3-270m) or a .gguf file or safetensors folder.",
                                                 valueName: "NAME|PATH"))
         var model: String
 
