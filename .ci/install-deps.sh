@@ -2,7 +2,7 @@
 # Installs the Debian packages Elder builds against, if any is missing. Safe to run again.
 set -euo pipefail
 need=()
-for pkg in libgit2-dev libopenblas-dev libzstd-dev zlib1g-dev pkg-config git python3-pip; do
+for pkg in libgit2-dev libopenblas-dev libzstd-dev zlib1g-dev pkg-config git time python3-pip; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 # python3-pip may come from pyenv instead of Debian: only ask apt for it when no pip exists.

@@ -84,6 +84,7 @@ final class MemoryCodecBoundsTests: XCTestCase {
             ({ $0.experts = 1_000_000_000_000 }, "experts"), ({ $0.iterations = 1_000_000_000 }, "iterations"),
             ({ $0.rank = 100_000 }, "rank"), ({ $0.learningRate = .nan }, "learning rate"), ({ $0.replay = 1 << 40 }, "replay"),
             ({ $0.deferral = .similarityMargin(margin: .infinity, referenceMargin: 0, minimum: 0) }, "margin"),
+            ({ $0.deferral = .hamming(epsilon: 1 << 40) }, "Hamming"),
         ] {
             var c = base
             change(&c)

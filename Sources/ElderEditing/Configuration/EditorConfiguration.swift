@@ -312,7 +312,10 @@ extension EditorConfiguration {
         ]
         switch deferral {
         case let .hamming(epsilon):
-            if epsilon < 0 || epsilon > codeBits { try fail("Hamming ε must be 0...\(codeBits), got \(epsilon)") }
+            // An ε of codeBits or more never defers (the baselines' presets carry such values for their one
+            // expert), so the bound is the largest code any configuration can have, not this one's.
+            let largest = Self.maximumLayers * Self.maximumExperts
+            if epsilon < 0 || epsilon > largest { try fail("Hamming ε must be 0...\(largest), got \(epsilon)") }
         case let .similarityMargin(margin, referenceMargin, minimum):
             numbers += [("deferral margin", margin, -2...2), ("reference margin", referenceMargin, -2...2), ("minimum similarity", minimum, -1...1)]
         }

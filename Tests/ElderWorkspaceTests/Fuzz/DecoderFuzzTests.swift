@@ -12,7 +12,7 @@ import XCTest
 /// with an error — a crash (trap, abort) ends the test process and fails the run.
 ///
 /// `testFuzzedDecodersStayWithinTheirLimits` runs the targets in a child process (this test binary again,
-/// with ELDER_FUZZ_CHILD set) and reads the child's peak resident memory from the kernel: an allocation
+/// with ELDER_FUZZ_CHILD set) and reads the child's peak resident memory from the kernel (through GNU time, see MeasuredRun): an allocation
 /// sized by a forged field instead of a limit would show there. docs/TRUST.md has the numbers.
 final class DecoderFuzzTests: XCTestCase {
     /// Executions per target (ELDER_FUZZ_RUNS multiplies them, for a longer run by hand).
@@ -28,8 +28,10 @@ final class DecoderFuzzTests: XCTestCase {
         let process = try XCTUnwrap(ProcessInfo.processInfo.arguments.first)
         var summary: [String] = []
         for target in Self.runs.keys.sorted() {
-            let child = try ChildRun.run(process, ["ElderWorkspaceTests.DecoderFuzzTests/test_" + target],
-                                         environment: ["ELDER_FUZZ_CHILD": "1"])
+            let measured = try MeasuredRun.run(["ElderWorkspaceTests.DecoderFuzzTests/test_" + target],
+                                               in: FileManager.default.currentDirectoryPath,
+                                               environment: ["ELDER_FUZZ_CHILD": "1"], executable: process)
+            let child = (status: measured.run.status, output: measured.run.stdout + measured.run.stderr, peakRSS: measured.peakRSS)
             XCTAssertEqual(child.status, 0, "\(target): \(child.output.suffix(3000))")
             XCTAssertTrue(child.output.contains("Executed 1 test, with 0 failures"), "\(target): \(child.output.suffix(2000))")
             XCTAssertLessThanOrEqual(child.peakRSS, Self.ceiling, "\(target) peaked at \(child.peakRSS >> 20) MB")
@@ -186,36 +188,3 @@ final class DecoderFuzzTests: XCTestCase {
     }
 }
 
-/// A child process's exit status, output and peak resident memory (`wait4`'s `ru_maxrss`).
-struct ChildRun {
-    var status: Int32
-    var output: String
-    var peakRSS: Int
-
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> ChildRun {
-        let log = NSTemporaryDirectory() + "elder-child-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: log) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in environment { env[k] = v }
-        let argv = [executable] + arguments
-        let envp = env.map { "\($0.key)=\($0.value)" }
-        func cArray(_ s: [String]) -> [UnsafeMutablePointer<CChar>?] { s.map { strdup($0) } + [nil] }
-        let a = cArray(argv), e = cArray(envp)
-        defer { (a + e).forEach { free($0) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, executable, &actions, nil, a, e)
-        guard rc == 0 else { throw NSError(domain: "ChildRun", code: Int(rc)) }
-        var status: Int32 = 0
-        var usage = rusage()
-        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
-        let signal = status & 0x7f
-        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-        return ChildRun(status: signal == 0 ? (status >> 8) & 0xff : 128 + signal, output: output, peakRSS: usage.ru_maxrss * 1024)
-    }
-}
