@@ -22,45 +22,54 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
 
+        // What every machine computes bit for bit the same: SplitMix64, FNV-1a. Depends on nothing.
+        .target(name: "ElderStable"),
         // Dependencies point one way: Tensor <- Model <- Editing; Store knows no model; Elder joins them.
         .target(name: "ElderTensor", dependencies: ["COpenBLAS"], swiftSettings: fastMath),
-        .target(name: "ElderModel", dependencies: ["ElderTensor", .product(name: "Crypto", package: "swift-crypto")],
+        .target(name: "ElderModel", dependencies: ["ElderTensor", "ElderStable", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: fastMath),
-        .target(name: "ElderEditing", dependencies: ["ElderTensor", "ElderModel"], swiftSettings: fastMath),
-        .target(name: "ElderStore", dependencies: ["CLibGit2", "CZstd", .product(name: "Crypto", package: "swift-crypto")],
+        .target(name: "ElderEditing", dependencies: ["ElderTensor", "ElderModel", "ElderStable"], swiftSettings: fastMath),
+        .target(name: "ElderStore", dependencies: ["CLibGit2", "CZstd", "ElderStable", .product(name: "Crypto", package: "swift-crypto")],
                 exclude: ["FORMAT.md"]),
-        .target(name: "ElderEval", dependencies: ["ElderTensor", "ElderModel", "ElderEditing"]),
-        .target(name: "Elder", dependencies: ["ElderModel", "ElderEditing", "ElderStore", "ElderEval"],
+        // The edit-file and probe formats, shared by the workspace, both command lines and the benchmarks.
+        .target(name: "ElderRecords"),
+        .target(name: "ElderEval", dependencies: ["ElderTensor", "ElderModel", "ElderEditing", "ElderRecords", "ElderStable"]),
+        .target(name: "Elder", dependencies: ["ElderModel", "ElderEditing", "ElderStore", "ElderRecords", "ElderTensor", "ElderStable"],
                 exclude: ["WORKSPACE.md"]),
         // What both executables share: the failure line and exit status, output, --model and --set.
         .target(name: "ElderCommandLine", dependencies: [
-            "Elder", "ElderEditing", "ElderEval", "ElderModel", "ElderStore",
+            "Elder", "ElderEditing", "ElderModel", "ElderRecords", "ElderStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The product: `elder`, the commands a user of a knowledge repo needs.
         .executableTarget(name: "ElderCLI", dependencies: [
-            "Elder", "ElderCommandLine", "ElderTensor", "ElderModel", "ElderStore", "ElderEval", "ElderEditing",
+            "Elder", "ElderCommandLine", "ElderTensor", "ElderModel", "ElderStore", "ElderRecords", "ElderEval", "ElderEditing",
+            "ElderStable",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // The lab, apart from the product: synthetic histories and research measurements (ElderLab), and
         // `elder-bench`, the benchmarks and debug helpers (ElderBench).
-        .target(name: "ElderLab", dependencies: ["ElderStore", "ElderEditing", "ElderEval", "ElderModel", "ElderTensor"]),
+        .target(name: "ElderLab", dependencies: ["ElderStore", "ElderEditing", "ElderEval", "ElderRecords", "ElderModel", "ElderTensor",
+                                                "ElderStable"]),
         .executableTarget(name: "ElderBench", dependencies: [
-            "Elder", "ElderCommandLine", "ElderLab", "ElderEval", "ElderEditing", "ElderModel", "ElderStore", "ElderTensor",
+            "Elder", "ElderCommandLine", "ElderLab", "ElderEval", "ElderRecords", "ElderEditing", "ElderModel", "ElderStore", "ElderTensor",
             "COpenBLAS", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Shared by the test targets: the real model and the golden files, found the way CI lays them out.
-        .target(name: "ElderTestSupport", dependencies: ["ElderModel", "ElderTensor", "ElderEditing"], path: "Tests/Support"),
+        .target(name: "ElderTestSupport", dependencies: ["ElderModel", "ElderTensor", "ElderEditing", "ElderStable"], path: "Tests/Support"),
 
-        .testTarget(name: "ElderTensorTests", dependencies: ["ElderTensor"]),
+        .testTarget(name: "ElderTensorTests", dependencies: ["ElderTensor", "ElderStable"]),
         .testTarget(name: "ElderModelTests", dependencies: ["ElderModel", "ElderTensor", "ElderTestSupport"]),
-        .testTarget(name: "ElderStoreTests", dependencies: ["ElderStore", "ElderLab", "ElderBench"]),
-        .testTarget(name: "ElderEditingTests", dependencies: ["ElderEditing", "ElderModel", "ElderTensor", "ElderTestSupport"]),
-        .testTarget(name: "ElderCLITests", dependencies: ["ElderCLI", "ElderBench", "ElderTestSupport"]),
-        .testTarget(name: "ElderEvalTests", dependencies: ["ElderEval", "ElderEditing", "ElderModel", "ElderTestSupport"]),
+        .testTarget(name: "ElderStoreTests", dependencies: ["ElderStore", "ElderStable", "ElderLab", "ElderBench", "ElderTestSupport"]),
+        .testTarget(name: "ElderEditingTests", dependencies: ["ElderEditing", "ElderModel", "ElderTensor", "ElderStable", "ElderTestSupport"]),
+        .testTarget(name: "ElderCLITests", dependencies: ["ElderCLI", "ElderBench", "Elder", "ElderEditing", "ElderModel", "ElderStore",
+                                                    "ElderTestSupport"]),
+        .testTarget(name: "ElderRecordsTests", dependencies: ["ElderRecords"]),
+        .testTarget(name: "ElderEvalTests", dependencies: ["ElderEval", "ElderRecords", "ElderEditing", "ElderModel", "ElderTestSupport"]),
         .testTarget(name: "ElderBenchTests", dependencies: ["ElderBench", "ElderCLI", "ElderLab", "ElderStore", "ElderTestSupport"]),
-        .testTarget(name: "ElderWorkspaceTests", dependencies: ["Elder", "ElderTestSupport", "ElderEditing", "ElderModel", "ElderStore"]),
+        .testTarget(name: "ElderWorkspaceTests", dependencies: ["Elder", "ElderTestSupport", "ElderEditing", "ElderModel", "ElderStore",
+                                                          "ElderRecords", "ElderStable"]),
     ]
 )

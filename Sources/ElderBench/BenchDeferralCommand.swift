@@ -1,9 +1,9 @@
 import ArgumentParser
 import ElderCommandLine
 import ElderEditing
-import ElderEval
 import ElderLab
 import ElderModel
+import ElderRecords
 import Foundation
 
 extension ElderBenchCommand {

@@ -3,6 +3,7 @@ import ElderCommandLine
 import ElderEditing
 import ElderEval
 import ElderModel
+import ElderRecords
 import Foundation
 
 #if canImport(Glibc)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ElderCommandLine
 import ElderEval
+import ElderRecords
 import Foundation
 
 extension ElderCommand {

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Elder
 import ElderCommandLine
-import ElderEditing
 import ElderModel
+import ElderStable
 import ElderStore
 import ElderTensor
 import Foundation

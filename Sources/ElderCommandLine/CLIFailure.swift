@@ -1,7 +1,7 @@
 import Elder
 import ElderEditing
 import ElderModel
-import ElderEval
+import ElderRecords
 import ElderStore
 import Foundation
 
@@ -37,7 +37,7 @@ public struct CLIFailure: Error, CustomStringConvertible {
         switch error {
         case let e as WorkspaceError:
             switch e {
-            case .editNotLive, .editAlreadyLive, .probesBroken: return false
+            case .editNotLive, .editAlreadyLive, .probesBroken, .notBisecting, .nothingToTest: return false
             default: return true
             }
         case let e as GitError: return [.notFound, .ambiguous, .invalidSpec, .peel].contains(e.code)

@@ -1,4 +1,5 @@
 import ElderEditing
+import ElderStable
 import ElderTensor
 import XCTest
 

@@ -1,4 +1,5 @@
 import ElderEditing
+import ElderStable
 import Foundation
 import XCTest
 

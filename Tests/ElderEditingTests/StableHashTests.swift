@@ -1,3 +1,4 @@
+import ElderStable
 import XCTest
 @testable import ElderEditing
 

@@ -1,3 +1,4 @@
+import ElderTestSupport
 import Foundation
 import XCTest
 @testable import ElderEval
@@ -16,8 +17,7 @@ final class LifelongProgressTests: XCTestCase {
     }
 
     func testWritesReadsAndEstimates() throws {
-        let folder = NSTemporaryDirectory() + "elder-progress-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let folder = temporaryFolder("progress")
         defer { try? FileManager.default.removeItem(atPath: folder) }
         var p = LifelongProgress(name: "lifelong-elder-100", phase: .running, pid: getpid(), state: try state(edits: 25, elapsed: 100),
                                  editCount: 100, checkpointedEdits: 25)

@@ -1,5 +1,6 @@
 import ElderEditing
 import ElderModel
+import ElderRecords
 import ElderTestSupport
 import Foundation
 import XCTest
@@ -53,8 +54,7 @@ final class LifelongResumeTests: XCTestCase {
     }
 
     func scratchFolder() throws -> String {
-        let path = NSTemporaryDirectory() + "elder-resume-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        let path = temporaryFolder("resume")
         addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
         return path
     }

@@ -1,3 +1,4 @@
+import ElderRecords
 import XCTest
 @testable import ElderEval
 

@@ -1,6 +1,7 @@
 import ElderEditing
 import ElderEval
 import ElderModel
+import ElderRecords
 import ElderTestSupport
 import Foundation
 import XCTest

@@ -1,3 +1,4 @@
+import ElderRecords
 import Foundation
 import XCTest
 @testable import ElderEval

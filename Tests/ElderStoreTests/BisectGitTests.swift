@@ -1,3 +1,5 @@
+import ElderStable
+import ElderTestSupport
 import Foundation
 import XCTest
 @testable import ElderStore
@@ -11,22 +13,11 @@ struct BisectFixture {
     let parents: [[Int]]
     var index: [ObjectID: Int] { Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) }) }
 
-    /// `git` in `directory` with a fixed identity, no user config and C messages.
+    /// `git` in `directory` (`GitCLI.execute`: a fixed identity, no user config, C messages).
     @discardableResult
     static func git(_ arguments: [String], in directory: String, input: String? = nil,
-                    env: [String: String] = [:]) throws -> ProcessResult {
-        var environment = [
-            "GIT_AUTHOR_NAME": "Git CLI", "GIT_AUTHOR_EMAIL": "cli@example.com",
-            "GIT_COMMITTER_NAME": "Git CLI", "GIT_COMMITTER_EMAIL": "cli@example.com",
-            "GIT_CONFIG_NOSYSTEM": "1", "HOME": NSTemporaryDirectory(), "LC_ALL": "C", "LANG": "C",
-        ]
-        for (k, v) in env { environment[k] = v }
-        guard let input else { return try runProcess("/usr/bin/git", arguments, in: directory, environment: environment) }
-        let file = directory + "/../stream-\(UUID().uuidString.prefix(8))"
-        try Data(input.utf8).write(to: URL(fileURLWithPath: file))
-        defer { try? FileManager.default.removeItem(atPath: file) }
-        return try runProcess("/bin/sh", ["-c", "exec /usr/bin/git \"$@\" < \"$STREAM\"", "git"] + arguments,
-                              in: directory, environment: environment.merging(["STREAM": file]) { $1 })
+                    env: [String: String] = [:]) throws -> GitResult {
+        try GitCLI.execute(arguments, in: directory, input: input, environment: env)
     }
 
     /// A linear history of `count` commits made one by one with `git commit --allow-empty`.
@@ -75,7 +66,7 @@ struct BisectFixture {
     /// A seeded random DAG: a main line, side branches forked anywhere, `merges` merge commits
     /// (either parent order), the last commit on main reaching them all.
     static func randomShape(seed: UInt64, count: Int, merges: Int) -> [[Int]] {
-        var rng = SplitMix(seed)
+        var rng = SplitMix64(seed: seed)
         var parents: [[Int]] = [[]]
         var mainTip = 0
         var sides: [Int] = []
@@ -116,17 +107,8 @@ struct BisectFixture {
     }
 }
 
-/// A small deterministic generator (SplitMix64).
-struct SplitMix {
-    var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+extension SplitMix64 {
+    /// Uniform in 0..<n (modulo: the tests need repeatable graphs, not unbiased draws).
     mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
 }
 
@@ -136,11 +118,11 @@ struct SplitMix {
 final class BisectGitTests: XCTestCase {
     var root = ""
 
-    override func setUpWithError() throws { root = try makeTemporaryDirectory("bisect") }
+    override func setUpWithError() throws { root = temporaryFolder("bisect") }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: root) }
 
     /// What `git bisect` said it will do next, read from its output and `BISECT_HEAD`.
-    func gitStep(_ result: ProcessResult, in path: String) throws -> BisectStep? {
+    func gitStep(_ result: GitResult, in path: String) throws -> BisectStep? {
         let out = result.stdout
         if let line = out.split(separator: "\n").first(where: { $0.hasSuffix(" is the first bad commit") }) {
             return ObjectID(hex: String(line.prefix(40))).map(BisectStep.firstBad)
@@ -215,7 +197,7 @@ final class BisectGitTests: XCTestCase {
         for seed: UInt64 in [1, 2, 3] {
             let parents = BisectFixture.randomShape(seed: seed, count: 40, merges: 3)
             XCTAssertEqual(parents.filter { $0.count == 2 }.count, 3)
-            var rng = SplitMix(seed &+ 100)
+            var rng = SplitMix64(seed: seed &+ 100)
             let datings: [[Int64]] = [
                 (0..<40).map { 1_700_000_000 + Int64($0) * 60 },
                 [Int64](repeating: 1_700_000_000, count: 40),

@@ -1,3 +1,4 @@
+import ElderTestSupport
 import Foundation
 import XCTest
 @testable import ElderStore
@@ -6,7 +7,7 @@ import XCTest
 final class BisectStateTests: XCTestCase {
     var root = ""
 
-    override func setUpWithError() throws { root = try makeTemporaryDirectory("bisect-state") }
+    override func setUpWithError() throws { root = temporaryFolder("bisect-state") }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: root) }
 
     func testStateSurvivesReopeningAndResetRemovesIt() throws {
@@ -112,7 +113,7 @@ final class BisectStateTests: XCTestCase {
         var tested: [ObjectID] = []
         let end = try bisection.run { id in
             tested.append(id)
-            let r = try runProcess("/bin/sh", ["-c", script, "sh", id.hex], in: ours)
+            let r = try ElderProcess.run(["-c", script, "sh", id.hex], in: ours, executable: "/bin/sh")
             return try BisectVerdict(exitCode: r.status)
         }
         XCTAssertEqual(end, .firstBad(f.ids[culprit]))

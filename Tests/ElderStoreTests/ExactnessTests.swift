@@ -1,4 +1,5 @@
 import ElderLab
+import ElderTestSupport
 import Foundation
 import XCTest
 @testable import ElderStore
@@ -31,7 +32,7 @@ final class RecordingWriter {
         for (k, v) in committed.tensors { held.tensors[k] = v }
         for (k, v) in committed.routers { held.routers[k] = v }
         let result = try store.commit(CommitRequest(
-            branch: branch, parents: [tip], edit: EditRecord(id: "e\(number)", json: Array("{\"n\":\(number)}".utf8)),
+            branch: branch, parents: [tip], edit: StoredEditRecord(id: "e\(number)", json: Array("{\"n\":\(number)}".utf8)),
             tensors: committed.tensors, routers: committed.routers, codebook: ["codes.bin": editor.code(allocation)],
             message: "Edit \(number)", trailers: [Trailer("Edit-Number", "\(number)")]))
         states[result.id] = held
@@ -45,7 +46,7 @@ final class ExactnessTests: XCTestCase {
     /// 300 edits of the real model's sizes with keyframes, a branch, a merge and tags; every version
     /// rebuilt by a fresh store and by a child process equals what the writer held, bit for bit.
     func testThreeHundredEditsRebuildExactlyEverywhere() throws {
-        let dir = try makeTemporaryDirectory("exact")
+        let dir = temporaryFolder("exact")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var editor = SyntheticEditor(shape: SyntheticAdapterShape(), seed: 11)
         let initial = editor.initialState()
@@ -109,8 +110,8 @@ final class ExactnessTests: XCTestCase {
         XCTAssertEqual(try fresh.state(at: "side").sha256, w.heldHashes[theirs])
 
         // 2. A child process (the built elder-bench binary) rebuilds every commit of every branch.
-        let bench = try benchExecutable()
-        let child = try runProcess(bench, ["debug", "store-rebuild", "--repo", dir, "--all", "--cold"])
+        let child = try ElderProcess.run(["debug", "store-rebuild", "--repo", dir, "--all", "--cold"], in: dir,
+                                         executable: ElderProcess.benchBinary)
         XCTAssertEqual(child.status, 0, child.stderr)
         let lines = child.stdout.split(separator: "\n")
         XCTAssertEqual(lines.count, 302)

@@ -1,3 +1,4 @@
+import ElderTestSupport
 import Foundation
 import XCTest
 @testable import ElderStore
@@ -6,7 +7,7 @@ import XCTest
 final class FaultTests: XCTestCase {
     var dir = ""
 
-    override func setUpWithError() throws { dir = try makeTemporaryDirectory("fault") + "/repo" }
+    override func setUpWithError() throws { dir = temporaryFolder("fault") + "/repo" }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: (dir as NSString).deletingLastPathComponent) }
 
     private func startWriter(_ bench: String, _ arguments: [String]) throws -> (Process, Pipe) {
@@ -41,7 +42,7 @@ final class FaultTests: XCTestCase {
     }
 
     func testWriterKilledAtRandomPointsNeverLeavesABrokenRepo() throws {
-        let bench = try benchExecutable()
+        let bench = ElderProcess.benchBinary
         let (creator, _) = try startWriter(bench, ["--count", "0"])
         creator.waitUntilExit()
         XCTAssertEqual(creator.terminationStatus, 0)
@@ -77,7 +78,7 @@ final class FaultTests: XCTestCase {
     }
 
     func testTwoConcurrentWritersLoseNothing() throws {
-        let bench = try benchExecutable()
+        let bench = ElderProcess.benchBinary
         let (creator, _) = try startWriter(bench, ["--count", "0"])
         creator.waitUntilExit()
         let (a, outA) = try startWriter(bench, ["--count", "100", "--prefix", "a", "--seed", "1"])

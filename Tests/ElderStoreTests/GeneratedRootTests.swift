@@ -1,3 +1,4 @@
+import ElderTestSupport
 import Foundation
 import XCTest
 @testable import ElderStore
@@ -7,7 +8,7 @@ import XCTest
 final class GeneratedRootTests: XCTestCase {
     var dir = ""
 
-    override func setUpWithError() throws { dir = try makeTemporaryDirectory() + "/repo" }
+    override func setUpWithError() throws { dir = temporaryFolder() + "/repo" }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: (dir as NSString).deletingLastPathComponent) }
 
     let grid = Grid(log2Step: -20)

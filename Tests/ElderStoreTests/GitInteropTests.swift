@@ -1,3 +1,4 @@
+import ElderTestSupport
 import Foundation
 import XCTest
 @testable import ElderStore
@@ -6,7 +7,7 @@ import XCTest
 final class GitInteropTests: XCTestCase {
     var dir = ""
 
-    override func setUpWithError() throws { dir = try makeTemporaryDirectory("git") }
+    override func setUpWithError() throws { dir = temporaryFolder("git") }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
 
     private let who = Signature(name: "Elder Test", email: "test@example.com", time: 1_700_000_000)

@@ -1,4 +1,5 @@
 import ElderLab
+import ElderTestSupport
 import Foundation
 import XCTest
 @testable import ElderStore
@@ -8,7 +9,7 @@ import XCTest
 final class KeyframePolicyTests: XCTestCase {
     var dir = ""
 
-    override func setUpWithError() throws { dir = try makeTemporaryDirectory("policy") + "/repo" }
+    override func setUpWithError() throws { dir = temporaryFolder("policy") + "/repo" }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: (dir as NSString).deletingLastPathComponent) }
 
     private func history(edits: Int, options: StoreOptions) throws -> [CommitResult] {

@@ -1,4 +1,5 @@
 import ElderLab
+import ElderTestSupport
 import Foundation
 import XCTest
 @testable import ElderStore
@@ -10,7 +11,7 @@ final class KeyframeSumTests: XCTestCase {
     /// 16 LoRAs per layer, one per edit: four edits leave most LoRAs untouched.
     let shape = SyntheticAdapterShape(layers: 2, loras: 16, rank: 2, inputDim: 16, outputDim: 8, topK: 1)
 
-    override func setUpWithError() throws { dir = try makeTemporaryDirectory("keyframes") }
+    override func setUpWithError() throws { dir = temporaryFolder("keyframes") }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
 
     /// A 12-edit history with keyframes every 4 commits; the root first.

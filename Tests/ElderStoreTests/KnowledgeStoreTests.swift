@@ -1,4 +1,5 @@
 import ElderLab
+import ElderTestSupport
 import Foundation
 import XCTest
 @testable import ElderStore
@@ -6,7 +7,7 @@ import XCTest
 final class KnowledgeStoreTests: XCTestCase {
     var dir = ""
 
-    override func setUpWithError() throws { dir = try makeTemporaryDirectory() + "/repo" }
+    override func setUpWithError() throws { dir = temporaryFolder() + "/repo" }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: (dir as NSString).deletingLastPathComponent) }
 
     private func makeStore(keyframe: Int = 4) throws -> (KnowledgeStore, SyntheticHistoryWriter, CommitResult) {
@@ -53,7 +54,7 @@ final class KnowledgeStoreTests: XCTestCase {
         XCTAssertThrowsError(try store.commit(CommitRequest(branch: "main", parents: [first.id], tensors: [tensorName: offGrid], message: "x"))) {
             guard case StoreError.notOnGrid = $0 else { return XCTFail("\($0)") }
         }
-        XCTAssertThrowsError(try store.commit(CommitRequest(branch: "main", parents: [first.id], edit: EditRecord(id: "../evil", json: []), message: "x")))
+        XCTAssertThrowsError(try store.commit(CommitRequest(branch: "main", parents: [first.id], edit: StoredEditRecord(id: "../evil", json: []), message: "x")))
         XCTAssertThrowsError(try store.commit(CommitRequest(branch: "main", parents: [first.id], tensors: ["a/b": onGrid], message: "x")))
         XCTAssertThrowsError(try store.commit(CommitRequest(branch: "main", parents: [first.id], message: "x", trailers: [Trailer("Elder-Depth", "0")])))
         XCTAssertThrowsError(try store.commit(CommitRequest(branch: "main", parents: [first.id], tensors: [tensorName: StoredTensor.zeros([3])], message: "x")))
@@ -77,17 +78,7 @@ final class KnowledgeStoreTests: XCTestCase {
         let (store, writer, _) = try makeStore()
         let first = try writer.commitEdit(number: 1)
         func commitTree(_ spec: String) throws -> ObjectID {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/git")
-            process.arguments = ["-C", dir, "mktree"]
-            let input = Pipe(), output = Pipe()
-            process.standardInput = input
-            process.standardOutput = output
-            try process.run()
-            input.fileHandleForWriting.write(Data(spec.utf8))
-            try input.fileHandleForWriting.close()
-            let tree = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            process.waitUntilExit()
+            let tree = try git(["mktree"], in: dir, input: spec).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
             return try XCTUnwrap(ObjectID(hex: tree))
         }
         let blob = try store.repository.writeBlob(Array("{}".utf8))

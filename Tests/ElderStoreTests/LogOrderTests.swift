@@ -1,4 +1,5 @@
 import ElderLab
+import ElderTestSupport
 import Foundation
 import XCTest
 @testable import ElderStore
@@ -6,7 +7,7 @@ import XCTest
 /// `Repository.log` on a history with a merge, against the git command line.
 final class LogOrderTests: XCTestCase {
     func testLogAfterAMergeListsWhatGitLists() throws {
-        let dir = try makeTemporaryDirectory("log") + "/repo"
+        let dir = temporaryFolder("log") + "/repo"
         defer { try? FileManager.default.removeItem(atPath: (dir as NSString).deletingLastPathComponent) }
         var editor = SyntheticEditor(shape: smallShape, seed: 3)
         let (store, _) = try SyntheticHistoryWriter.createRepository(at: dir, options: StoreOptions(), editor: &editor)

@@ -1,4 +1,5 @@
 import ElderLab
+import ElderTestSupport
 import Foundation
 import XCTest
 @testable import ElderStore
@@ -8,7 +9,7 @@ import XCTest
 final class ReadLimitsTests: XCTestCase {
     var dir = ""
 
-    override func setUpWithError() throws { dir = try makeTemporaryDirectory("limits") + "/repo" }
+    override func setUpWithError() throws { dir = temporaryFolder("limits") + "/repo" }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: (dir as NSString).deletingLastPathComponent) }
 
     private func makeStore() throws -> (KnowledgeStore, ObjectID) {

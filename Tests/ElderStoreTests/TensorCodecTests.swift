@@ -1,3 +1,4 @@
+import ElderTestSupport
 import Foundation
 import XCTest
 @testable import ElderStore
@@ -83,10 +84,10 @@ final class TensorCodecTests: XCTestCase {
         bytes += u32(1) + Array("b".utf8) + u32(1) + u64(2) + f([1.5, -2])
         bytes += [UInt8(ascii: "R")] + u32(1)
         bytes += u32(1) + Array("r".utf8) + u32(1) + u64(1) + f([3])
-        let dir = try makeTemporaryDirectory("hash")
+        let dir = temporaryFolder("hash")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try Data(bytes).write(to: URL(fileURLWithPath: dir + "/state.bin"))
-        let expected = try runProcess("/usr/bin/sha256sum", [dir + "/state.bin"]).stdout.prefix(64)
+        let expected = try ElderProcess.run([dir + "/state.bin"], in: dir, executable: "/usr/bin/sha256sum").stdout.prefix(64)
         XCTAssertEqual(state.sha256, String(expected))
     }
 

@@ -1,17 +1,12 @@
+import ElderStable
 import Foundation
 @testable import ElderTensor
 
-/// Deterministic SplitMix64 generator so every test sees the same numbers.
+/// Elder's SplitMix64 with the draws the kernel tests use, so every test sees the same numbers.
 struct SeededRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    var generator: SplitMix64
+    init(seed: UInt64) { generator = SplitMix64(seed: seed) }
+    mutating func next() -> UInt64 { generator.next() }
     /// Uniform in [-scale, scale).
     mutating func uniform(_ scale: Float = 1) -> Float {
         Float(Double(next() >> 11) / Double(1 << 53) * 2 - 1) * scale

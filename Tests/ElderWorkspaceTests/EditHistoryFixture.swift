@@ -81,7 +81,7 @@ final class EditHistoryFixture: @unchecked Sendable {
     }
 
     private init(model: LoadedModel) throws {
-        folder = NSTemporaryDirectory() + "elder-history-\(UUID().uuidString)"
+        folder = temporaryFolder("history")
         let start = Date()
         ws = try Workspace.initialize(at: folder, model: model)
         commits = [try ws.resolve("main")]

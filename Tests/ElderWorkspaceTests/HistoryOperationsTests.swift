@@ -25,10 +25,10 @@ final class HistoryOperationsTests: XCTestCase {
         let prompt = EditHistoryFixture.france.prompt
         XCTAssertTrue(try ws.probe(prompt, expected: " Paris", at: f.commits[0].hex).good)
         XCTAssertFalse(try ws.probe(prompt, expected: " Paris", at: "main").good)
-        defer { try? ws.bisectReset() }
+        defer { try? ws.history.bisectReset() }
 
-        let first = try ws.bisectStart(bad: "main", good: [f.commits[0].hex])
-        guard case .test(_, let remaining, _) = first else { return XCTFail("\(first)") }
+        let first = try ws.history.bisectStart(bad: "main", good: [f.commits[0].hex])
+        guard case .test(_, let remaining, _)? = first else { return XCTFail("\(first)") }
         print("MEASURED: bisect over \(EditHistoryFixture.editCount) candidates: \(remaining) left after the first test")
         let run = try ws.bisectRun(.probe(prompt: prompt, expected: " Paris"))
         let bound = Int(ceil(log2(Double(EditHistoryFixture.editCount)))) + 1
@@ -40,12 +40,12 @@ final class HistoryOperationsTests: XCTestCase {
         XCTAssertEqual(try ws.log(run.firstBad!.hex, limit: 1).first?.editID, EditHistoryFixture.france.id)
         // The marks are in the repo, as git keeps them: git names the same first bad commit.
         XCTAssertEqual(try f.git(["rev-parse", "refs/bisect/bad"]).out, f.commits[EditHistoryFixture.franceIndex].hex)
-        XCTAssertEqual(try ws.bisectLog().count, 1 + run.tests.count)
+        XCTAssertEqual(try ws.history.bisectLog().count, 1 + run.tests.count)
 
         // A command decides the same way (exit 1 = bad, 0 = good; one commit skipped with 125).
         let france = f.commits[EditHistoryFixture.franceIndex].hex
         let skipped = f.commits[30].hex
-        try ws.bisectStart(bad: "main", good: [f.commits[0].hex])
+        try ws.history.bisectStart(bad: "main", good: [f.commits[0].hex])
         let script = """
         [ "$ELDER_BISECT_REV" = \(skipped) ] && exit 125
         git --git-dir "$ELDER_REPO" merge-base --is-ancestor \(france) "$ELDER_BISECT_REV" && exit 1
@@ -55,22 +55,22 @@ final class HistoryOperationsTests: XCTestCase {
         XCTAssertEqual(byCommand.firstBad?.hex, france)
         XCTAssertEqual(byCommand.probeRuns, byCommand.tests.count)
         // Exit statuses above 127 abort the run, as in git.
-        try ws.bisectStart(bad: "main", good: [f.commits[0].hex])
+        try ws.history.bisectStart(bad: "main", good: [f.commits[0].hex])
         XCTAssertThrowsError(try ws.bisectRun(.command(["sh", "-c", "exit 200"]))) { error in
             XCTAssertEqual(error as? BisectError, .runAborted(exitCode: 200))
         }
         // Manual marks: `good`/`bad` without a revision mark the commit waiting to be tested.
-        try ws.bisectStart(bad: "main", good: [f.commits[0].hex])
-        var step = try ws.bisectNext()
+        try ws.history.bisectStart(bad: "main", good: [f.commits[0].hex])
+        var step = try ws.history.bisectNext()
         var manual = 0
         while let c = step.commitToTest {
             manual += 1
-            step = try ws.bisectMark(try ws.probe(prompt, expected: " Paris", at: c.hex).good ? .good : .bad)
+            step = try ws.history.bisectMark(try ws.probe(prompt, expected: " Paris", at: c.hex).good ? .good : .bad)
         }
         XCTAssertEqual(step, .firstBad(f.commits[EditHistoryFixture.franceIndex]))
         XCTAssertEqual(manual, run.probeRuns)
-        try ws.bisectReset()
-        XCTAssertNil(try ws.bisection())
+        try ws.history.bisectReset()
+        XCTAssertNil(try ws.history.bisection())
     }
 
     // MARK: revert

@@ -1,11 +1,11 @@
-@testable import Elder
 import ElderEditing
-import ElderEval
 import ElderModel
+import ElderRecords
 import ElderStore
 import ElderTestSupport
 import Foundation
 import XCTest
+@testable import Elder
 
 /// The probe gate's verdicts kept for the next edit of a stream are what probing the committed state,
 /// rebuilt from the repo, gives.
@@ -16,7 +16,7 @@ final class ProbeGateTests: XCTestCase {
         let ws = try Workspace.initialize(at: temporaryFolder("elder-probe-gate") + "/facts", model: try LoadedModel.load(path: path))
         let gate = ProbeGate(probes: [Probe(prompt: "The capital of Zorbia is"), Probe(prompt: "Bread is made of"),
                                       Probe(prompt: "The river of Zorbia is", expected: " Vell")])
-        let first = try ws.edit(EditRequest(id: "a", prompt: "The river of Zorbia is", target: " Vell"), gate: gate)
+        let first = try ws.edit(EditRequest(id: "a", prompt: "The river of Zorbia is", target: " Vell"), gate: .probes(gate))
         XCTAssertEqual(first.probes.map(\.before), [true, true, false])
         XCTAssertEqual(first.probes[2].after, first.holds, "the expected-answer probe is the edit's own prompt")
         let kept = try XCTUnwrap(ws.probeVerdicts)
@@ -31,7 +31,7 @@ final class ProbeGateTests: XCTestCase {
 
         // The next edit's `before` is the kept verdicts.
         ws.probeVerdicts = kept
-        let second = try ws.edit(EditRequest(id: "b", prompt: "The sea of Zorbia is", target: " Ost"), gate: gate)
+        let second = try ws.edit(EditRequest(id: "b", prompt: "The sea of Zorbia is", target: " Ost"), gate: .probes(gate))
         XCTAssertEqual(second.probes.map(\.before), kept.passed)
         XCTAssertEqual(ws.probeVerdicts?.stateHash, second.stateHash)
     }

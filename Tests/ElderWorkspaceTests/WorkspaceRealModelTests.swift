@@ -11,7 +11,7 @@ final class WorkspaceRealModelTests: XCTestCase {
     var folder: String!
 
     override func setUpWithError() throws {
-        folder = NSTemporaryDirectory() + "elder-ws-\(UUID().uuidString)"
+        folder = temporaryFolder("workspace")
     }
 
     override func tearDownWithError() throws {

@@ -1,5 +1,6 @@
 import ElderEditing
 import ElderModel
+import ElderStable
 import ElderTensor
 import Foundation
 
@@ -192,10 +193,4 @@ public struct SeededRandom {
         let u1 = max(uniform(), 1e-7), u2 = uniform()
         return (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
     }
-}
-
-public func temporaryFolder(_ name: String = #function) -> String {
-    let dir = NSTemporaryDirectory() + "elder-model-tests-\(getpid())-\(name.filter { $0.isLetter || $0.isNumber })-\(UInt32.random(in: 0...UInt32.max))"
-    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    return dir
 }

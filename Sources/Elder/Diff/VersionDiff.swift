@@ -95,11 +95,7 @@ public enum VersionDiff {
 
     static func bodies(_ store: KnowledgeStore, at commit: ObjectID) throws -> [String: EditRecordBody] {
         var out: [String: EditRecordBody] = [:]
-        for record in try store.liveEdits(at: commit) {
-            do { out[record.id] = try JSONDecoder().decode(EditRecordBody.self, from: Data(record.json)) } catch {
-                throw WorkspaceError.invalidMemory("edit record \(record.id) at \(commit.short): \(error)")
-            }
-        }
+        for record in try store.liveEdits(at: commit) { out[record.id] = try EditRecordBody(decoding: record) }
         return out
     }
 }

@@ -1,5 +1,5 @@
 import ElderEditing
-import ElderEval
+import ElderRecords
 import ElderStore
 import Foundation
 
@@ -29,6 +29,44 @@ public struct ProbeGate: Sendable {
     public init(probes: [Probe], answerTokens: Int = 8) {
         self.probes = probes
         self.answerTokens = answerTokens
+    }
+}
+
+/// Which probe gate an edit lands through.
+public enum ProbeGateChoice: Sendable {
+    /// The repo's standing gate: the probe file git config `elder.probes` names (a relative path is from
+    /// the repo), else `<repo>/probes.jsonl` when it exists (the rule the sample pre-edit hook follows
+    /// too); none without either.
+    case standing
+    /// These probes instead of the standing gate (`elder edit --probes FILE`).
+    case probes(ProbeGate)
+    /// No gate (`elder edit --no-verify`).
+    case off
+}
+
+extension RepoHistory {
+    /// Git config key naming a probe file every edit of the repo must not break.
+    public static let probesKey = "elder.probes"
+
+    /// The gate `choice` stands for in this repo (nil: none). An unreadable standing probe file is
+    /// `unreadableProbeGate`, naming the setting and how to get past it.
+    public func probeGate(_ choice: ProbeGateChoice) throws -> ProbeGate? {
+        switch choice {
+        case .off: return nil
+        case .probes(let gate): return gate
+        case .standing:
+            let repoDir = repository.gitDirectory as NSString
+            var configured = try repository.configValue(Self.probesKey) ?? ""
+            if configured.isEmpty {
+                configured = repoDir.appendingPathComponent("probes.jsonl")
+                guard FileManager.default.fileExists(atPath: configured) else { return nil }
+            } else if !configured.hasPrefix("/") {
+                configured = repoDir.appendingPathComponent(configured)
+            }
+            do { return ProbeGate(probes: try ProbeFile.read(path: configured)) } catch {
+                throw WorkspaceError.unreadableProbeGate(key: Self.probesKey, problem: error.description)
+            }
+        }
     }
 }
 

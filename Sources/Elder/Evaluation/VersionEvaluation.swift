@@ -1,5 +1,5 @@
 import ElderEditing
-import ElderEval
+import ElderRecords
 import ElderStore
 import Foundation
 

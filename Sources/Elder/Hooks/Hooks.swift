@@ -183,7 +183,7 @@ public struct Hooks: Sendable {
         for c in candidates {
             guard let record = (try? store.liveEdits(at: c))?.first(where: { $0.id == editID }) else { continue }
             let json = String(decoding: record.json, as: UTF8.self)
-            let body = try? JSONDecoder().decode(EditRecordBody.self, from: Data(record.json))
+            let body = try? EditRecordBody(decoding: record)
             return (json, body?.prompt ?? "", body?.target ?? "")
         }
         return nil

@@ -66,36 +66,3 @@ struct Measurer {
         return (model.tokenizer.decode(out), out, edited.routing)
     }
 }
-
-/// The JSON of an edit record (`edits/<id>.json`): the request, the message and the metrics at commit time.
-public struct EditRecordBody: Codable, Sendable, Equatable {
-    public var id: String
-    public var prompt: String
-    public var target: String
-    public var paraphrases: [String]
-    public var label: String?
-    public var message: String
-    public var allocation: [[Int]]?
-    public var metrics: EditMetrics
-    /// The live edits of the same prompt this edit replaced (absent when it replaced none).
-    public var supersedes: [SupersededEdit]?
-
-    public init(id: String, prompt: String, target: String, paraphrases: [String], label: String?, message: String,
-                allocation: [[Int]]?, metrics: EditMetrics, supersedes: [SupersededEdit]? = nil) {
-        self.id = id
-        self.prompt = prompt
-        self.target = target
-        self.paraphrases = paraphrases
-        self.label = label
-        self.message = message
-        self.allocation = allocation
-        self.metrics = metrics
-        self.supersedes = supersedes
-    }
-
-    func encoded() throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        return Array(try encoder.encode(self))
-    }
-}

@@ -1,5 +1,7 @@
 import ElderEditing
-import ElderEval
+import ElderRecords
+import ElderStable
+import ElderStore
 import Foundation
 
 extension Workspace {
@@ -15,11 +17,21 @@ extension Workspace {
     }
 }
 
-extension ElderEval.EditRecord {
+extension EditRecord {
     /// The request `Workspace.edit` trains: the record's id (or its content id), prompt, target and
     /// training paraphrases. Held-out paraphrases and probes are for measuring, not training.
     public var editRequest: EditRequest {
         EditRequest(id: id ?? Workspace.contentEditID(prompt: prompt, target: target), prompt: prompt, target: target,
                     paraphrases: paraphrases)
     }
+}
+
+/// What the same-prompt rule says about an edit before it is trained (`RepoHistory.editPlan`).
+public struct EditPlan: Sendable {
+    /// The branch tip the rule was read at.
+    public var tip: ObjectID
+    /// The live edit that already teaches the prompt this target: nothing to do.
+    public var upToDate: EditRecordBody?
+    /// The live edits of the same prompt with another target, which the edit supersedes.
+    public var supersedes: [EditRecordBody] = []
 }

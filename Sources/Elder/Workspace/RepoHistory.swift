@@ -1,3 +1,4 @@
+import ElderEditing
 import ElderStore
 import Foundation
 
@@ -103,11 +104,7 @@ public struct RepoHistory {
     }
 
     public func liveEdits(of commit: ObjectID) throws -> [EditRecordBody] {
-        try store.liveEdits(at: commit).map { record in
-            do { return try JSONDecoder().decode(EditRecordBody.self, from: Data(record.json)) } catch {
-                throw WorkspaceError.invalidMemory("edit record \(record.id): \(error)")
-            }
-        }
+        try store.liveEdits(at: commit).map(EditRecordBody.init(decoding:))
     }
 
     /// Ids of the edits live at the tip of `branch` (resuming a stream skips these).
@@ -116,12 +113,16 @@ public struct RepoHistory {
         return Set(try store.liveEdits(at: tip).map(\.id))
     }
 
-    /// The edits live on `branch` whose prompt is `prompt` after the normalization merge conflicts use
-    /// (`MergeConflicts.normalized`): the edits a new edit of that prompt supersedes (normally at most one).
-    public func liveEdits(samePromptAs prompt: String, on branch: String) throws -> [EditRecordBody] {
+    /// The same-prompt rule for `request` on `branch` (a prompt has one live answer): the live edits whose
+    /// prompt is the request's after the normalization merge conflicts use (`MergeConflicts.normalized`),
+    /// other than the request's own id. One with the request's target means nothing to do; the others
+    /// are what the edit supersedes (normally at most one). Needs no model.
+    public func editPlan(_ request: EditRequest, on branch: String) throws -> EditPlan {
         guard let tip = try store.tip(of: branch) else { throw WorkspaceError.noSuchBranch(branch) }
-        let key = MergeConflicts.normalized(prompt)
-        return try liveEdits(of: tip).filter { MergeConflicts.normalized($0.prompt) == key }
+        let key = MergeConflicts.normalized(request.prompt)
+        let same = try liveEdits(of: tip).filter { $0.id != request.id && MergeConflicts.normalized($0.prompt) == key }
+        if let live = same.first(where: { $0.target == request.target }) { return EditPlan(tip: tip, upToDate: live) }
+        return EditPlan(tip: tip, supersedes: same)
     }
 
     /// Ids of the edits that an edit of the same prompt superseded in the history of `branch` (trailer

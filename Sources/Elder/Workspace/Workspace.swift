@@ -1,6 +1,6 @@
 import ElderEditing
-import ElderEval
 import ElderModel
+import ElderRecords
 import ElderStore
 import ElderTensor
 import Foundation
@@ -50,8 +50,7 @@ public final class Workspace {
                                   method: EditorConfiguration.Method = .elder,
                                   storeOptions: StoreOptions = StoreOptions()) throws -> Workspace {
         let blocks = model.configuration.layerCount
-        let editorConfiguration = configuration ?? (method == .elder ? .elderDefault(blockCount: blocks)
-                                                                      : .preset(method, blockCount: blocks))
+        let editorConfiguration = configuration ?? .preset(method, blockCount: blocks)
         try editorConfiguration.validate(blockCount: blocks)
         if editorConfiguration.method == .grace {
             throw WorkspaceError.methodNotStorable(method: "grace", reason: "its key codebook grows by a row per edit, "
@@ -80,8 +79,12 @@ public final class Workspace {
         try store.repository.setConfigValue(Self.modelPathKey, URL(fileURLWithPath: model.path).standardizedFileURL.path)
         let workspace = Workspace(store: store, model: model, config: config)
         guard let root = try store.tip(of: "main") else { throw WorkspaceError.noSuchBranch("main") }
-        _ = try store.commit(CommitRequest(branch: "main", parents: [root], codebook: try MemoryCodec.encode(editor.memory),
-                                           message: "Record the editor's reference memory (query centre and reference keys)"))
+        // The root's state as every rebuild returns it (on the grid), with the editor's memory.
+        let state = try makeEditor(model: model, configuration: editorConfiguration,
+                                   adapter: StateConversion.adapter(try store.state(of: root)), memory: editor.memory)
+        let change = KnowledgeChange(branch: "main", parents: [root], state: state, tensors: StoredState(),
+                                     message: "Record the editor's reference memory (query centre and reference keys)")
+        try workspace.land(change, verify: false, repair: false)
         return workspace
     }
 
@@ -165,13 +168,10 @@ public final class Workspace {
         public var stateHash: String
     }
 
-    /// The commit a revision names (commit id, branch, tag, `HEAD~n`, …).
+    /// The commit a revision names (commit id, branch, tag, `HEAD~n`, …), or `unknownRevision`
+    /// (`RepoHistory.resolve`, the one resolver).
     public func resolve(_ revision: String) throws -> ObjectID {
-        guard revision.utf8.count <= 1024 else { throw WorkspaceError.unknownRevision(revision) }
-        do { return try store.repository.resolveCommit(revision) } catch let error as GitError
-            where [.notFound, .ambiguous, .invalidSpec, .peel].contains(error.code) {
-            throw WorkspaceError.unknownRevision(revision)
-        }
+        try history.resolve(revision)
     }
 
     /// The editor state at a revision, rebuilt exactly from the repo (cached by commit id).

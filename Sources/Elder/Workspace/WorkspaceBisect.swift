@@ -1,4 +1,4 @@
-import ElderEval
+import ElderRecords
 import ElderStore
 import Foundation
 
@@ -42,42 +42,12 @@ public struct BisectRunResult: Sendable {
 }
 
 extension Workspace {
-    /// The bisection kept in this repo (`Bisection`: git's `refs/bisect/*` plus Elder's log), if any.
-    public func bisection() throws -> Bisection? { try Bisection.resume(in: store.repository) }
-
-    /// Starts a bisection with a bad revision and good ones (ending any in progress) and returns the first step.
-    @discardableResult
-    public func bisectStart(bad: String, good: [String]) throws -> BisectStep {
-        try Bisection.start(in: store.repository, bad: bad, good: good).next()
-    }
-
-    /// Marks `revision` — or, when nil, the commit now waiting to be tested — and returns the next step.
-    @discardableResult
-    public func bisectMark(_ verdict: BisectVerdict, _ revision: String? = nil) throws -> BisectStep {
-        guard let bisection = try bisection() else { throw BisectError.notStarted }
-        if let revision { return try bisection.mark(verdict, revision) }
-        guard let commit = try bisection.next().commitToTest else { throw WorkspaceError.nothingToTest }
-        return try bisection.mark(verdict, commit)
-    }
-
-    /// The next step of the bisection in progress.
-    public func bisectNext() throws -> BisectStep {
-        guard let bisection = try bisection() else { throw BisectError.notStarted }
-        return try bisection.next()
-    }
-
-    public func bisectLog() throws -> [BisectLogEntry] {
-        guard let bisection = try bisection() else { throw BisectError.notStarted }
-        return try bisection.log()
-    }
-
-    /// Ends the bisection (nothing to do when none is in progress).
-    public func bisectReset() throws { try bisection()?.reset() }
+    // Starting, marking, logging and ending a bisection need no model: `RepoHistory` (`history`) does them.
 
     /// Decides commits with `decider` until the bisection in progress ends (`git bisect run`). Marks stay
     /// in the repo as they are made, so a run stopped by an error can be resumed.
     public func bisectRun(_ decider: BisectDecider, maxTests: Int = 10_000) throws -> BisectRunResult {
-        guard let bisection = try bisection() else { throw BisectError.notStarted }
+        let bisection = try history.bisectionInProgress()
         try validate(decider)
         var tests: [BisectTest] = []
         var runs = 0

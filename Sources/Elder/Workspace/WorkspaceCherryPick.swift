@@ -5,7 +5,6 @@ import Foundation
 /// Trailer keys a cherry-pick commit writes.
 enum CherryPickTrailers {
     static let pickedFrom = "Cherry-Picked-From"
-    static let holding = "Live-Edits-Holding"
 }
 
 /// What `Workspace.cherryPick` committed and verified.
@@ -56,32 +55,32 @@ extension Workspace {
                 ? "it is the root commit, which makes no edit"
                 : "it is a merge: cherry-pick the edit commits it brought, one at a time")
         }
-        let change = CommitEditChange(info)
-        guard change.removed.isEmpty else {
+        let edits = CommitEditChange(info)
+        guard edits.removed.isEmpty else {
             throw WorkspaceError.cannotCherryPick(revision: revision, reason: "it also took out edit "
-                + change.removed.joined(separator: ", ")
+                + edits.removed.joined(separator: ", ")
                 + " (a revert, or an edit that superseded it); make the edit again with `elder edit` on \(branch)")
         }
-        guard !change.made.isEmpty else {
+        guard !edits.made.isEmpty else {
             throw WorkspaceError.cannotCherryPick(revision: revision, reason: "it makes no edit (a repair commit?): give the commit of an edit")
         }
         let tip = try tip(of: branch)
         let tipLive = try liveEdits(of: tip)
-        for id in change.made where tipLive.contains(where: { $0.id == id }) {
+        for id in edits.made where tipLive.contains(where: { $0.id == id }) {
             throw WorkspaceError.cannotCherryPick(revision: revision, reason: "its edit \(id) is already live on \(branch): nothing to pick")
         }
 
         let pickedVersion = try version(of: picked), tipVersion = try version(of: tip)
-        let pickedRecords = try store.liveEdits(at: picked).filter { change.made.contains($0.id) }
-        let pickedBodies = try liveEdits(of: picked).filter { change.made.contains($0.id) }
-        guard pickedRecords.count == change.made.count, pickedBodies.count == change.made.count else {
-            throw WorkspaceError.invalidMemory("commit \(picked.short) names edit \(change.made.joined(separator: ", ")) but does not hold its record")
+        let pickedRecords = try store.liveEdits(at: picked).filter { edits.made.contains($0.id) }
+        let pickedBodies = try pickedRecords.map(EditRecordBody.init(decoding:))
+        guard pickedRecords.count == edits.made.count else {
+            throw WorkspaceError.invalidMemory("commit \(picked.short) names edit \(edits.made.joined(separator: ", ")) but does not hold its record")
         }
         try checkCherryPickConflicts(pickedBodies, picked: picked, pickedVersion: pickedVersion, revision: revision,
                                      branch: branch, tipLive: tipLive, tipVersion: tipVersion)
 
         var memory = tipVersion.memory
-        for id in change.made {
+        for id in edits.made {
             guard let entry = pickedVersion.memory.entry(id) else {
                 throw WorkspaceError.invalidMemory("the memory of \(picked.short) has no entry for edit \(id)")
             }
@@ -90,43 +89,33 @@ extension Workspace {
         let tensors = try store.pickedTensors(applying: picked, onto: tip)
         let after = try makeEditor(model: model, configuration: configuration,
                                    adapter: StateConversion.applying(tensors, to: tipVersion.adapter), memory: memory)
-        let checks = checkLiveEdits(tipLive + pickedBodies, on: after)
-
         // Allocations: the picked edits' LoRAs that live edits of the branch train too.
-        let pickedIDs = Set(change.made)
-        let collisions = memory.allocationCollisions(of: change.made).map { $0[0] }
-        let pickedSlots = memory.slots(of: change.made)
+        let pickedIDs = Set(edits.made)
+        let collisions = memory.allocationCollisions(of: edits.made).map { $0[0] }
+        let pickedSlots = memory.slots(of: edits.made)
         let branchSlots = memory.slots(of: memory.entries.map(\.id).filter { !pickedIDs.contains($0) })
 
-        let holding = checks.filter(\.holds).count
         let original = pickedBodies.first?.message ?? info.message
         let text = (message ?? original.trimmingCharacters(in: .whitespacesAndNewlines))
             + "\n\n(cherry picked from commit \(picked.hex))"
-        let trailers = [Trailer(CherryPickTrailers.pickedFrom, picked.hex),
-                        Trailer(CherryPickTrailers.holding, "\(holding)/\(checks.count)")]
+        var change = KnowledgeChange(branch: branch, parents: [tip], state: after, tensors: tensors, message: text)
         // The first edit goes into the `Elder-Edit` trailer (as an edit commit's), any other into
         // `Restored-Edit` (as the revert of a revert that restored several).
-        var records = change.made.compactMap { id in pickedRecords.first { $0.id == id } }
-        let first = records.removeFirst()
-        var allTrailers = trailers
-        if !records.isEmpty { allTrailers.insert(Trailer(RevertTrailers.restored, records.map(\.id).joined(separator: " ")), at: 0) }
-        let result = try store.commit(CommitRequest(
-            branch: branch, parents: [tip], edit: first, addedEdits: records,
-            tensors: tensors.tensors, routers: tensors.routers, codebook: try MemoryCodec.encode(memory),
-            message: text, trailers: allTrailers, author: author))
-        remember(Version(commit: result.id, adapter: after.adapter, memory: memory, stateHash: result.stateHash))
-
-        var out = CherryPickResult(commit: result.id, picked: picked, branch: branch, editIDs: change.made,
-                                   allocationCollisions: collisions, sharedSlots: pickedSlots.intersection(branchSlots).count,
-                                   totalSlots: pickedSlots.count, liveEdits: checks, tip: result.id, stateHash: result.stateHash)
-        let toRepair = out.dropped + (collisions.isEmpty ? [] : change.made.filter { !out.dropped.contains($0) })
-        if repair, !toRepair.isEmpty {
-            let report = try self.repair(toRepair, on: branch, after: result.id, checksBefore: checks,
-                                         context: "cherry-picking \(picked.short) onto \(branch)", author: author)
-            out.repair = report
-            if let c = report.commit { out.tip = c }
-        }
-        return out
+        var records = edits.made.compactMap { id in pickedRecords.first { $0.id == id } }
+        change.edit = records.removeFirst()
+        change.addedRecords = records
+        if !records.isEmpty { change.trailers.append(Trailer(RevertTrailers.restored, records.map(\.id).joined(separator: " "))) }
+        change.trailers.append(Trailer(CherryPickTrailers.pickedFrom, picked.hex))
+        change.liveEdits = tipLive + pickedBodies
+        // The picked edits are retrained too when their allocation is a live edit's very allocation.
+        change.alsoRepair = collisions.isEmpty ? [] : edits.made
+        change.repairContext = "cherry-picking \(picked.short) onto \(branch)"
+        change.author = author
+        let landed = try land(change, verify: true, repair: repair)
+        return CherryPickResult(commit: landed.commit, picked: picked, branch: branch, editIDs: edits.made,
+                                allocationCollisions: collisions, sharedSlots: pickedSlots.intersection(branchSlots).count,
+                                totalSlots: pickedSlots.count, liveEdits: landed.liveEdits, repair: landed.repair,
+                                tip: landed.tip, stateHash: landed.stateHash)
     }
 
     /// Throws `cherryPickConflicts` when a picked edit and a live edit of the branch demand different

@@ -1,4 +1,5 @@
 import ElderEditing
+import ElderStable
 import ElderStore
 import Foundation
 
@@ -46,25 +47,32 @@ extension Workspace {
     /// edit; reverting the commit brings the old edit back exactly. The same target already live is
     /// `upToDate`: nothing trained, nothing committed.
     ///
-    /// **Checks before it lands.** With a `gate`, the gate's probes are run on the tip and on the state that
-    /// would be committed; a probe the edit breaks (passing before, failing after) refuses the edit with
-    /// `probesBroken`, nothing committed. `dryRun` trains, measures and checks, and commits nothing (the
-    /// result then says whether the edit would hold and which probes it would break).
+    /// **Checks before it lands.** With a gate (`gate`: the repo's standing one by default — git config
+    /// `elder.probes`, else `<repo>/probes.jsonl` — or given probes, or none), the gate's probes are run on
+    /// the tip and on the state that would be committed; a probe the edit breaks (passing before, failing
+    /// after) refuses the edit with `probesBroken`, nothing committed. `dryRun` trains, measures and checks,
+    /// and commits nothing (the result then says whether the edit would hold and which probes it would break).
+    ///
+    /// `plan`: the same-prompt rule's verdict (`RepoHistory.editPlan`) when the caller already asked it
+    /// (the command line does, to answer "nothing to do" without loading the model); it is asked again only
+    /// if the branch moved since.
     @discardableResult
     public func edit(_ request: EditRequest, message: String? = nil, on branch: String = "main", retries: Int = 1,
-                     author: Signature? = nil, gate: ProbeGate? = nil, dryRun: Bool = false) throws -> EditResult {
+                     author: Signature? = nil, gate: ProbeGateChoice = .standing, dryRun: Bool = false,
+                     plan: EditPlan? = nil) throws -> EditResult {
         var request = request
         if request.id.isEmpty { request.id = Self.makeEditID(request) }
         guard Self.isValidEditID(request.id) else { throw WorkspaceError.invalidEditID(request.id) }
+        let probeGate = try history.probeGate(gate)
         let tip = try tip(of: branch)
         let tipVersion = try version(of: tip)
-        let samePrompt = samePromptEdits(request.prompt, excluding: request.id, in: try liveEdits(of: tip))
-        if let same = samePrompt.first(where: { $0.target == request.target }) {
+        let plan = try plan.flatMap { $0.tip == tip ? $0 : nil } ?? history.editPlan(request, on: branch)
+        if let same = plan.upToDate {
             return EditResult(commit: tip, editID: same.id, metrics: same.metrics, stateHash: tipVersion.stateHash,
                               tensorBytes: 0, upToDate: true)
         }
         var base = tipVersion, reverted = StoredState(), superseded: [SupersededEdit] = []
-        if !samePrompt.isEmpty { (reverted, base, superseded) = try supersedeBase(samePrompt, at: tipVersion) }
+        if !plan.supersedes.isEmpty { (reverted, base, superseded) = try supersedeBase(plan.supersedes, at: tipVersion) }
         let editor = try self.editor(for: base)
         var outcome = try editor.edit(request)
         let measurer = Measurer(model: model)
@@ -98,41 +106,32 @@ extension Workspace {
             trainedReliability: trainedCheck.exactMatch ? 1 : 0, compactionRetries: attempt,
             survivedCompaction: promptCheck.exactMatch, remainderRMS: rms.remainder, updateRMS: rms.update,
             changedTensors: compacted.tensors.count + compacted.routers.count)
-        var probes: [ProbeChange] = []
-        if let gate {
-            probes = try probeChanges(gate, before: try self.editor(for: tipVersion), beforeHash: tipVersion.stateHash,
-                                      after: editor, commit: tip)
-            let broken = probes.filter(\.broken)
-            if !broken.isEmpty, !dryRun { throw WorkspaceError.probesBroken(editID: request.id, probes: broken) }
-        }
-        if dryRun {
-            return EditResult(commit: tip, editID: request.id, metrics: metrics, stateHash: tipVersion.stateHash, tensorBytes: 0,
-                              superseded: superseded, probes: probes, committed: false)
-        }
+
         var text = message ?? Self.defaultMessage(for: request)
         if !superseded.isEmpty { text += "\n\n" + Self.supersedeNote(superseded, newTarget: request.target) }
         let body = EditRecordBody(id: request.id, prompt: request.prompt, target: request.target, paraphrases: request.paraphrases,
                                   label: request.label, message: text,
                                   allocation: editor.memory.entry(request.id)?.allocation.experts, metrics: metrics,
                                   supersedes: superseded.isEmpty ? nil : superseded)
-        var trailers = [Trailer("Reliability", format(metrics.reliability)), Trailer("Fired", metrics.fired ? "yes" : "no")]
-        if let p = metrics.paraphraseReliability { trailers.append(Trailer("Paraphrase-Reliability", format(p))) }
-        trailers.append(Trailer("Iterations", "\(metrics.iterations)"))
-        if attempt > 0 { trailers.append(Trailer("Compaction-Retries", "\(attempt)")) }
-        if !metrics.survivedCompaction { trailers.append(Trailer("Compaction-Broke-Edit", "yes")) }
-        if !superseded.isEmpty { trailers.append(Trailer(SupersedeTrailers.supersedes, superseded.map(\.id).joined(separator: " "))) }
         // The commit's change from the tip: the superseded deltas taken out, then the new edit's update on top.
         let changed = StoredState(tensors: reverted.tensors.merging(compacted.tensors) { _, new in new },
                                   routers: reverted.routers.merging(compacted.routers) { _, new in new })
-        let result = try store.commit(CommitRequest(
-            branch: branch, parents: [tip], edit: EditRecord(id: request.id, json: try body.encoded()),
-            removedEdits: superseded.map(\.id),
-            tensors: changed.tensors, routers: changed.routers, codebook: try MemoryCodec.encode(editor.memory),
-            message: text, trailers: trailers, author: author))
-        remember(Version(commit: result.id, adapter: editor.adapter, memory: editor.memory, stateHash: result.stateHash))
-        if let gate { rememberProbeVerdicts(gate, probes, stateHash: result.stateHash) }
-        return EditResult(commit: result.id, editID: request.id, metrics: metrics, stateHash: result.stateHash,
-                          tensorBytes: result.tensorBytes, superseded: superseded, probes: probes)
+        var change = KnowledgeChange(branch: branch, parents: [tip], state: editor, tensors: changed, message: text)
+        change.edit = try body.stored()
+        change.removedEdits = superseded.map(\.id)
+        change.trailers = [Trailer("Reliability", format(metrics.reliability)), Trailer("Fired", metrics.fired ? "yes" : "no")]
+        if let p = metrics.paraphraseReliability { change.trailers.append(Trailer("Paraphrase-Reliability", format(p))) }
+        change.trailers.append(Trailer("Iterations", "\(metrics.iterations)"))
+        if attempt > 0 { change.trailers.append(Trailer("Compaction-Retries", "\(attempt)")) }
+        if !metrics.survivedCompaction { change.trailers.append(Trailer("Compaction-Broke-Edit", "yes")) }
+        if !superseded.isEmpty {
+            change.trailers.append(Trailer(SupersedeTrailers.supersedes, superseded.map(\.id).joined(separator: " ")))
+        }
+        change.author = author
+        // An edit measures itself (its metrics and trailers); the other live edits are not checked here.
+        let landed = try land(change, verify: false, repair: false, gate: probeGate, dryRun: dryRun)
+        return EditResult(commit: landed.commit, editID: request.id, metrics: metrics, stateHash: landed.stateHash,
+                          tensorBytes: landed.tensorBytes, superseded: superseded, probes: landed.probes, committed: landed.committed)
     }
 
     /// The editor's changed tensors put onto the grid relative to `base`'s adapter (a fresh carry: see

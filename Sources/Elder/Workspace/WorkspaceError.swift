@@ -41,6 +41,10 @@ public enum WorkspaceError: Error, CustomStringConvertible, Sendable, Equatable 
     case invalidProbe(String)
     /// A bisect mark without a revision while no commit is waiting to be tested.
     case nothingToTest
+    /// A bisect step (mark, next, log, run) while no bisection is in progress.
+    case notBisecting
+    /// The repo's standing probe gate (git config `key`) names a file that cannot be read.
+    case unreadableProbeGate(key: String, problem: String)
 
     public var description: String {
         switch self {
@@ -87,6 +91,11 @@ public enum WorkspaceError: Error, CustomStringConvertible, Sendable, Equatable 
                 + " — reword the edit or add paraphrases, or drop those probes from the file to commit it anyway"
         case let .invalidProbe(reason):
             return "the bisect probe cannot decide: \(reason)"
+        case let .unreadableProbeGate(key, problem):
+            return "the repo's probe gate (git config \(key)) cannot be read: \(problem) — "
+                + "point it at a probe file with `git config \(key) FILE`, or skip it once with --no-verify"
+        case .notBisecting:
+            return "no bisection is in progress: start one with `elder bisect start BAD GOOD...`"
         case .nothingToTest:
             return "no commit is waiting to be tested (the bisection needs a bad and a good commit, or it is finished): give a revision"
         case let .methodNotStorable(method, reason):

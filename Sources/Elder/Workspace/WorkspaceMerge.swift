@@ -15,7 +15,6 @@ enum MergeTrailers {
     static let resolved = "Conflicts-Resolved"
     static let dropped = "Dropped-Edits"
     static let collisions = "Allocation-Collisions"
-    static let holding = "Live-Edits-Holding"
 }
 
 /// What `Workspace.merge` did and measured.
@@ -167,45 +166,37 @@ extension Workspace {
         let collisions = memory.allocationCollisions(of: keptTheirs.map(\.id))
         let oursSlots = memory.slots(of: keptOurs.map(\.id)), theirsSlots = memory.slots(of: keptTheirs.map(\.id))
 
-        // Verify on the merged state, then commit.
+        // The merged state, verified and committed by landing.
         let merged = try makeEditor(model: model, configuration: configuration,
                                     adapter: StateConversion.applying(tensors, to: oursVersion.adapter), memory: memory)
-        let checks = checkLiveEdits(mergedBodies, on: merged)
-        let holding = checks.filter(\.holds).count
         var text = message ?? "Merge '\(theirs)' into \(branch)"
         if let prefer, !conflicts.isEmpty {
             text += "\n\n\(conflicts.count) conflict\(conflicts.count == 1 ? "" : "s") resolved in favour of \(prefer.rawValue); dropped: "
                 + (droppedOurs + droppedTheirs).joined(separator: ", ") + "\n" + conflicts.map { "- \($0)" }.joined(separator: "\n")
         }
-        var trailers = [Trailer(MergeTrailers.base, baseID.hex), Trailer(MergeTrailers.merged, "\(keptTheirs.count)")]
-        if !removed.isEmpty { trailers.append(Trailer(MergeTrailers.removed, "\(removed.count)")) }
+        var change = KnowledgeChange(branch: branch, parents: [oursID, theirsID], state: merged, tensors: tensors, message: text)
+        change.addedRecords = added
+        change.removedEdits = removed + droppedOurs
+        change.trailers = [Trailer(MergeTrailers.base, baseID.hex), Trailer(MergeTrailers.merged, "\(keptTheirs.count)")]
+        if !removed.isEmpty { change.trailers.append(Trailer(MergeTrailers.removed, "\(removed.count)")) }
         if let prefer, !conflicts.isEmpty {
-            trailers.append(Trailer(MergeTrailers.resolved, "\(conflicts.count) in favour of \(prefer.rawValue)"))
+            change.trailers.append(Trailer(MergeTrailers.resolved, "\(conflicts.count) in favour of \(prefer.rawValue)"))
             let names = (droppedOurs + droppedTheirs).joined(separator: " ")
-            trailers.append(Trailer(MergeTrailers.dropped, names.utf8.count <= 900 ? names : "\(droppedOurs.count + droppedTheirs.count) edits"))
+            change.trailers.append(Trailer(MergeTrailers.dropped, names.utf8.count <= 900 ? names : "\(droppedOurs.count + droppedTheirs.count) edits"))
         }
-        if !collisions.isEmpty { trailers.append(Trailer(MergeTrailers.collisions, "\(collisions.count)")) }
-        trailers.append(Trailer(MergeTrailers.holding, "\(holding)/\(checks.count)"))
-        let result = try store.commit(CommitRequest(
-            branch: branch, parents: [oursID, theirsID], addedEdits: added, removedEdits: removed + droppedOurs,
-            tensors: tensors.tensors, routers: tensors.routers, codebook: try MemoryCodec.encode(memory),
-            message: text, trailers: trailers, author: author))
-        remember(Version(commit: result.id, adapter: merged.adapter, memory: memory, stateHash: result.stateHash))
-
-        var out = MergeResult(kind: .merge, branch: branch, theirs: theirsID, tip: result.id, mergeCommit: result.id, base: baseID,
-                              oursAdded: keptOurs.map(\.id), theirsAdded: keptTheirs.map(\.id), removed: removed,
-                              resolved: prefer == nil ? [] : conflicts, preference: conflicts.isEmpty ? nil : prefer,
-                              droppedByPreference: droppedOurs + droppedTheirs, allocationCollisions: collisions,
-                              sharedSlots: oursSlots.intersection(theirsSlots).count, totalSlots: oursSlots.union(theirsSlots).count,
-                              liveEdits: checks, stateHash: result.stateHash)
-        let toRepair = out.dropped + collisions.map { $0[1] }.filter { !out.dropped.contains($0) }
-        if repair, !toRepair.isEmpty {
-            let report = try self.repair(toRepair, on: branch, after: result.id, checksBefore: checks,
-                                         context: "merging '\(theirs)' into \(branch)", author: author)
-            out.repair = report
-            if let c = report.commit { out.tip = c }
-        }
-        return out
+        if !collisions.isEmpty { change.trailers.append(Trailer(MergeTrailers.collisions, "\(collisions.count)")) }
+        change.liveEdits = mergedBodies
+        // Theirs whose allocation is a live edit's very allocation are retrained too.
+        change.alsoRepair = collisions.map { $0[1] }
+        change.repairContext = "merging '\(theirs)' into \(branch)"
+        change.author = author
+        let landed = try land(change, verify: true, repair: repair)
+        return MergeResult(kind: .merge, branch: branch, theirs: theirsID, tip: landed.tip, mergeCommit: landed.commit, base: baseID,
+                           oursAdded: keptOurs.map(\.id), theirsAdded: keptTheirs.map(\.id), removed: removed,
+                           resolved: prefer == nil ? [] : conflicts, preference: conflicts.isEmpty ? nil : prefer,
+                           droppedByPreference: droppedOurs + droppedTheirs, allocationCollisions: collisions,
+                           sharedSlots: oursSlots.intersection(theirsSlots).count, totalSlots: oursSlots.union(theirsSlots).count,
+                           liveEdits: landed.liveEdits, repair: landed.repair, stateHash: landed.stateHash)
     }
 
     /// The newest commit reachable from `tip` but not from `base` (nil: any) that made edit `id`
@@ -245,23 +236,3 @@ extension Workspace {
     }
 }
 
-extension EditMemory {
-    /// The (layer, LoRA) slots the allocations of the edits `ids` train.
-    func slots(of ids: some Sequence<String>) -> Set<[Int]> {
-        var out = Set<[Int]>()
-        for id in ids {
-            for (layer, experts) in (entry(id)?.allocation.experts ?? []).enumerated() { for j in experts { out.insert([layer, j]) } }
-        }
-        return out
-    }
-
-    /// Pairs [resident, incoming]: an edit of this memory not among `incoming` whose allocation is an
-    /// incoming edit's very allocation (every LoRA shared), for each incoming edit in order.
-    func allocationCollisions(of incoming: [String]) -> [[String]] {
-        let incomingIDs = Set(incoming)
-        return incoming.flatMap { id -> [[String]] in
-            guard let allocation = entry(id)?.allocation else { return [] }
-            return entries.filter { !incomingIDs.contains($0.id) && $0.allocation == allocation }.map { [$0.id, id] }
-        }
-    }
-}

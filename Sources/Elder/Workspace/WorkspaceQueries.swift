@@ -58,10 +58,6 @@ extension Workspace {
     }
 
     func liveEdits(of commit: ObjectID) throws -> [EditRecordBody] {
-        try store.liveEdits(at: commit).map { record in
-            do { return try JSONDecoder().decode(EditRecordBody.self, from: Data(record.json)) } catch {
-                throw WorkspaceError.invalidMemory("edit record \(record.id): \(error)")
-            }
-        }
+        try history.liveEdits(of: commit)
     }
 }

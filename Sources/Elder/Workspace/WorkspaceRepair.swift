@@ -8,22 +8,6 @@ enum RepairTrailers {
     static let repairs = "Repairs"
     static let repaired = "Repaired-Edits"
     static let holdingBefore = "Live-Edits-Holding-Before"
-    static let holding = "Live-Edits-Holding"
-}
-
-/// A commit verified on every live edit before it was made (a revert, a merge, a cherry-pick).
-public protocol LiveEditsVerified {
-    /// Every live edit checked on the new state, before any repair.
-    var liveEdits: [LiveEditCheck] { get }
-}
-
-extension LiveEditsVerified {
-    /// The live edits that no longer hold on the new state.
-    public var dropped: [String] { liveEdits.filter { !$0.holds }.map(\.editID) }
-    /// Fraction of the live edits holding (1 when there are none).
-    public var fractionHolding: Double {
-        liveEdits.isEmpty ? 1 : Double(liveEdits.count - dropped.count) / Double(liveEdits.count)
-    }
 }
 
 /// What a repair retrained, and how every live edit held before and after it.
@@ -53,14 +37,6 @@ public struct RepairReport: Sendable {
 }
 
 extension Workspace {
-    /// Every live edit of `records` checked on `editor`: its prompt, teacher-forced on its target.
-    func checkLiveEdits(_ records: [EditRecordBody], on editor: any Editor) -> [LiveEditCheck] {
-        let measurer = Measurer(model: model)
-        return records.sorted { $0.id < $1.id }.map { b in
-            LiveEditCheck(editID: b.id, target: b.target, check: measurer.check(editor: editor, prompt: b.prompt, target: b.target))
-        }
-    }
-
     /// Retrains `editIDs` (live at the tip of `branch`, which must be `after`) briefly on top of the tip
     /// and commits the result as a follow-up commit. Each edit is taken out of the editor's memory and
     /// trained again from the current state with its own prompt, target and paraphrases (the editor's
@@ -70,7 +46,7 @@ extension Workspace {
     /// tip, as an edit's are; an edit that compaction breaks is trained once more from the compacted state.
     /// Every live edit is measured before and after; records whose allocation changed are rewritten.
     func repair(_ editIDs: [String], on branch: String, after: ObjectID, checksBefore: [LiveEditCheck],
-                context: String, author: Signature?) throws -> RepairReport {
+                context: String, author: Signature?, committer: Signature? = nil) throws -> RepairReport {
         let base = try version(of: after)
         let bodies = try liveEdits(of: after)
         let byID = Dictionary(bodies.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
@@ -101,27 +77,29 @@ extension Workspace {
         }
         let checksAfter = checkLiveEdits(bodies, on: editor)
 
-        var rewritten: [EditRecord] = []
+        var rewritten: [StoredEditRecord] = []
         for id in ids {
             guard var b = byID[id], let entry = editor.memory.entry(id) else { continue }
             if b.allocation != entry.allocation.experts {
                 b.allocation = entry.allocation.experts
-                rewritten.append(EditRecord(id: id, json: try b.encoded()))
+                rewritten.append(try b.stored())
             }
         }
-        let holdingBefore = checksBefore.filter(\.holds).count, holdingAfter = checksAfter.filter(\.holds).count
+        let holdingBefore = checksBefore.filter(\.holds).count
         var text = "Repair \(ids.count) edit\(ids.count == 1 ? "" : "s") after \(context)\n\nRetrained: " + ids.joined(separator: ", ")
         let still = checksAfter.filter { !$0.holds }.map(\.editID)
         if !still.isEmpty { text += "\nStill not holding: " + still.joined(separator: ", ") }
-        let trailers = [Trailer(RepairTrailers.repairs, after.hex),
-                        Trailer(RepairTrailers.repaired, "\(ids.count)"),
-                        Trailer(RepairTrailers.holdingBefore, "\(holdingBefore)/\(checksBefore.count)"),
-                        Trailer(RepairTrailers.holding, "\(holdingAfter)/\(checksAfter.count)")]
-        let result = try store.commit(CommitRequest(
-            branch: branch, parents: [after], addedEdits: rewritten, tensors: compacted.tensors, routers: compacted.routers,
-            codebook: try MemoryCodec.encode(editor.memory), message: text, trailers: trailers, author: author))
-        remember(Version(commit: result.id, adapter: editor.adapter, memory: editor.memory, stateHash: result.stateHash))
-        return RepairReport(commit: result.id, repairs: after, repairedEdits: ids, before: checksBefore, after: checksAfter,
-                            stateHash: result.stateHash)
+        var change = KnowledgeChange(branch: branch, parents: [after], state: editor, tensors: compacted, message: text)
+        change.addedRecords = rewritten
+        change.trailers = [Trailer(RepairTrailers.repairs, after.hex),
+                           Trailer(RepairTrailers.repaired, "\(ids.count)"),
+                           Trailer(RepairTrailers.holdingBefore, "\(holdingBefore)/\(checksBefore.count)")]
+        change.liveEdits = bodies
+        change.checked = checksAfter
+        change.author = author
+        change.committer = committer
+        let landed = try land(change, verify: true, repair: false)
+        return RepairReport(commit: landed.commit, repairs: after, repairedEdits: ids, before: checksBefore, after: checksAfter,
+                            stateHash: landed.stateHash)
     }
 }

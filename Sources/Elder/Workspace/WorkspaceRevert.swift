@@ -24,14 +24,6 @@ public struct RevertedPromptCheck: Sendable, Codable, Equatable {
     public var answersAsBefore: Bool
 }
 
-/// One live edit's prompt checked after the revert.
-public struct LiveEditCheck: Sendable, Codable, Equatable {
-    public var editID: String
-    public var target: String
-    public var check: PromptCheck
-    public var holds: Bool { check.exactMatch }
-}
-
 /// What `Workspace.revert` committed and verified.
 public struct RevertReport: Sendable, LiveEditsVerified {
     public var commit: ObjectID
@@ -73,39 +65,36 @@ extension Workspace {
         let tipVersion = try version(of: tip)
         let liveAtTip = try store.liveEdits(at: tip)
         var memory = tipVersion.memory
-        var removed: [String] = [], added: [EditRecord] = []
+        var removed: [String] = [], added: [StoredEditRecord] = []
         // The reverted commit made some edits live (an edit, a restore) and took some out (a revert, a
         // superseding edit): take the first out, put the second back.
-        let change = CommitEditChange(info)
-        guard !change.made.isEmpty || !change.removed.isEmpty else { throw WorkspaceError.notAnEdit(revision: revision) }
-        var recordJSON: [UInt8]?
-        for id in change.made {
+        let edits = CommitEditChange(info)
+        guard !edits.made.isEmpty || !edits.removed.isEmpty else { throw WorkspaceError.notAnEdit(revision: revision) }
+        var revertedRecord: StoredEditRecord?
+        for id in edits.made {
             guard let record = liveAtTip.first(where: { $0.id == id }) else {
                 throw WorkspaceError.editNotLive(editID: id, branch: branch)
             }
-            if recordJSON == nil { recordJSON = record.json }
+            if revertedRecord == nil { revertedRecord = record }
             memory.entries.removeAll { $0.id == id }
             removed.append(id)
         }
-        let parentMemory = change.removed.isEmpty ? nil : try version(of: parent).memory
-        for id in change.removed {
+        let parentMemory = edits.removed.isEmpty ? nil : try version(of: parent).memory
+        for id in edits.removed {
             // Put back an edit the commit took out: its record and memory entry as they were before it.
             guard !liveAtTip.contains(where: { $0.id == id }) else { throw WorkspaceError.editAlreadyLive(editID: id, branch: branch) }
             guard let record = try store.liveEdits(at: parent).first(where: { $0.id == id }),
                   let parentMemory, let entry = parentMemory.entry(id) else {
                 throw WorkspaceError.invalidMemory("the state before \(target.short) does not hold edit \(id)")
             }
-            if recordJSON == nil { recordJSON = record.json }
+            if revertedRecord == nil { revertedRecord = record }
             memory = memory.restoring(entry, orderedAs: parentMemory)
             added.append(record)
         }
-        let restores = change.made.isEmpty
-        let editID = change.made.first ?? change.removed[0]
-        guard let recordJSON else { throw WorkspaceError.notAnEdit(revision: revision) }
-        let body: EditRecordBody
-        do { body = try JSONDecoder().decode(EditRecordBody.self, from: Data(recordJSON)) } catch {
-            throw WorkspaceError.invalidMemory("edit record \(editID): \(error)")
-        }
+        let restores = edits.made.isEmpty
+        let editID = edits.made.first ?? edits.removed[0]
+        guard let revertedRecord else { throw WorkspaceError.notAnEdit(revision: revision) }
+        let body = try EditRecordBody(decoding: revertedRecord)
 
         let tensors = try store.revertedTensors(reverting: target, onto: tip)
         let after = try makeEditor(model: model, configuration: configuration,
@@ -120,33 +109,21 @@ extension Workspace {
         let reverted = RevertedPromptCheck(prompt: body.prompt, target: body.target, before: beforeCheck, after: afterCheck,
                                            beforeText: beforeText, afterText: afterText,
                                            answersAsBefore: beforeText == afterText && beforeCheck.tokensCorrect == afterCheck.tokensCorrect)
-        var liveBodies: [EditRecordBody] = []
-        for record in liveAtTip.filter({ !removed.contains($0.id) }) + added {
-            do { liveBodies.append(try JSONDecoder().decode(EditRecordBody.self, from: Data(record.json))) } catch {
-                throw WorkspaceError.invalidMemory("edit record \(record.id): \(error)")
-            }
-        }
-        let checks = checkLiveEdits(liveBodies, on: after)
-
         let summary = info.message.split(separator: "\n").first.map(String.init) ?? target.short
-        let text = message ?? "Revert \"\(summary)\""
-        var trailers = [Trailer(RevertTrailers.reverts, target.hex)]
-        if !removed.isEmpty { trailers.append(Trailer(RevertTrailers.reverted, removed.joined(separator: " "))) }
-        if !added.isEmpty { trailers.append(Trailer(RevertTrailers.restored, added.map(\.id).joined(separator: " "))) }
-        trailers += [Trailer("Answers-As-Before", reverted.answersAsBefore ? "yes" : "no"),
-                     Trailer("Live-Edits-Holding", "\(checks.filter(\.holds).count)/\(checks.count)")]
-        let result = try store.commit(CommitRequest(
-            branch: branch, parents: [tip], addedEdits: added, removedEdits: removed,
-            tensors: tensors.tensors, routers: tensors.routers, codebook: try MemoryCodec.encode(memory),
-            message: text, trailers: trailers, author: author))
-        remember(Version(commit: result.id, adapter: after.adapter, memory: after.memory, stateHash: result.stateHash))
-        var report = RevertReport(commit: result.id, revertedCommit: target, editID: editID, restoresEdit: restores,
-                                  restoredEdits: added.map(\.id), revertedPrompt: reverted, liveEdits: checks,
-                                  stateHash: result.stateHash)
-        if repair, !report.dropped.isEmpty {
-            report.repair = try self.repair(report.dropped, on: branch, after: result.id, checksBefore: checks,
-                                            context: "reverting \(target.short) (\(summary))", author: author)
-        }
-        return report
+        var change = KnowledgeChange(branch: branch, parents: [tip], state: after, tensors: tensors,
+                                     message: message ?? "Revert \"\(summary)\"")
+        change.addedRecords = added
+        change.removedEdits = removed
+        change.trailers = [Trailer(RevertTrailers.reverts, target.hex)]
+        if !removed.isEmpty { change.trailers.append(Trailer(RevertTrailers.reverted, removed.joined(separator: " "))) }
+        if !added.isEmpty { change.trailers.append(Trailer(RevertTrailers.restored, added.map(\.id).joined(separator: " "))) }
+        change.trailers.append(Trailer("Answers-As-Before", reverted.answersAsBefore ? "yes" : "no"))
+        change.liveEdits = try (liveAtTip.filter { !removed.contains($0.id) } + added).map(EditRecordBody.init(decoding:))
+        change.repairContext = "reverting \(target.short) (\(summary))"
+        change.author = author
+        let landed = try land(change, verify: true, repair: repair)
+        return RevertReport(commit: landed.commit, revertedCommit: target, editID: editID, restoresEdit: restores,
+                            restoredEdits: added.map(\.id), revertedPrompt: reverted, liveEdits: landed.liveEdits,
+                            stateHash: landed.stateHash, repair: landed.repair)
     }
 }

@@ -19,29 +19,7 @@ enum SupersedeTrailers {
     static let supersedes = "Supersedes"
 }
 
-/// What an edit commit does to the live edits, read from its trailers: the edits it makes live and the
-/// edits it takes out. A revert of the commit does the opposite.
-struct CommitEditChange {
-    /// `Elder-Edit`, and `Restored-Edit` of a revert that put an edit back.
-    var made: [String]
-    /// `Reverted-Edit` of a revert, and `Supersedes` of an edit that replaced same-prompt edits.
-    var removed: [String]
-
-    init(_ info: CommitInfo) {
-        func ids(_ key: String) -> [String] { (info.trailers[key] ?? "").split(separator: " ").map(String.init) }
-        made = [info.editID].compactMap { $0 } + ids(RevertTrailers.restored)
-        removed = ids(RevertTrailers.reverted) + ids(SupersedeTrailers.supersedes)
-    }
-}
-
 extension Workspace {
-    /// The live edits at `tip` whose prompt is `prompt` (after `MergeConflicts.normalized`, the rule merge
-    /// conflicts use), other than `id` itself.
-    func samePromptEdits(_ prompt: String, excluding id: String, in live: [EditRecordBody]) -> [EditRecordBody] {
-        let key = MergeConflicts.normalized(prompt)
-        return live.filter { $0.id != id && MergeConflicts.normalized($0.prompt) == key }
-    }
-
     /// The commits whose deltas sum to what edit `id` contributes to the state at `tip`: the newest commit
     /// that made it live, and, when that commit also took edits out (a superseding edit, or a revert of
     /// one), the contributions of those edits at its parent — its delta is the new edit's update minus
@@ -90,15 +68,3 @@ extension Workspace {
     }
 }
 
-extension EditMemory {
-    /// `memory` with `entry` put back where it stood in `original` (before the first entry that came after
-    /// it there), so a revert restores the memory's order as well as its entries.
-    func restoring(_ entry: Entry, orderedAs original: EditMemory) -> EditMemory {
-        var out = self
-        out.entries.removeAll { $0.id == entry.id }
-        let later = Set((original.entries.firstIndex { $0.id == entry.id }.map { original.entries[($0 + 1)...].map(\.id) }) ?? [])
-        let at = out.entries.firstIndex { later.contains($0.id) } ?? out.entries.count
-        out.entries.insert(entry, at: at)
-        return out
-    }
-}

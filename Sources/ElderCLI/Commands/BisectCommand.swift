@@ -1,7 +1,7 @@
 import ArgumentParser
 import Elder
 import ElderCommandLine
-import ElderEval
+import ElderRecords
 import ElderStore
 import Foundation
 
@@ -79,12 +79,6 @@ extension ElderCommand {
             try console.emit(r) { human(r) }
         }
 
-        static func bisection(_ store: KnowledgeStore) throws -> Bisection {
-            guard let b = try Bisection.resume(in: store.repository) else {
-                throw CLIFailure.failure("no bisection is in progress: start one with `elder bisect start BAD GOOD...`")
-            }
-            return b
-        }
     }
 }
 
@@ -102,13 +96,12 @@ extension ElderCommand.Bisect {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let store = try repo.openStore()
-            let bisection = try Bisection.start(in: store.repository, bad: bad, good: good)
-            if good.isEmpty {
+            let history = try RepoHistory.open(at: try repo.repoPath())
+            if let step = try history.bisectStart(bad: bad, good: good) {
+                try ElderCommand.Bisect.emit(step, store: history.store, console: output.console)
+            } else {
                 let r = ElderCommand.Bisect.StepReport(status: "waiting")
                 try output.console.emit(r) { ElderCommand.Bisect.human(r) }
-            } else {
-                try ElderCommand.Bisect.emit(try bisection.next(), store: store, console: output.console)
             }
         }
     }
@@ -121,18 +114,8 @@ extension ElderCommand.Bisect {
         @OptionGroup var output: OutputOptions
 
         func mark(_ verdict: BisectVerdict) throws {
-            let store = try repo.openStore()
-            let bisection = try ElderCommand.Bisect.bisection(store)
-            let step: BisectStep
-            if let revision {
-                step = try bisection.mark(verdict, revision)
-            } else {
-                guard let commit = try bisection.next().commitToTest else {
-                    throw CLIFailure.failure("no commit is waiting to be tested: give a revision")
-                }
-                step = try bisection.mark(verdict, commit)
-            }
-            try ElderCommand.Bisect.emit(step, store: store, console: output.console)
+            let history = try RepoHistory.open(at: try repo.repoPath())
+            try ElderCommand.Bisect.emit(try history.bisectMark(verdict, revision), store: history.store, console: output.console)
         }
     }
 
@@ -211,7 +194,6 @@ extension ElderCommand.Bisect {
                 decider = .command(command)
             }
             let workspace = try repo.openWorkspace()
-            _ = try ElderCommand.Bisect.bisection(workspace.store)
             let result = try workspace.bisectRun(decider)
             let final = ElderCommand.Bisect.report(result.step, store: workspace.store)
             let report = Report(tests: result.tests.map { Test(commit: $0.commit.hex, verdict: $0.verdict.rawValue, answer: $0.answer) },
@@ -243,8 +225,9 @@ extension ElderCommand.Bisect {
         }
 
         func run() throws {
-            let store = try repo.openStore()
-            let entries = try ElderCommand.Bisect.bisection(store).log()
+            let history = try RepoHistory.open(at: try repo.repoPath())
+            let store = history.store
+            let entries = try history.bisectLog()
             try output.console.emit(entries.map { Entry(kind: $0.kind.rawValue, commits: $0.commits.map(\.hex)) }) {
                 entries.map { e in
                     let summary = e.kind == .start ? "" : (try? store.info(of: e.commits[0]))
@@ -263,11 +246,9 @@ extension ElderCommand.Bisect {
         struct Report: Encodable { var wasBisecting: Bool }
 
         func run() throws {
-            let store = try repo.openStore()
-            let bisection = try Bisection.resume(in: store.repository)
-            try bisection?.reset()
-            try output.console.emit(Report(wasBisecting: bisection != nil)) {
-                bisection == nil ? "We are not bisecting." : "Bisect reset."
+            let wasBisecting = try RepoHistory.open(at: try repo.repoPath()).bisectReset()
+            try output.console.emit(Report(wasBisecting: wasBisecting)) {
+                wasBisecting ? "Bisect reset." : "We are not bisecting."
             }
         }
     }

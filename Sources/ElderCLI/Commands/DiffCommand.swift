@@ -55,7 +55,8 @@ extension ElderCommand {
             let console = output.console
             let probeList = try probes.map(readProbeFile)
             let store = try repo.openStore()
-            let a = try store.resolveRevision(from), b = try store.resolveRevision(to)
+            let history = RepoHistory(store: store)
+            let a = try history.resolve(from), b = try history.resolve(to)
             let knowledge = try VersionDiff.knowledge(store, from: a, to: b)
             var report = Report(from: a.hex, to: b.hex, added: knowledge.added, removed: knowledge.removed, changed: knowledge.changed)
             if stat { report.tensors = try VersionDiff.parameters(store, from: a, to: b) }

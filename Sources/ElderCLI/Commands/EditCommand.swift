@@ -2,7 +2,7 @@ import ArgumentParser
 import Elder
 import ElderCommandLine
 import ElderEditing
-import ElderEval
+import ElderRecords
 import ElderStore
 import Foundation
 
@@ -113,21 +113,23 @@ extension ElderCommand {
             if let file {
                 try EditStream(file: file, format: format, branch: branch, path: path, noVerify: noVerify,
                                repo: repo, console: jsonLines ? Console(json: true, quiet: output.quiet) : console,
-                               jsonLines: jsonLines, gate: try gate(history: history)).run(history: history)
+                               jsonLines: jsonLines, gate: try history.probeGate(gateChoice)).run(history: history)
                 return
             }
             guard let prompt, let target else { return }
             try Self.checkTarget(target)
+            var request = EditRequest(id: "", prompt: prompt, target: target, paraphrases: paraphrases)
             // Nothing to do (as git's "nothing to commit"): decided before any hook runs or the model loads.
-            if let same = try history.liveEdits(samePromptAs: prompt, on: branch).first(where: { $0.target == target }) {
+            let plan = try history.editPlan(request, on: branch)
+            if let same = plan.upToDate {
                 let line = UpToDate(branch: branch, editID: same.id, prompt: same.prompt, target: same.target)
                 try console.emit(line) {
                     "nothing to do: edit \(same.id) already teaches \"\(same.prompt)\" → \"\(same.target)\" on \(branch)"
                 }
                 return
             }
-            var request = EditRequest(id: id ?? "", prompt: prompt, target: target, paraphrases: paraphrases)
             if let id {
+                request.id = id
                 if try history.liveEditIDs(on: branch).contains(id) {
                     throw CLIFailure.fatal("edit id '\(id)' is already live on \(branch): choose another --id, or revert that edit first")
                 }
@@ -135,8 +137,10 @@ extension ElderCommand {
                 request.id = Workspace.makeEditID(request)  // now, so the hooks see the id the commit will have
             }
             let workspace = try repo.openWorkspace()
+            // The gate is read before any hook runs, so an unreadable probe file stops the edit at once.
+            let gate = try history.probeGate(gateChoice)
             let line = try Self.apply(request, message: message, workspace: workspace, branch: branch,
-                                      hooks: noVerify ? nil : Hooks(repoPath: path), gate: try gate(history: history), dryRun: dryRun)
+                                      hooks: noVerify ? nil : Hooks(repoPath: path), gate: gate, dryRun: dryRun, plan: plan)
             try console.emit(line) {
                 (dryRun ? "[dry run: nothing committed on \(branch)] \(line.summary)\n" : "[\(branch) \(console.yellow(line.short))] \(line.summary)\n")
                     + "  " + line.human(console) + line.probeLines(console)
@@ -146,28 +150,13 @@ extension ElderCommand {
             }
         }
 
-        /// The probe gate: --probes, else the repo's standing probe file — `git config elder.probes` (a relative
-        /// path is from the repo), else `<repo>/probes.jsonl` when it exists, the rule the sample pre-edit hook
-        /// follows too; nil without any or with --no-verify.
-        func gate(history: RepoHistory) throws -> ProbeGate? {
-            if let probes { return ProbeGate(probes: try readProbeFile(probes)) }
-            guard !noVerify else { return nil }
-            let repoDir = history.repository.gitDirectory as NSString
-            var configured = try history.repository.configValue(Self.probesKey) ?? ""
-            if configured.isEmpty {
-                configured = repoDir.appendingPathComponent("probes.jsonl")
-                guard FileManager.default.fileExists(atPath: configured) else { return nil }
-            } else if !configured.hasPrefix("/") {
-                configured = repoDir.appendingPathComponent(configured)
-            }
-            do { return ProbeGate(probes: try ProbeFile.read(path: configured)) } catch {
-                throw CLIFailure.fatal("the repo's probe gate (git config \(Self.probesKey)) cannot be read: \(error.description) — "
-                                       + "point it at a probe file with `git config \(Self.probesKey) FILE`, or skip it once with --no-verify")
+        /// The probe gate: --probes replaces the repo's standing one (`RepoHistory.probeGate`), --no-verify skips it.
+        var gateChoice: ProbeGateChoice {
+            get throws {
+                if let probes { return .probes(ProbeGate(probes: try readProbeFile(probes))) }
+                return noVerify ? .off : .standing
             }
         }
-
-        /// Git config key naming a probe file every `elder edit` of the repo must not break.
-        static let probesKey = "elder.probes"
 
         /// TARGET continues the prompt, so it starts with whitespace (the edit-file reader's rule too).
         static func checkTarget(_ target: String) throws {
@@ -179,7 +168,7 @@ extension ElderCommand {
         /// Runs the hooks around `Workspace.edit` and times it: pre-edit, then commit-msg on the message,
         /// then training and the commit, then post-commit (whose failure only warns).
         static func apply(_ request: EditRequest, message: String?, workspace: Workspace, branch: String,
-                          hooks: Hooks?, gate: ProbeGate? = nil, dryRun: Bool = false) throws -> EditLine {
+                          hooks: Hooks?, gate: ProbeGate?, dryRun: Bool = false, plan: EditPlan? = nil) throws -> EditLine {
             let started = Date()
             var text = message ?? Workspace.defaultMessage(for: request)
             if let hooks {
@@ -187,7 +176,8 @@ extension ElderCommand {
                                   requestJSON: try hookJSON(request, message: text, branch: branch))
                 if !dryRun { text = try hooks.commitMessage(text) }  // a dry run writes no message
             }
-            let result = try workspace.edit(request, message: text, on: branch, gate: gate, dryRun: dryRun)
+            let result = try workspace.edit(request, message: text, on: branch, gate: gate.map(ProbeGateChoice.probes) ?? .off,
+                                            dryRun: dryRun, plan: plan)
             var warning: String?
             if !result.upToDate, result.committed, let hooks, let w = hooks.postCommit(commit: result.commit.hex, editID: result.editID) {
                 warning = w

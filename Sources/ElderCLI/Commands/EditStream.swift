@@ -1,7 +1,7 @@
 import Dispatch
 import Elder
 import ElderCommandLine
-import ElderEval
+import ElderRecords
 import ElderStore
 import Foundation
 
@@ -59,8 +59,8 @@ struct EditStream {
             while let record = try source.next() {
                 position += 1
                 let request = record.editRequest
-                let sameLive = try history.liveEdits(samePromptAs: request.prompt, on: branch).contains { $0.target == request.target }
-                if live.contains(request.id) || sameLive {
+                let plan = try history.editPlan(request, on: branch)
+                if live.contains(request.id) || plan.upToDate != nil {
                     report.skipped += 1
                     counter.set(skipped: report.skipped)
                     if jsonLines { try counter.write(EditStreamEvent.Skipped(record: position, editID: request.id, live: live.contains(request.id))) }
@@ -74,7 +74,7 @@ struct EditStream {
                 try ElderCommand.Edit.checkTarget(request.target)
                 showProgress(position: position, total: source.total, editID: request.id, report: report, started: started)
                 let line = try ElderCommand.Edit.apply(request, message: record.message, workspace: workspace, branch: branch,
-                                                       hooks: hooks, gate: gate)
+                                                       hooks: hooks, gate: gate, plan: plan)
                 live.insert(request.id)
                 report.committed.append(line)
                 counter.set(committed: report.committed.count)
@@ -137,7 +137,7 @@ struct EditStream {
 /// The records of an edit file, streamed (Elder's JSONL) or imported at once (ZsRE, CounterFact).
 final class RecordSource {
     private var reader: EditFileReader?
-    private var imported: [ElderEval.EditRecord] = []
+    private var imported: [EditRecord] = []
     private var index = 0
     let total: Int
     let notImported: Int
@@ -158,7 +158,7 @@ final class RecordSource {
         }
     }
 
-    func next() throws -> ElderEval.EditRecord? {
+    func next() throws -> EditRecord? {
         if let reader { return try reader.nextRecord() }
         guard index < imported.count else { return nil }
         defer { index += 1 }

@@ -38,7 +38,7 @@ extension ElderCommand {
         func run() throws {
             let console = output.console
             let store = try repo.openStore()
-            let commit = try store.resolveRevision(revision)
+            let commit = try RepoHistory(store: store).resolve(revision)
             let folder = URL(fileURLWithPath: out).standardizedFileURL.path
             let manifest = try AdapterExport.write(store, commit: commit, to: folder)
             let files = (FileManager.default.enumerator(atPath: folder)?.allObjects as? [String] ?? [])

@@ -57,9 +57,7 @@ extension ElderCommand {
             }
             let loaded = try ModelOption.asUserError { try LoadedModel.load(model) }
             let blocks = loaded.configuration.layerCount
-            let preset = chosen == .elder ? EditorConfiguration.elderDefault(blockCount: blocks)
-                                          : EditorConfiguration.preset(chosen, blockCount: blocks)
-            let configuration = try preset.applying(try settings.overrides())
+            let configuration = try EditorConfiguration.preset(chosen, blockCount: blocks).applying(try settings.overrides())
             let workspace = try Workspace.initialize(at: path, model: loaded, configuration: configuration)
             let head = try workspace.resolve("HEAD")
             let installed = hooks ? try Hooks(repoPath: workspace.path).installSamples() : []

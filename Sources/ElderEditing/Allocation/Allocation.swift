@@ -1,3 +1,4 @@
+import ElderStable
 /// The LoRAs an edit owns: for each adapted layer, k distinct indices out of N, sorted.
 ///
 /// An edit trains through (and, in Elder's default, infers through) its allocation; its allocation code

@@ -5,11 +5,11 @@ import ElderTensor
 /// EasyEdit's "FT-L"). A dense ΔW [D, F] (`ftl.<layer>.down`) is added to one block's `down_proj`, trained
 /// with Adam on the target tokens of the mixture editor's batch, and applied to every token of every
 /// input: there is no deferral, so nothing protects unrelated inputs.
-public final class FineTuneEditor: ProfiledEditor {
+public final class FineTuneEditor: AlwaysActingEditor {
     public let configuration: EditorConfiguration
     public var adapter: AdapterState
     public var memory: EditMemory
-    public private(set) var lastProfile: EditProfile?
+    public internal(set) var lastProfile: EditProfile?
     let loaded: LoadedModel
 
     public var layer: Int { configuration.layers[0] }
@@ -33,25 +33,10 @@ public final class FineTuneEditor: ProfiledEditor {
     }
 
     public func edit(_ request: EditRequest) throws -> EditOutcome {
-        guard memory.entry(request.id) == nil else { throw EditError.duplicateEdit(id: request.id) }
-        let (prompts, target) = try validatedBatch(request, tokenizer: loaded.tokenizer,
-                                                   paraphrases: configuration.trainingParaphrases,
-                                                   contextLength: loaded.configuration.contextLength)
         let name = Self.deltaName(layer: layer)
-        var parameters = adapter.tensors
-        adapter.tensors = [:]
-        let trainer = BaselineTrainer(model: loaded.model, configuration: configuration)
-        let result = trainer.train(sequences: prompts.map { TrainingSequence(prompt: $0, target: target, editID: request.id) },
-                                   parameters: &parameters, trainable: [name]) { tape, variable in
+        return try train(request, trainable: [name]) { tape, variable in
             { _, v, frozen, _ in tape.add(frozen, tape.matmul(v, variable(name), transposeB: true)) }
         }
-        adapter.tensors = parameters
-        let t = cpuSeconds()
-        memory.entries.append(plainEntry(id: request.id, prompts: prompts, target: target))
-        lastProfile = EditProfile(frozenPassSeconds: result.frozenSeconds, stepsSeconds: result.stepsSeconds,
-                                  memorySeconds: cpuSeconds() - t)
-        return EditOutcome(editID: request.id, iterations: result.iterations, initialLoss: result.initialLoss,
-                           finalLoss: result.finalLoss, converged: result.converged, changedTensors: result.touched.sorted())
     }
 
     public func forget(editID: String) {
@@ -66,12 +51,4 @@ public final class FineTuneEditor: ProfiledEditor {
         guard routing.fired, layer == self.layer, let delta = adapter[Self.deltaName(layer: layer)] else { return frozen }
         return addRows(frozen, matmul(v, delta, transposeB: true), fromRow: fromRow)
     }
-}
-
-/// `base` with `extra` added to rows `fromRow...` (earlier rows keep their bits).
-func addRows(_ base: Tensor, _ extra: Tensor, fromRow: Int) -> Tensor {
-    var out = base
-    let d = base.lastDimension
-    for i in (max(0, fromRow) * d)..<base.count { out.scalars[i] += extra.scalars[i] }
-    return out
 }

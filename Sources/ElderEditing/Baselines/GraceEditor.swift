@@ -1,4 +1,5 @@
 import ElderModel
+import ElderStable
 import ElderTensor
 
 /// An editor whose deferral reads the input of its own adapted layer rather than a query below the

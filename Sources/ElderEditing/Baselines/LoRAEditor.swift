@@ -1,14 +1,15 @@
 import ElderModel
+import ElderStable
 import ElderTensor
 
 /// One LoRA per adapted layer (A [r, F] as `lora.<layer>.A`, B [D, r] as `lora.<layer>.B`) on the ELDER
 /// layers' `down_proj`: the mixture of LoRAs with one expert, no router and no deferral. Every edit trains
 /// the same LoRAs (so later edits overwrite earlier ones), and they act on every token of every input.
-public final class LoRAEditor: ProfiledEditor {
+public final class LoRAEditor: AlwaysActingEditor {
     public let configuration: EditorConfiguration
     public var adapter: AdapterState
     public var memory: EditMemory
-    public private(set) var lastProfile: EditProfile?
+    public internal(set) var lastProfile: EditProfile?
     let loaded: LoadedModel
 
     public static func aName(layer: Int) -> String { "lora.\(layer).A" }
@@ -40,31 +41,16 @@ public final class LoRAEditor: ProfiledEditor {
     }
 
     public func edit(_ request: EditRequest) throws -> EditOutcome {
-        guard memory.entry(request.id) == nil else { throw EditError.duplicateEdit(id: request.id) }
-        let (prompts, target) = try validatedBatch(request, tokenizer: loaded.tokenizer,
-                                                   paraphrases: configuration.trainingParaphrases,
-                                                   contextLength: loaded.configuration.contextLength)
         let c = configuration
         var trainable = Set(c.layers.map { Self.bName(layer: $0) })
         if c.trainA { trainable.formUnion(c.layers.map { Self.aName(layer: $0) }) }
-        var parameters = adapter.tensors
-        adapter.tensors = [:]
-        let trainer = BaselineTrainer(model: loaded.model, configuration: c)
-        let result = trainer.train(sequences: prompts.map { TrainingSequence(prompt: $0, target: target, editID: request.id) },
-                                   parameters: &parameters, trainable: trainable) { tape, variable in
+        return try train(request, trainable: trainable) { tape, variable in
             { layer, v, frozen, _ in
                 let low = tape.matmul(v, variable(Self.aName(layer: layer)), transposeB: true)          // [R, r]
                 let up = tape.matmul(low, variable(Self.bName(layer: layer)), transposeB: true)         // [R, D]
                 return tape.add(frozen, c.scaling == 1 ? up : tape.scale(up, by: c.scaling))
             }
         }
-        adapter.tensors = parameters
-        let t = cpuSeconds()
-        memory.entries.append(plainEntry(id: request.id, prompts: prompts, target: target))
-        lastProfile = EditProfile(frozenPassSeconds: result.frozenSeconds, stepsSeconds: result.stepsSeconds,
-                                  memorySeconds: cpuSeconds() - t)
-        return EditOutcome(editID: request.id, iterations: result.iterations, initialLoss: result.initialLoss,
-                           finalLoss: result.finalLoss, converged: result.converged, changedTensors: result.touched.sorted())
     }
 
     public func forget(editID: String) {

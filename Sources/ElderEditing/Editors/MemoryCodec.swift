@@ -1,3 +1,4 @@
+import ElderStable
 import Foundation
 
 /// How an `EditMemory` is stored in a commit's `codebook/` folder.

@@ -1,4 +1,5 @@
 import ElderModel
+import ElderStable
 import ElderTensor
 
 /// The ELDER module — a mixture of LoRAs on several `down_proj` projections, routers, allocations and a

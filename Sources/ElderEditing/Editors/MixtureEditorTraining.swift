@@ -1,4 +1,5 @@
 import ElderModel
+import ElderStable
 import ElderTensor
 
 extension MixtureEditor {

@@ -1,5 +1,6 @@
 import ElderEditing
 import ElderModel
+import ElderRecords
 import ElderTensor
 
 /// The base model under teacher forcing.

@@ -1,3 +1,4 @@
+import ElderRecords
 /// What the lifelong benchmark needs from an editing method (ELDER, a baseline, an ablation): apply
 /// edits one at a time, and answer as the edited model does now.
 public protocol LifelongEditor: AnyObject {

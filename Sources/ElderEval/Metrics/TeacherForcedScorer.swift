@@ -1,3 +1,4 @@
+import ElderRecords
 /// A model as the benchmark sees it: under teacher forcing, the token it ranks first at each answer
 /// position. The benchmark implements this with the real model (base, or base + an editor's adapter).
 public protocol TeacherForcedScorer {

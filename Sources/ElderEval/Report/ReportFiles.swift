@@ -1,3 +1,4 @@
+import ElderRecords
 import Foundation
 
 extension LifelongReport {

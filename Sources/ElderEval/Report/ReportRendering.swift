@@ -1,3 +1,4 @@
+import ElderRecords
 import Foundation
 
 /// A rate as a percentage with one decimal ("97.5"), or "–" when nothing was measured.

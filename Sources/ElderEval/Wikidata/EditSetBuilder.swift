@@ -1,3 +1,4 @@
+import ElderRecords
 /// Why an edit set could not be built as asked.
 public struct EditSetBuildError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String

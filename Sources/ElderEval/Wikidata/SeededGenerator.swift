@@ -1,4 +1,5 @@
 import ElderEditing
+import ElderStable
 
 /// The edit-set builder's generator: Elder's SplitMix64 (one generator for the whole project), so a seed
 /// gives the same edit set on every machine and Swift version.

@@ -1,3 +1,4 @@
+import ElderRecords
 import Foundation
 
 /// One fact of the qa_wikidata data set: the prompt, its parsed subject and relation, and its answers.

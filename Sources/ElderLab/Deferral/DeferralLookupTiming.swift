@@ -1,5 +1,6 @@
 import ElderEditing
 import ElderEval
+import ElderStable
 import ElderTensor
 import Foundation
 

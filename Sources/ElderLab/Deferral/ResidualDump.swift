@@ -1,6 +1,6 @@
 import ElderEditing
-import ElderEval
 import ElderModel
+import ElderRecords
 import Foundation
 
 /// Method research: every prompt of an edit set (reference prompts, and per edit its prompt, training

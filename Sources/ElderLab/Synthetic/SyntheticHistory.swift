@@ -44,7 +44,7 @@ public final class SyntheticHistoryWriter {
             lastRelativeError = Self.remainderRatio(carry: carry, trained: trained, parent: parent)
             var codes = try store.codebook(at: tip)["codes.bin"] ?? []
             codes += editor.code(allocation)
-            let record = EditRecord(id: id, json: Array("{\"id\":\"\(id)\",\"prompt\":\"synthetic fact \(number)\",\"allocation\":\(allocation)}".utf8))
+            let record = StoredEditRecord(id: id, json: Array("{\"id\":\"\(id)\",\"prompt\":\"synthetic fact \(number)\",\"allocation\":\(allocation)}".utf8))
             let request = CommitRequest(branch: branch, parents: [tip] + extraParents, edit: record,
                                         tensors: committed.tensors, routers: committed.routers,
                                         codebook: ["codes.bin": codes], message: "Synthetic edit \(number)",

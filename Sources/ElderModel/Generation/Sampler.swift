@@ -1,3 +1,4 @@
+import ElderStable
 import ElderTensor
 import Foundation
 
@@ -22,20 +23,15 @@ public struct SamplingParameters: Sendable, Equatable {
 /// A seeded token sampler (SplitMix64 random numbers, so a seed gives the same tokens everywhere).
 public struct Sampler: Sendable {
     public let parameters: SamplingParameters
-    private var state: UInt64
+    private var generator: SplitMix64
 
     public init(_ parameters: SamplingParameters) {
         self.parameters = parameters
-        state = parameters.seed
+        generator = SplitMix64(seed: parameters.seed)
     }
 
     mutating func nextUniform() -> Double {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        return Double(z >> 11) / Double(1 << 53)
+        Double(generator.next() >> 11) / Double(1 << 53)
     }
 
     /// The next token id given one row of logits.

@@ -1,3 +1,5 @@
+import ElderStable
+
 /// Root tensors a knowledge repo regenerates from a seed instead of storing them: an editor's random
 /// initial matrices (a mixture's LoRA A matrices are 9.4 M values for SmolLM2 with 128 LoRAs per layer,
 /// ~26 MB of the root commit once compressed: random values do not compress).
@@ -47,9 +49,7 @@ public struct GeneratedRoot: Sendable, Equatable, Codable {
             let span = UInt64(2 * Int64(group.bound) + 1), bound = Int64(group.bound)
             let count = group.shape.reduce(1, *)
             for name in group.names {
-                var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-                for byte in name.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-                var random = SeededRandom(seed: base ^ hash)
+                var random = SeededRandom(seed: base ^ stableHash(name))
                 var units = [Int32](repeating: 0, count: count)
                 for i in 0..<count { units[i] = Int32(Int64(random.next() % span) - bound) }
                 out.tensors[name] = GridTensor(shape: group.shape, units: units)

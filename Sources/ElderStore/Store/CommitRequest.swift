@@ -1,5 +1,6 @@
-/// One live edit's record as the workspace wrote it (JSON bytes), stored as `edits/<id>.json`.
-public struct EditRecord: Sendable, Equatable {
+/// One live edit's record as the store keeps it: its id and the JSON bytes the workspace wrote, stored as
+/// `edits/<id>.json` (the workspace decodes them as `EditRecordBody`; an edit file's record is ElderRecords' `EditRecord`).
+public struct StoredEditRecord: Sendable, Equatable {
     public let id: String
     public let json: [UInt8]
 
@@ -27,9 +28,9 @@ public struct CommitRequest: Sendable {
     /// First parent = the branch's tip the new state was built on; a second parent makes a merge.
     public var parents: [ObjectID]
     /// The edit this commit makes (its id goes into the `Elder-Edit` trailer).
-    public var edit: EditRecord?
+    public var edit: StoredEditRecord?
     /// Further edit records to add (a merge brings the other branch's edits).
-    public var addedEdits: [EditRecord]
+    public var addedEdits: [StoredEditRecord]
     /// Edit ids no longer live (a revert).
     public var removedEdits: [String]
     /// Adapter tensors of the new state that changed (values on the repo's grid: run `compact` first).
@@ -40,13 +41,15 @@ public struct CommitRequest: Sendable {
     public var codebook: [String: [UInt8]]?
     public var message: String
     public var trailers: [Trailer]
-    /// Author and committer; nil means "Elder <elder@localhost>" now.
+    /// Author; nil means "Elder <elder@localhost>" now.
     public var author: Signature?
+    /// Committer, when another identity lands the commit (an approval); nil: the author.
+    public var committer: Signature?
 
-    public init(branch: String, parents: [ObjectID], edit: EditRecord? = nil, addedEdits: [EditRecord] = [],
+    public init(branch: String, parents: [ObjectID], edit: StoredEditRecord? = nil, addedEdits: [StoredEditRecord] = [],
                 removedEdits: [String] = [], tensors: [String: StoredTensor] = [:], routers: [String: StoredTensor] = [:],
                 codebook: [String: [UInt8]]? = nil, message: String, trailers: [Trailer] = [],
-                author: Signature? = nil) {
+                author: Signature? = nil, committer: Signature? = nil) {
         self.branch = branch
         self.parents = parents
         self.edit = edit
@@ -58,6 +61,7 @@ public struct CommitRequest: Sendable {
         self.message = message
         self.trailers = trailers
         self.author = author
+        self.committer = committer
     }
 }
 

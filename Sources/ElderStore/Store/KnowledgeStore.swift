@@ -193,8 +193,8 @@ public final class KnowledgeStore: @unchecked Sendable {
         }
         let message = Self.composeMessage(request.message, edit: request.edit?.id, trailers: request.trailers, depth: depth, hash: hash)
         let who = request.author ?? Self.defaultAuthor
-        let id = try createCommitMovingRef(refName, branch: request.branch, author: who, message: message,
-                                           tree: try root.write(), parents: request.parents)
+        let id = try createCommitMovingRef(refName, branch: request.branch, author: who, committer: request.committer ?? who,
+                                           message: message, tree: try root.write(), parents: request.parents)
         stateCache.put(id, newState)
         return CommitResult(id: id, depth: depth, stateHash: hash, isKeyframe: isKeyframe, tensorBytes: bytes)
     }
@@ -202,12 +202,12 @@ public final class KnowledgeStore: @unchecked Sendable {
     /// `git_commit_create` with the branch as update ref (compare-and-swap on the first parent).
     /// A ref lock file left by a killed writer is removed: while we hold `elder.lock` no Elder writer
     /// can own it, and a git process holds a ref lock for milliseconds, so one older than 2 s is stale.
-    private func createCommitMovingRef(_ refName: String, branch: String, author: Signature, message: String,
-                                       tree: ObjectID, parents: [ObjectID]) throws -> ObjectID {
+    private func createCommitMovingRef(_ refName: String, branch: String, author: Signature, committer: Signature,
+                                       message: String, tree: ObjectID, parents: [ObjectID]) throws -> ObjectID {
         var attempts = 0
         while true {
             do {
-                return try Commit.create(in: repository, updateRef: refName, author: author, committer: author,
+                return try Commit.create(in: repository, updateRef: refName, author: author, committer: committer,
                                          message: message, tree: tree, parents: parents)
             } catch let error as GitError where error.code == .modified {
                 throw StoreError.staleParent(branch: branch, expected: parents.first, actual: try repository.referenceTarget(refName))

@@ -100,7 +100,7 @@ extension KnowledgeStore {
     }
 
     /// The edit records live at a version (`edits/`).
-    public func liveEdits(at commit: ObjectID) throws -> [EditRecord] {
+    public func liveEdits(at commit: ObjectID) throws -> [StoredEditRecord] {
         try readEdits(tree: try Commit.lookup(commit, in: repository).tree())
     }
 

@@ -238,9 +238,9 @@ extension KnowledgeStore {
         return (String(digits[Int(digest[0] >> 4)]), String(digits[Int(digest[0] & 15)]))
     }
 
-    func readEdits(tree: Tree) throws -> [EditRecord] {
+    func readEdits(tree: Tree) throws -> [StoredEditRecord] {
         guard let edits = try tree.subtree(named: RepoFormat.editsDir) else { return [] }
-        var out: [EditRecord] = []
+        var out: [StoredEditRecord] = []
         func bad(_ name: String) -> StoreError { .corrupt(what: "edits", reason: "unexpected entry '\(name)'") }
         for first in edits.entries {
             guard first.kind == .tree, first.name.utf8.count == 1 else { throw bad(first.name) }
@@ -251,7 +251,7 @@ extension KnowledgeStore {
                     guard entry.kind == .blob, entry.name.hasSuffix(".json"), Names.isValid(id),
                           Self.editShard(id) == (first.name, second.name) else { throw bad(entry.name) }
                     guard out.count < RepoFormat.maxEdits else { throw StoreError.corrupt(what: "edits", reason: "too many edits") }
-                    out.append(EditRecord(id: id, json: try repository.readBlob(entry.id, maxBytes: RepoFormat.maxJSONBytes)))
+                    out.append(StoredEditRecord(id: id, json: try repository.readBlob(entry.id, maxBytes: RepoFormat.maxJSONBytes)))
                 }
             }
         }
@@ -280,7 +280,7 @@ extension KnowledgeStore {
     }
 
     /// `edits/` of the parent with `added` put in and `removed` taken out; nil when no edit is live.
-    func writeEditsTree(parent: Tree?, added: [EditRecord], removed: [String]) throws -> ObjectID? {
+    func writeEditsTree(parent: Tree?, added: [StoredEditRecord], removed: [String]) throws -> ObjectID? {
         let top = try parent?.subtree(named: RepoFormat.editsDir)
         var changes: [String: [String: [(name: String, blob: ObjectID?)]]] = [:]
         for id in removed {

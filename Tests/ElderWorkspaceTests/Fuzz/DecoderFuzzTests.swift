@@ -1,10 +1,10 @@
 import ElderEditing
-import ElderEval
 import ElderModel
-@testable import ElderStore
+import ElderRecords
 import ElderTestSupport
 import Foundation
 import XCTest
+@testable import ElderStore
 
 /// Seeded random-mutation fuzzing of everything that decodes bytes someone else wrote: tensor packs, codebooks,
 /// JSON Lines edit files, GGUF files and text for the tokenizer. Each target mutates the committed corpus

@@ -1,4 +1,5 @@
 import ElderEditing
+import ElderStable
 
 /// Seeded random mutations of a byte string, as a fuzzer's mutator makes them: bit flips, random bytes,
 /// 1/2/4/8-byte fields set to values that break size arithmetic (0, 1, −1, 2^15…2^63), ranges cut, copied

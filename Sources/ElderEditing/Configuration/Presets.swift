@@ -1,14 +1,43 @@
-/// GRACE's own knobs (Hartvigsen et al., "Aging with GRACE", NeurIPS 2023).
-public struct GraceOptions: Codable, Sendable, Equatable {
-    /// ε_init: the deferral radius a new key starts with (Euclidean, in the units of the layer's
-    /// `down_proj` input). GRACE widens it to cover same-answer inputs and halves it between conflicting keys.
-    public var initialRadius: Float
-    /// How a new key's value starts: the layer's own output at that token ("warm") or U(0, 1) ("cold").
-    public var warmValues: Bool
+/// The presets: the published ELDER recipe, Elder's default, and the baselines, for a model of a given depth.
+extension EditorConfiguration {
+    /// The blocks the paper's placement maps to for a model of `blockCount` blocks: six consecutive
+    /// blocks starting two thirds of the way up (LLaMA2-7B: 21–26 of 32; SmolLM2-135M: 20–25 of 30).
+    public static func defaultLayers(blockCount: Int, count: Int = 6) -> [Int] {
+        let first = min(max(0, (blockCount * 2) / 3), max(0, blockCount - count))
+        return Array(first..<min(blockCount, first + count))
+    }
 
-    public init(initialRadius: Float, warmValues: Bool = true) {
-        self.initialRadius = initialRadius
-        self.warmValues = warmValues
+    /// The published ELDER recipe: N 4, r 8, k 2, λ 0.01, ε 12, Adam 1e-4 for 50 steps, soft routing,
+    /// query = `down_proj` input of the block below the first adapted block at the last prompt token.
+    public static func elderPaper(blockCount: Int) -> EditorConfiguration {
+        let layers = defaultLayers(blockCount: blockCount)
+        return EditorConfiguration(
+            method: .elderPaper, layers: layers, experts: 4, rank: 8, topK: 2, scaling: 1.0, guideWeight: 0.01,
+            query: Query(source: .downProjInput, layer: max(0, layers[0] - 1), pooling: .lastToken, centred: false),
+            deferral: .hamming(epsilon: layers.count * 4 / 2),
+            adapterSpan: .wholeSequence, keyStorage: .each, trainingRouting: .soft, inferenceRouting: .routerTopK, allocationPolicy: .random,
+            allocationKey: .edit, renormalizeTopK: false, trainA: true,
+            learningRate: 1e-4, iterations: 50, earlyStop: false, trainingParaphrases: 3, replay: 0, seed: 0)
+    }
+
+    /// Elder's default method on the same module: the query is the residual after block 8 of 30, mean-pooled,
+    /// centred and whitened (γ 0.3); two keys per edit (the prompt's and the centroid) with an exact-match
+    /// similarity of 0.97; deferral by margin (0.2 over other edits, 0.1 over the reference prompts, at least
+    /// 0.6); routing through the matched edit's own allocation, acting from the last prompt token on, λ 0;
+    /// 128 LoRAs per layer, least-used allocation; the prompt and 4 paraphrases plus 2 replayed edits per
+    /// batch, Adam 1e-3 for up to 50 steps, stopping once every target is the argmax and the mean target
+    /// cross-entropy is at most 0.05. docs/ELDER.md ("Elder's default") gives the measurements behind each.
+    public static func elderDefault(blockCount: Int) -> EditorConfiguration {
+        // Small models (tests): keep the adapted layers above the query block.
+        let layers = defaultLayers(blockCount: blockCount).filter { $0 > blockCount / 3 }
+        return EditorConfiguration(
+            method: .elder, layers: layers, experts: 128, rank: 8, topK: 2, scaling: 1.0, guideWeight: 0,
+            query: Query(source: .residual, layer: (blockCount * 8) / 30, pooling: .mean, centred: true, whitening: 0.3),
+            deferral: .similarityMargin(margin: 0.2, referenceMargin: 0.1, minimum: 0.6),
+            adapterSpan: .fromLastPromptToken, keyStorage: .promptAndCentroid, trainingRouting: .hard, inferenceRouting: .matchedAllocation, allocationPolicy: .leastUsed,
+            allocationKey: .edit, renormalizeTopK: false, trainA: true,
+            learningRate: 1e-3, iterations: 50, earlyStop: true, trainingParaphrases: 4, replay: 2, seed: 0,
+            exactMatch: 0.97, earlyStopLoss: 0.05)
     }
 }
 

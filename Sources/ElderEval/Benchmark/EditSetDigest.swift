@@ -1,4 +1,6 @@
 import ElderEditing
+import ElderRecords
+import ElderStable
 
 extension EditRecord {
     /// A fingerprint of an ordered list of edits: FNV-1a (64 bits) over their JSON Lines text, as hex.

@@ -7,46 +7,11 @@ import Glibc
 import Darwin
 #endif
 
-/// Where one edit's time went: the frozen pass (blocks below the adapter and the prefix, once per edit),
-/// the training steps, and the memory update (keys, codebook) after training. Seconds of process CPU time
-/// (user + system), which on a shared machine count the work and not the wait for a core.
-public struct EditProfile: Sendable, Equatable, Codable {
-    public var frozenPassSeconds: Double
-    public var stepsSeconds: Double
-    public var memorySeconds: Double
-
-    public init(frozenPassSeconds: Double, stepsSeconds: Double, memorySeconds: Double) {
-        self.frozenPassSeconds = frozenPassSeconds
-        self.stepsSeconds = stepsSeconds
-        self.memorySeconds = memorySeconds
-    }
-}
-
-/// An editor that times the phases of its last edit.
-public protocol ProfiledEditor: Editor {
-    var lastProfile: EditProfile? { get }
-}
-
 /// CPU seconds of the whole process (every thread, OpenBLAS's included).
 func cpuSeconds() -> Double {
     var t = timespec()
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
     return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
-}
-
-/// The checks every editor runs on a request, and the batch prompts it trains on.
-func validatedBatch(_ request: EditRequest, tokenizer: any Tokenizer, paraphrases: Int,
-                    contextLength: Int) throws -> (prompts: [[Int]], target: [Int]) {
-    guard !request.prompt.isEmpty else { throw EditError.emptyPrompt }
-    guard !request.target.isEmpty else { throw EditError.emptyTarget(prompt: request.prompt) }
-    let target = tokenizer.encode(request.target)
-    guard !target.isEmpty else { throw EditError.emptyTarget(prompt: request.prompt) }
-    let prompts = ([request.prompt] + request.paraphrases.prefix(paraphrases)).map { tokenizer.encode($0) }
-    for p in prompts where p.isEmpty || p.count + target.count > contextLength {
-        if p.isEmpty { throw EditError.emptyPrompt }
-        throw EditError.promptTooLong(tokens: p.count + target.count, limit: contextLength)
-    }
-    return (prompts, target)
 }
 
 /// The training loop the baselines share with the mixture editor's shape: the frozen pass once, then Adam
@@ -103,15 +68,4 @@ struct BaselineTrainer {
         result.stepsSeconds = cpuSeconds() - t1
         return result
     }
-}
-
-/// The routing of an editor that always acts, on every layer it adapts.
-func alwaysFired(layers: [Int]) -> RoutingExplanation {
-    RoutingExplanation(fired: true, layers: layers.map { .init(layer: $0, experts: [], weights: []) })
-}
-
-/// Editors whose memory holds only the training rows: no allocation, no deferral key or code.
-func plainEntry(id: String, prompts: [[Int]], target: [Int], keys: [[Float]] = []) -> EditMemory.Entry {
-    EditMemory.Entry(id: id, allocation: Allocation(experts: []), keys: keys, codes: [],
-                     rows: prompts.map { $0 + target }, promptLengths: prompts.map(\.count))
 }

@@ -71,7 +71,7 @@ public enum EditFileWriter {
         try writeText(text(records), to: path)
     }
 
-    static func writeText(_ text: String, to path: String) throws(EditFileError) {
+    public static func writeText(_ text: String, to path: String) throws(EditFileError) {
         do {
             try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {

@@ -1,7 +1,8 @@
 import Foundation
 
-/// A small, fast, seedable generator (SplitMix64): the same seed gives the same stream on every machine,
-/// which the editor's determinism guarantee depends on.
+/// A small, fast, seedable generator (SplitMix64, Steele et al. 2014): the same seed gives the same stream
+/// on every machine. The one generator of the project: the editor's determinism, the repo format's generated
+/// root (FORMAT.md), the edit-set builder and the sampler all draw from it.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
@@ -26,20 +27,4 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         let u2 = Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0)
         return Float((-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2))
     }
-}
-
-/// FNV-1a over UTF-8: a stable 64-bit key for strings (edit ids, labels); Swift's `hashValue` is seeded per process.
-public func stableHash(_ s: String, seed: UInt64 = 0) -> UInt64 {
-    var h: UInt64 = 0xCBF2_9CE4_8422_2325 ^ seed
-    for byte in s.utf8 {
-        h ^= UInt64(byte)
-        h = h &* 0x0000_0100_0000_01B3
-    }
-    return h
-}
-
-/// `value` as 16 lowercase hex digits, zero-padded (how stable hashes are written in names and reports).
-public func hex16(_ value: UInt64) -> String {
-    let hex = String(value, radix: 16)
-    return String(repeating: "0", count: 16 - hex.count) + hex
 }

@@ -60,7 +60,7 @@ enum DatasetRecords {
 }
 
 /// Puts the leading space on an answer that continues a prompt (" Lyon"), unless it has one.
-func continuation(_ answer: String) -> String {
+public func continuation(_ answer: String) -> String {
     guard let first = answer.unicodeScalars.first else { return answer }
     return CharacterSet.whitespacesAndNewlines.contains(first) ? answer : " " + answer
 }

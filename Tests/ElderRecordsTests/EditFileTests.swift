@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import ElderEval
+@testable import ElderRecords
 
 final class EditFileTests: XCTestCase {
     let full = EditRecord(
