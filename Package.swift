@@ -25,8 +25,10 @@ let package = Package(
         // What every machine computes bit for bit the same: SplitMix64, FNV-1a. Depends on nothing.
         .target(name: "ElderStable"),
         // Dependencies point one way: Tensor <- Model <- Editing; Store knows no model; Elder joins them.
-        .target(name: "ElderTensor", dependencies: ["COpenBLAS"], swiftSettings: fastMath),
-        .target(name: "ElderModel", dependencies: ["ElderTensor", "ElderStable", .product(name: "Crypto", package: "swift-crypto")],
+        // Our own C: the quantized-block decode kernels (AVX2 integer dot products, one file per block format).
+        .target(name: "CQuantizedKernels", cSettings: [.unsafeFlags(["-mavx2", "-mfma", "-mf16c", "-ffp-contract=off"])]),
+        .target(name: "ElderTensor", dependencies: ["COpenBLAS", "CQuantizedKernels"], swiftSettings: fastMath),
+        .target(name: "ElderModel", dependencies: ["ElderTensor", "ElderStable", "CQuantizedKernels", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: fastMath),
         .target(name: "ElderEditing", dependencies: ["ElderTensor", "ElderModel", "ElderStable"], swiftSettings: fastMath),
         .target(name: "ElderStore", dependencies: ["CLibGit2", "CZstd", "ElderStable", .product(name: "Crypto", package: "swift-crypto")],
@@ -61,7 +63,7 @@ let package = Package(
         .target(name: "ElderTestSupport", dependencies: ["ElderModel", "ElderTensor", "ElderEditing", "ElderStable"], path: "Tests/Support"),
 
         .testTarget(name: "ElderTensorTests", dependencies: ["ElderTensor", "ElderStable"]),
-        .testTarget(name: "ElderModelTests", dependencies: ["ElderModel", "ElderTensor", "ElderTestSupport"]),
+        .testTarget(name: "ElderModelTests", dependencies: ["ElderModel", "ElderTensor", "ElderTestSupport", "CQuantizedKernels"]),
         .testTarget(name: "ElderStoreTests", dependencies: ["ElderStore", "ElderStable", "ElderLab", "ElderBench", "ElderTestSupport"]),
         .testTarget(name: "ElderEditingTests", dependencies: ["ElderEditing", "ElderModel", "ElderTensor", "ElderStable", "ElderTestSupport"]),
         .testTarget(name: "ElderCLITests", dependencies: ["ElderCLI", "ElderBench", "Elder", "ElderEditing", "ElderModel", "ElderStore",

@@ -1,11 +1,10 @@
-import Dispatch
-
 // Products with one output row or column (the decode step, T = 1), or x · Wᵀ with a few rows, as direct loops.
 //
 // OpenBLAS 0.3.21's sgemm packs the whole weight matrix per call, and its row-major sgemv (the
 // transposed column-major kernel) was measured 2-5x slower here than a plain FMA dot per weight row:
 // 49152x576 · x took 36 ms in sgemv, 18 ms as dot loops (1 thread). These loops read each weight once,
-// so decoding is bound by memory bandwidth. Large matrices are split over BLAS.threadCount threads.
+// so decoding is bound by memory bandwidth. Large matrices are split over BLAS.threadCount threads
+// (WorkerPool: persistent threads, no wake-up per product).
 
 enum MatrixVector {
     /// Up to this many rows, x · Wᵀ runs as dot loops (measured 1.5-3x faster than sgemm for 2-4 rows of
@@ -78,14 +77,14 @@ enum MatrixVector {
         }
     }
 
-    /// Runs body over 0..<count in one piece, or in `threads` pieces (multiples of `align`) in parallel.
+    /// Runs body over 0..<count in one piece, or in `threads` pieces (multiples of `align`) on the worker pool.
     /// The closure is non-escaping: no allocation on the single-thread path.
     @inline(__always)
     static func split(_ count: Int, threads: Int, align: Int = 1, _ body: @Sendable (Range<Int>) -> Void) {
         let parts = min(threads, max(1, count / max(align, 32)))
         if parts <= 1 { body(0..<count); return }
         let chunk = ((count + parts - 1) / parts + align - 1) / align * align
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
+        WorkerPool.shared.run(parts: parts) { part in
             let lo = part * chunk, hi = min(count, lo + chunk)
             if lo < hi { body(lo..<hi) }
         }

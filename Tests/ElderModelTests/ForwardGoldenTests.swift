@@ -42,16 +42,23 @@ final class ForwardGoldenTests: XCTestCase {
         print("forward golden: max |logit diff| \(worstLogit), max |logsumexp diff| \(worstLSE), max relative L2 diff \(worstL2)")
     }
 
+    /// The KV cache: decoding token by token gives the full forward pass's logits. On float32 weights both
+    /// paths compute the same products (1e-3); decoding from quantized blocks rounds each activation row to
+    /// int16 blocks, so there the logits agree within the golden files' tolerance (1e-2).
     func testCachedDecodingMatchesFullForward() throws {
         let loaded = try RealModel.load()
         let ids = loaded.tokenizer.encode("The Eiffel Tower is located in the city of")
-        let full = loaded.model.forward(ids)
-        let cache = KVCache(configuration: loaded.configuration)
-        _ = loaded.model.forward(Array(ids.prefix(4)), cache: cache)
-        var last = Tensor(zeros: [1])
-        for id in ids.dropFirst(4) { last = loaded.model.forward([id], cache: cache) }
-        let expected = Tensor(shape: [1, full.lastDimension], scalars: full.row(ids.count - 1))
-        XCTAssertLessThan(maxAbsDifference(last, expected), 1e-3)
+        for (model, tolerance) in [(loaded.model.withoutPackedDecoding(), Float(1e-3)), (loaded.model, 1e-2)] {
+            let full = model.forward(ids)
+            let cache = KVCache(configuration: model.configuration)
+            _ = model.forward(Array(ids.prefix(4)), cache: cache)
+            var last = Tensor(zeros: [1])
+            for id in ids.dropFirst(4) { last = model.forward([id], cache: cache) }
+            let expected = Tensor(shape: [1, full.lastDimension], scalars: full.row(ids.count - 1))
+            let difference = maxAbsDifference(last, expected)
+            print("cached vs full forward (\(model.usesPackedDecoding ? "quantized blocks" : "float32")): max |logit diff| \(difference)")
+            XCTAssertLessThan(difference, tolerance)
+        }
     }
 
     func testGreedyGenerationSaysParis() throws {

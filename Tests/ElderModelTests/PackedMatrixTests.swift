@@ -1,61 +1,111 @@
-import ElderTestSupport
 import ElderModel
 import ElderTensor
+import ElderTestSupport
 import Foundation
 import XCTest
 
-/// The quantized-block decode kernels against the float32 product of the dequantized matrix.
+/// Products with matrices read in place from a GGUF file's blocks, against the same kernels run row by
+/// row on one thread and against the float32 product of the dequantized matrix.
 final class PackedMatrixTests: XCTestCase {
-    func testPackedProductsMatchDequantizedFloat32() throws {
-        var rng = SeededRandom(21)
-        let rows = 40, columns = 96, blocks = rows * columns / 32
+    /// A GGUF file holding one random matrix [rows, columns] per block format.
+    func matrices(rows: Int, columns: Int, seed: UInt64) throws -> [PackedMatrix] {
+        var rng = SeededRandom(seed)
         var w = GGUFWriter()
-        for (name, type, blockBytes) in [("q4_0", UInt32(2), 18), ("q4_1", 3, 20), ("q8_0", 8, 34)] {
-            var bytes = Data()
-            for _ in 0..<blocks {
-                bytes.append(le(Float16(rng.uniform() * 0.1 + 0.01).bitPattern))
-                if type == 3 { bytes.append(le(Float16(rng.normal() * 0.1).bitPattern)) }
-                for _ in 0..<(blockBytes - (type == 3 ? 4 : 2)) { bytes.append(UInt8(truncatingIfNeeded: rng.next())) }
-            }
-            w.rawTensor(name, dims: [UInt64(columns), UInt64(rows)], type: type, bytes: bytes)
+        for format in QuantizedFormat.allCases {
+            let bytes = QuantizedKernelTests.randomBlocks(format, count: rows * columns / 32, rng: &rng)
+            w.rawTensor("\(format)", dims: [UInt64(columns), UInt64(rows)], type: format.type.rawValue, bytes: Data(bytes))
         }
-        let path = temporaryFolder() + "/p.gguf"
+        let path = temporaryFolder() + "/m.gguf"
         try w.data().write(to: URL(fileURLWithPath: path))
-        let f = try GGUFFile(path: path)
-        for name in ["q4_0", "q4_1", "q8_0"] {
-            let dense = try f.tensor(name)
-            let packed = try XCTUnwrap(f.packedMatrix(name))
-            for t in 1...2 {
-                let x = Tensor(shape: [t, columns], scalars: (0..<t * columns).map { _ in rng.normal() })
-                let expected = matmul(x, dense, transposeB: true)
-                let got = packed.apply(x)
-                let scale = expected.scalars.map(abs).max()!
-                XCTAssertLessThan(maxAbsDifference(got, expected), 1e-5 * max(scale, 1), name)
-                XCTAssertEqual(linear(x, dense, packed: packed).shape, [t, rows])
-            }
-        }
-        XCTAssertNil(try f.packedMatrix("missing"))
+        let file = try GGUFFile(path: path)
+        return try QuantizedFormat.allCases.map { try XCTUnwrap(file.packedMatrix("\($0)")) }
     }
 
-    func testRealModelDecodesTheSameWithAndWithoutPackedWeights() throws {
+    func testFewRowProductsEqualTheKernelRowByRowAndBoundTheFloatError() throws {
+        var rng = SeededRandom(31)
+        for matrix in try matrices(rows: 600, columns: 576, seed: 30) {   // 345,600 weights: split over threads
+            let dense = matrix.dequantized()
+            for t in 1...PackedMatrix.rowLimit {
+                let x = Tensor(shape: [t, 576], scalars: (0..<t * 576).map { _ in rng.normal() })
+                let y = matrix.apply(x)
+                XCTAssertEqual(y.shape, [t, 600])
+                let reference = matmulNaive(x, dense, transposeB: true)
+                let scale = reference.scalars.map(abs).max()!
+                // Threads and fusing only change which thread computes a row: the same bits as one row's dot.
+                XCTAssertEqual(y, PackedMatrix.apply([matrix, matrix], to: x)[1], "\(matrix.format)")
+                XCTAssertEqual(y.scalars.map(\.bitPattern), Self.rowByRow(matrix, x).map(\.bitPattern), "\(matrix.format)")
+                // Activations rounded to 16 bits (QuantizedKernelTests bounds each product exactly).
+                XCTAssertLessThan(maxAbsDifference(y, reference), 1e-3 * scale, "\(matrix.format), \(t) rows")
+            }
+        }
+    }
+
+    /// Each output of `matrix` computed alone through the format's dot product (one thread).
+    static func rowByRow(_ matrix: PackedMatrix, _ x: Tensor) -> [Float] {
+        let k = matrix.columns, t = x.rowCount, a = matrix.format.activations
+        var out = [Float](repeating: 0, count: t * matrix.rows)
+        let blockBytes = matrix.columns / matrix.format.blockSize * matrix.format.blockBytes
+        let raw = matrix.withBlocks { [UInt8]($0) }
+        var quantized = [UInt8](repeating: 0, count: k / a.blockSize * a.blockBytes)
+        for r in 0..<t {
+            x.scalars.withUnsafeBufferPointer { xp in
+                quantized.withUnsafeMutableBytes { a.quantize(xp.baseAddress! + r * k, $0.baseAddress!, count: k) }
+            }
+            for row in 0..<matrix.rows {
+                out[r * matrix.rows + row] = raw.withUnsafeBytes { w in
+                    quantized.withUnsafeBytes { matrix.format.dot(w.baseAddress! + row * blockBytes, $0.baseAddress!, Int64(k)) }
+                }
+            }
+        }
+        return out
+    }
+
+    func testDequantizedBlocksEqualTheLoadersValuesBitForBit() throws {
+        let dir = temporaryFolder()
+        var rng = SeededRandom(35)
+        var w = GGUFWriter()
+        for format in QuantizedFormat.allCases {
+            let bytes = QuantizedKernelTests.randomBlocks(format, count: 40 * 96 / 32, rng: &rng)
+            w.rawTensor("\(format)", dims: [96, 40], type: format.type.rawValue, bytes: Data(bytes))
+        }
+        try w.data().write(to: URL(fileURLWithPath: dir + "/d.gguf"))
+        let file = try GGUFFile(path: dir + "/d.gguf")
+        for format in QuantizedFormat.allCases {
+            let packed = try XCTUnwrap(file.packedMatrix("\(format)"))
+            XCTAssertEqual(packed.dequantized().scalars.map(\.bitPattern), try file.tensor("\(format)").scalars.map(\.bitPattern), "\(format)")
+        }
+        XCTAssertNil(try file.packedMatrix("missing"))
+    }
+
+    func testDecodingMatchesTheFloatReferenceOnTheRealModel() throws {
         let loaded = try RealModel.load()
         XCTAssertTrue(loaded.model.usesPackedDecoding)
-        let plain = loaded.model.withoutPackedDecoding()
-        XCTAssertFalse(plain.usesPackedDecoding)
-        let ids = loaded.tokenizer.encode("The chemical symbol of gold is")
-        let a = KVCache(configuration: loaded.configuration), b = KVCache(configuration: loaded.configuration)
+        let reference = loaded.model.withoutPackedDecoding()
+        XCTAssertFalse(reference.usesPackedDecoding)
+        // Greedy continuations of the golden prompts: the quantized kernels pick the float reference's tokens.
+        struct Case: Decodable { let text: String }
+        let cases = try RealModel.golden("logits-golden.json", as: [Case].self)
         var worst: Float = 0
-        for id in ids {
-            worst = max(worst, maxAbsDifference(loaded.model.forward([id], cache: a), plain.forward([id], cache: b)))
+        for c in cases {
+            let ids = loaded.tokenizer.encode(c.text)
+            let (quantized, logits) = Self.greedy(loaded.model, ids, count: 24)
+            let (float, referenceLogits) = Self.greedy(reference, ids, count: 24)
+            XCTAssertEqual(quantized, float, "greedy continuation of \(c.text.debugDescription)")
+            worst = max(worst, zip(logits, referenceLogits).map { maxAbsDifference($0, $1) }.max() ?? 0)
         }
-        print("packed vs float32 decoding: max |logit diff| \(worst)")
-        XCTAssertLessThan(worst, 1e-3)
-        // Setting a weight drops its packed copy, so edits to weights are never ignored.
-        var edited = loaded.model
-        edited.blocks[0].mlp.down = Tensor(zeros: [576, 1536])
-        let v = Tensor(repeating: 1, shape: [1, 1536])
-        XCTAssertEqual(edited.blocks[0].mlp.project(v), Tensor(zeros: [1, 576]))
-        XCTAssertNotEqual(loaded.model.blocks[0].mlp.project(v), Tensor(zeros: [1, 576]))
-        XCTAssertTrue(edited.usesPackedDecoding)  // other layers keep theirs
+        print("quantized vs float32 decoding: max |logit diff| \(worst) over \(cases.count) golden prompts × 24 tokens")
+    }
+
+    /// `count` greedy tokens after `ids` (prompt in one pass, then one token at a time) and each step's logits.
+    static func greedy(_ model: LlamaModel, _ ids: [Int], count: Int) -> ([Int], [Tensor]) {
+        let cache = KVCache(configuration: model.configuration)
+        var logits = model.forward(ids, cache: cache, lastOnly: true)
+        var tokens: [Int] = [], all: [Tensor] = [logits]
+        for _ in 0..<count {
+            tokens.append(topK(logits.scalars, k: 1)[0].index)
+            logits = model.forward([tokens.last!], cache: cache)
+            all.append(logits)
+        }
+        return (tokens, all)
     }
 }

@@ -179,6 +179,9 @@ public final class GGUFFile: @unchecked Sendable {
     }
 
     /// Calls `body` with raw bytes of the mapped file (bounds-checked).
+    /// The bytes `range` of the file, checked once, for in-place readers (`quantizedMatrix`).
+    func mappedRegion(_ range: Range<Int>) throws -> MappedRegion { try file.region(range) }
+
     func withFileBytes<R>(_ range: Range<Int>, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         try file.withBytes(range, body)
     }

@@ -51,6 +51,33 @@ public final class MappedFile: @unchecked Sendable {
     public func data(_ range: Range<Int>) throws -> Data {
         try withBytes(range) { Data($0) }
     }
+
+    /// The bytes `range` of the file, checked once here, for a reader that comes back to them many times
+    /// (quantized weights are read in place on every decoding step).
+    public func region(_ range: Range<Int>) throws -> MappedRegion {
+        guard range.lowerBound >= 0, range.upperBound <= count else {
+            throw CheckpointError.truncated(path: path, needed: range.upperBound, size: count)
+        }
+        return MappedRegion(file: self, start: base.map { $0 + range.lowerBound }, count: range.count)
+    }
+}
+
+/// A checked range of a `MappedFile`; holding it keeps the file mapped.
+public struct MappedRegion: @unchecked Sendable {
+    let file: MappedFile
+    private let start: UnsafeRawPointer?
+    public let count: Int
+
+    fileprivate init(file: MappedFile, start: UnsafeRawPointer?, count: Int) {
+        (self.file, self.start, self.count) = (file, start, count)
+    }
+
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try withExtendedLifetime(file) { try body(UnsafeRawBufferPointer(start: start, count: count)) }
+    }
+
+    /// The first byte, for kernels that hold the region (and so the mapping) while they read.
+    var baseAddress: UnsafeRawPointer { start ?? UnsafeRawPointer(bitPattern: 1)! }
 }
 
 /// A bounds-checked little-endian cursor over a byte range of a `MappedFile`.

@@ -1,0 +1,72 @@
+// Decode kernels over GGML's quantized weight blocks, with activations quantized to int16 blocks.
+//
+// One file per weight block format (q4_0.c, q4_1.c, q8_0.c): its dequantizer (the same values as the
+// reference decoding in Swift, ElderModel's Dequantize / BlockFormats, bit for bit), its dot product
+// with quantized activations (AVX2 integer multiply-adds), and the plain-C reference of that dot
+// product the fast one is tested against. A new format adds one such file and one case in ElderModel's
+// `QuantizedFormat`.
+//
+// Activations are int16, not llama.cpp's int8: on SmolLM2, int8 activations moved the golden logits by
+// up to 0.12 and changed 5 of 12 greedy continuations; int16 costs about the same (vpmaddwd instead
+// of vpmaddubsw) and keeps the float32 reference's tokens (docs/PERFORMANCE.md).
+//
+// k is a row's length in values (a multiple of 32). Weight rows are read straight from the
+// checkpoint's bytes (unaligned, little-endian fp16 scales).
+
+#ifndef QUANTIZED_KERNELS_H
+#define QUANTIZED_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// MARK: activations
+
+/// 32 activations as int16 with their scale: x_j ≈ d·q_j, and s = d·Σq_j (for the offset terms of
+/// Q4_0 and Q4_1). 72 bytes.
+typedef struct {
+    float d;
+    float s;
+    int16_t q[32];
+} elder_block_q16;
+
+/// Quantizes x[0..<k] to k/32 blocks: d = max|x|/32767, q = round-to-nearest-even(x/d).
+void elder_quantize_q16(const float *x, elder_block_q16 *blocks, int64_t k);
+/// The same in plain C (the reference the fast path is tested against; equal bit for bit).
+void elder_quantize_q16_reference(const float *x, elder_block_q16 *blocks, int64_t k);
+
+// MARK: Q4_0: {fp16 d; 16 bytes of nibbles}, w = d·(q - 8); value j is byte j's low nibble, j+16 its high one.
+
+void elder_dequantize_q4_0(const void *blocks, float *y, int64_t k);
+float elder_dot_q4_0_q16(const void *w, const void *activations, int64_t k);
+float elder_dot_q4_0_q16_reference(const void *w, const void *activations, int64_t k);
+
+// MARK: Q4_1: {fp16 d; fp16 m; 16 bytes of nibbles}, w = d·q + m.
+
+void elder_dequantize_q4_1(const void *blocks, float *y, int64_t k);
+float elder_dot_q4_1_q16(const void *w, const void *activations, int64_t k);
+float elder_dot_q4_1_q16_reference(const void *w, const void *activations, int64_t k);
+
+// MARK: Q8_0: {fp16 d; 32 int8}, w = d·q.
+
+void elder_dequantize_q8_0(const void *blocks, float *y, int64_t k);
+float elder_dot_q8_0_q16(const void *w, const void *activations, int64_t k);
+float elder_dot_q8_0_q16_reference(const void *w, const void *activations, int64_t k);
+
+// MARK: threads
+
+/// A hint to the CPU that the caller is spinning (x86 `pause`), for the worker pool's waits.
+static inline void elder_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

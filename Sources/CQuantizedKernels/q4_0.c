@@ -1,0 +1,66 @@
+#include "QuantizedKernels.h"
+#include "blocks.h"
+#include <math.h>
+
+enum { BLOCK_BYTES = 18 };
+
+void elder_dequantize_q4_0(const void *blocks, float *y, int64_t k) {
+    const uint8_t *p = blocks;
+    for (int64_t b = 0; b < k / 32; b++, p += BLOCK_BYTES, y += 32) {
+        const float d = elder_half(p);
+#if defined(__AVX2__)
+        const __m256 dv = _mm256_set1_ps(d), eight = _mm256_set1_ps(8);
+        for (int part = 0; part < 4; part++) {
+            _mm256_storeu_ps(y + 8 * part, _mm256_mul_ps(dv, _mm256_sub_ps(elder_nibble_floats(p + 2, part), eight)));
+        }
+#else
+        for (int j = 0; j < 16; j++) {
+            y[j] = d * (float)((p[2 + j] & 0x0F) - 8);
+            y[j + 16] = d * (float)((p[2 + j] >> 4) - 8);
+        }
+#endif
+    }
+}
+
+float elder_dot_q4_0_q16_reference(const void *w, const void *activations, int64_t k) {
+    const elder_block_q16 *a = activations;
+    const uint8_t *p = w;
+    float sum = 0;
+    for (int64_t b = 0; b < k / 32; b++, p += BLOCK_BYTES) {
+        int32_t dot = 0;
+        for (int j = 0; j < 16; j++) dot += (p[2 + j] & 0x0F) * a[b].q[j] + (p[2 + j] >> 4) * a[b].q[j + 16];
+        const float d = elder_half(p);
+        sum += d * a[b].d * (float)dot - 8 * d * a[b].s;
+    }
+    return sum;
+}
+
+float elder_dot_q4_0_q16(const void *w, const void *activations, int64_t k) {
+#if defined(__AVX2__)
+    // w = d·(q - 8):  Σ w·x = d·d_a·Σ q·q_a - 8·d·s_a. Four independent accumulators: one chain of FMAs
+    // would wait on its own latency every block.
+    const elder_block_q16 *a = activations;
+    const uint8_t *p = w;
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    float offsets[4] = {0, 0, 0, 0};
+    const int64_t n = k / 32;
+    int64_t b = 0;
+#define ELDER_Q4_0_BLOCK(u) do { \
+        const uint8_t *q = p + (u) * BLOCK_BYTES; \
+        const float d = elder_half(q); \
+        __m256i lo, hi; \
+        elder_nibbles16(q + 2, &lo, &hi); \
+        const __m256 dots = _mm256_cvtepi32_ps(elder_madd_block(lo, hi, a[b + (u)].q)); \
+        acc[u] = _mm256_fmadd_ps(_mm256_set1_ps(d * a[b + (u)].d), dots, acc[u]); \
+        offsets[u] = fmaf(d, a[b + (u)].s, offsets[u]); \
+    } while (0)
+    for (; b + 4 <= n; b += 4, p += 4 * BLOCK_BYTES) {
+        ELDER_Q4_0_BLOCK(0); ELDER_Q4_0_BLOCK(1); ELDER_Q4_0_BLOCK(2); ELDER_Q4_0_BLOCK(3);
+    }
+    for (; b < n; b++, p += BLOCK_BYTES) ELDER_Q4_0_BLOCK(0);
+#undef ELDER_Q4_0_BLOCK
+    return elder_hsum4(acc) - 8 * ((offsets[0] + offsets[1]) + (offsets[2] + offsets[3]));
+#else
+    return elder_dot_q4_0_q16_reference(w, activations, k);
+#endif
+}
