@@ -48,6 +48,9 @@ extension ElderBenchCommand {
         @Option(name: .long, help: "Edit file (JSONL).")
         var file: String = "Samples/edits/wikidata-1000.jsonl"
 
+        @Option(name: .long, help: "Train each edit on its prompt and at most this many of its paraphrases (0: the prompt alone, as a person types an edit and as the published methods train); default: all of them.")
+        var paraphrases: Int?
+
         @Option(name: .long, help: "Number of curve checkpoints (the last is always T).")
         var checkpoints: Int = 5
 
@@ -79,6 +82,7 @@ extension ElderBenchCommand {
                 throw ValidationError("unknown method \(method); use one of \(EditorConfiguration.Method.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             guard edits >= 1 else { throw ValidationError("--edits must be at least 1") }
+            if let paraphrases, paraphrases < 0 { throw ValidationError("--paraphrases must be 0 or more") }
             guard checkpointEvery >= 0 else { throw ValidationError("--checkpoint-every must be 0 or more") }
             guard !(resume && fresh) else { throw ValidationError("--resume and --fresh exclude each other") }
             if let label, label.isEmpty || label.contains("/") { throw ValidationError("--label must be a non-empty name without /") }
@@ -88,7 +92,8 @@ extension ElderBenchCommand {
         func reportName(editCount: Int) -> String {
             if let label { return "lifelong-\(label)-\(editCount)" }
             let settings = configurationSettings.settings
-            return "lifelong-\(method)-\(editCount)" + (settings.isEmpty ? "" : "-" + settings.joined(separator: "_"))
+            return "lifelong-\(method)-\(editCount)" + (paraphrases.map { "-p\($0)" } ?? "")
+                + (settings.isEmpty ? "" : "-" + settings.joined(separator: "_"))
         }
 
         func run() throws {
@@ -97,7 +102,11 @@ extension ElderBenchCommand {
                 return
             }
             if ProcessInfo.processInfo.environment[BackgroundLaunch.childVariable] != nil { BackgroundLaunch.detachFromTerminal() }
-            let records = Array(try EditFileReader.readAll(path: file).prefix(edits))
+            let records = Array(try EditFileReader.readAll(path: file).prefix(edits)).map { record in
+                var r = record
+                if let paraphrases { r.paraphrases = Array(r.paraphrases.prefix(paraphrases)) }
+                return r
+            }
             let name = reportName(editCount: records.count)
             let folder = URL(fileURLWithPath: out)
             let checkpointPath = folder.appendingPathComponent(name + ".checkpoint").path
@@ -218,7 +227,8 @@ extension ElderBenchCommand {
                 + "median steps \(steps.isEmpty ? 0 : steps[steps.count / 2]), converged \(converged)/\(steps.count)"
             let report = LifelongReport(title: "Lifelong editing: \(label ?? method), T = \(records.count)",
                                         evaluationProtocol: run.evaluationProtocol(editCount: records.count, editSet: file,
-                                                                                   editSetDigest: digest),
+                                                                                   editSetDigest: digest,
+                                                                                   trainingParaphrases: paraphrases),
                                         environment: LifelongReport.standardEnvironment(model: loaded.path), methods: [result])
             let paths = try report.write(to: out, name: name)
             if let state = lastState ?? hooks.resume {

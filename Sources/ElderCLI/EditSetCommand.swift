@@ -34,17 +34,44 @@ extension ElderCommand.EditSet {
         @Option(help: "How many edits (one per subject).") var count: Int
         @Option(help: "Seed: the same seed gives the same file, byte for byte.") var seed: UInt64 = 1
         @Option(help: "Locality probes per edit.") var probesPerEdit: Int = 3
+        @Option(help: "Training paraphrases per edit (default: all of the relation's training templates; 0: prompt and target only, as a person types an edit).")
+        var paraphrases: Int?
+        @Option(help: "Facts per subject, N or MIN-MAX (e.g. 2-5: subject groups of two to five facts about one entity, spread through the stream).")
+        var factsPerSubject: String = "1"
+        @Option(help: "Least distance in the stream between two facts of one subject (default: count / (8 × the largest group)).")
+        var siblingGap: Int?
+        @Option(help: "Only facts of this relation (repeat the option for several; default: every relation with templates).")
+        var relation: [String] = []
         @Option(help: "Output JSON Lines file.") var out: String
 
         func validate() throws {
             guard count > 0 else { throw ValidationError("--count must be at least 1") }
             guard probesPerEdit >= 0 else { throw ValidationError("--probes-per-edit must be 0 or more") }
+            if let paraphrases, paraphrases < 0 { throw ValidationError("--paraphrases must be 0 or more") }
+            if let siblingGap, siblingGap < 1 { throw ValidationError("--sibling-gap must be at least 1") }
+            _ = try factsRange()
+            for name in relation where RelationCatalog.templates(for: name) == nil {
+                throw ValidationError("no templates for relation \"\(name)\"; use one of: "
+                                      + RelationCatalog.all.map(\.relation).joined(separator: ", "))
+            }
+        }
+
+        /// `--facts-per-subject` as a range: "2" or "2-5".
+        func factsRange() throws -> ClosedRange<Int> {
+            let parts = factsPerSubject.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
+            guard (1...2).contains(parts.count), let low = parts.first ?? nil, let high = parts.last ?? nil, low >= 1, high >= low else {
+                throw ValidationError("--facts-per-subject takes N or MIN-MAX with 1 ≤ MIN ≤ MAX (e.g. 2-5), got \(factsPerSubject)")
+            }
+            return low...high
         }
 
         func run() throws {
             try failing {
                 let builder = EditSetBuilder(facts: try WikidataFacts.load(path: data))
-                let records = try builder.build(.init(count: count, seed: seed, probesPerEdit: probesPerEdit))
+                let records = try builder.build(.init(
+                    count: count, seed: seed, probesPerEdit: probesPerEdit, trainingParaphrases: paraphrases,
+                    factsPerSubject: try factsRange(), minimumSiblingGap: siblingGap,
+                    relations: relation.isEmpty ? nil : Set(relation)))
                 try EditFileWriter.write(records, to: out)
                 print("wrote \(records.count) edits to \(out)")
             }

@@ -5,13 +5,18 @@ public struct EditScores: Equatable, Codable, Sendable {
     public var reliability: [TokenComparison]
     public var generalization: [TokenComparison]
     public var locality: [TokenComparison]
+    /// For an edit whose subject has other edits (siblings) with other targets: per prompt asked (the
+    /// prompt, then each held-out paraphrase), the comparison with the sibling target the model comes
+    /// closest to giving. nil when the edit has no such sibling.
+    public var crossTalk: [TokenComparison]?
 
     public init(editID: String, reliability: [TokenComparison], generalization: [TokenComparison],
-                locality: [TokenComparison]) {
+                locality: [TokenComparison], crossTalk: [TokenComparison]? = nil) {
         self.editID = editID
         self.reliability = reliability
         self.generalization = generalization
         self.locality = locality
+        self.crossTalk = crossTalk
     }
 }
 
@@ -24,20 +29,27 @@ public struct MetricsSnapshot: Equatable, Codable, Sendable {
     public var reliability: MetricScore
     public var generalization: MetricScore
     public var locality: MetricScore
+    /// How often asking about one edit gives a sibling edit's target (lower is better): exact match = the
+    /// sibling's whole target, token accuracy = the share of its tokens. nil when no edit scored had a sibling.
+    public var crossTalk: MetricScore?
 
-    public init(editsApplied: Int, reliability: MetricScore, generalization: MetricScore, locality: MetricScore) {
+    public init(editsApplied: Int, reliability: MetricScore, generalization: MetricScore, locality: MetricScore,
+                crossTalk: MetricScore? = nil) {
         self.editsApplied = editsApplied
         self.reliability = reliability
         self.generalization = generalization
         self.locality = locality
+        self.crossTalk = crossTalk
     }
 
     /// Pools the comparisons of `scores` (edits measured on the same model state).
     public init(editsApplied: Int, scores: [EditScores]) {
+        let crossTalk = scores.compactMap(\.crossTalk)
         self.init(editsApplied: editsApplied,
                   reliability: MetricScore(scores.flatMap(\.reliability)),
                   generalization: MetricScore(scores.flatMap(\.generalization)),
-                  locality: MetricScore(scores.flatMap(\.locality)))
+                  locality: MetricScore(scores.flatMap(\.locality)),
+                  crossTalk: crossTalk.isEmpty ? nil : MetricScore(crossTalk.flatMap { $0 }))
     }
 
     public func score(_ metric: EditMetric) -> MetricScore {

@@ -39,9 +39,10 @@ public struct LifelongRun: Sendable {
     }
 
     /// The protocol record that goes with this run's results.
-    public func evaluationProtocol(editCount: Int, editSet: String, editSetDigest: String? = nil) -> EvaluationProtocol {
+    public func evaluationProtocol(editCount: Int, editSet: String, editSetDigest: String? = nil,
+                                   trainingParaphrases: Int? = nil) -> EvaluationProtocol {
         EvaluationProtocol(editCount: editCount, editSet: editSet, checkpoints: checkpointSet(editCount: editCount),
-                           afterEachEdit: afterEachEdit, editSetDigest: editSetDigest)
+                           afterEachEdit: afterEachEdit, editSetDigest: editSetDigest, trainingParaphrases: trainingParaphrases)
     }
 
     /// Runs `editor` over `edits` and returns its curve and median seconds per edit.
@@ -83,12 +84,14 @@ public struct LifelongRun: Sendable {
             let elapsed = try clock.measure { try editor.apply(edit) }
             state.seconds.append(seconds(elapsed))
             if afterEachEdit {
-                state.curve.recordImmediate(try evaluator.score(edit, model: editor.scorer, baseline: state.baseline))
+                state.curve.recordImmediate(try evaluator.score(edit, model: editor.scorer, baseline: state.baseline,
+                                                                siblings: Array(edits[..<index])))
             }
             let applied = index + 1
             state.editsApplied = applied
             if stops.contains(applied) {
-                let scores = try edits[..<applied].map { try evaluator.score($0, model: editor.scorer, baseline: state.baseline) }
+                let made = Array(edits[..<applied])
+                let scores = try made.map { try evaluator.score($0, model: editor.scorer, baseline: state.baseline, siblings: made) }
                 try state.curve.record(editsApplied: applied, scores: scores)
             }
             state.elapsedSeconds = elapsedBefore + seconds(clock.now - sessionStart)

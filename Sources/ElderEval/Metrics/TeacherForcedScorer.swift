@@ -57,7 +57,10 @@ public struct EditEvaluator {
 
     public init(encoder: TextEncoder) { self.encoder = encoder }
 
-    public func score(_ edit: EditRecord, model: TeacherForcedScorer, baseline: ProbeBaseline) throws -> EditScores {
+    /// `siblings`: the other edits made so far; those of the same subject (`subject`) with another target
+    /// are checked for cross-talk on each of this edit's prompts.
+    public func score(_ edit: EditRecord, model: TeacherForcedScorer, baseline: ProbeBaseline,
+                      siblings: [EditRecord] = []) throws -> EditScores {
         let target = try encoder.encode(edit.target)
         func compare(_ prompt: String) throws -> TokenComparison {
             let predicted = try model.argmaxTokens(prompt: try encoder.encode(prompt), target: target)
@@ -72,8 +75,32 @@ public struct EditEvaluator {
             let predicted = try model.argmaxTokens(prompt: entry.prompt, target: entry.continuation)
             return try TokenComparison(predicted: predicted, reference: entry.baseArgmax)
         }
-        return EditScores(editID: edit.id ?? edit.prompt, reliability: reliability,
-                          generalization: generalization, locality: locality)
+        return EditScores(editID: edit.id ?? edit.prompt, reliability: reliability, generalization: generalization,
+                          locality: locality, crossTalk: try crossTalk(edit, target: target, siblings: siblings, model: model))
+    }
+
+    /// Per prompt of `edit` (prompt, then held-out paraphrases): the teacher-forced comparison with the
+    /// sibling target it comes closest to (most tokens, then the first sibling); nil without siblings.
+    func crossTalk(_ edit: EditRecord, target: [Int], siblings: [EditRecord],
+                   model: TeacherForcedScorer) throws -> [TokenComparison]? {
+        guard let subject = edit.subject else { return nil }
+        var targets: [[Int]] = []
+        for sibling in siblings where sibling.subject == subject && sibling != edit {
+            let t = try encoder.encode(sibling.target)
+            if t != target, !t.isEmpty, !targets.contains(t) { targets.append(t) }
+        }
+        guard !targets.isEmpty else { return nil }
+        return try ([edit.prompt] + edit.heldout).map { prompt in
+            let tokens = try encoder.encode(prompt)
+            var best: TokenComparison?
+            for t in targets {
+                let c = try TokenComparison(predicted: try model.argmaxTokens(prompt: tokens, target: t), reference: t)
+                func rank(_ c: TokenComparison) -> (Int, Int) { (c.exactMatch ? 1 : 0, c.matches) }
+                if let b = best, rank(b) >= rank(c) { continue }
+                best = c
+            }
+            return best!
+        }
     }
 }
 

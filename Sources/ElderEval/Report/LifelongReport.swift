@@ -12,13 +12,18 @@ public struct EvaluationProtocol: Equatable, Codable, Sendable {
     /// A fingerprint of the T edits themselves (`EditRecord.digest`), so runs on different edits are not
     /// compared by mistake; nil in reports written before it existed.
     public var editSetDigest: String?
+    /// Each edit was trained on its prompt and at most this many of its file's paraphrases (0: the prompt
+    /// alone); nil: on every paraphrase the file gives.
+    public var trainingParaphrases: Int?
 
-    public init(editCount: Int, editSet: String, checkpoints: [Int], afterEachEdit: Bool, editSetDigest: String? = nil) {
+    public init(editCount: Int, editSet: String, checkpoints: [Int], afterEachEdit: Bool, editSetDigest: String? = nil,
+                trainingParaphrases: Int? = nil) {
         self.editCount = editCount
         self.editSet = editSet
         self.checkpoints = checkpoints
         self.afterEachEdit = afterEachEdit
         self.editSetDigest = editSetDigest
+        self.trainingParaphrases = trainingParaphrases
     }
 
     /// The protocol in words, printed with every table of results.
@@ -31,6 +36,11 @@ public struct EvaluationProtocol: Equatable, Codable, Sendable {
             + "their edits' targets. Locality: each edit's unrelated probes vs the base model's own argmax at the same "
             + "positions. Token accuracy = mean over examples of the fraction of answer tokens right; exact match = "
             + "fraction of examples with every answer token right. Final = all T edits applied, every edit scored."
+        switch trainingParaphrases {
+        case nil: text += " Training: each edit's prompt and the paraphrases its record gives."
+        case 0?: text += " Training: each edit's prompt alone, no paraphrase (as a person types an edit)."
+        case let n?: text += " Training: each edit's prompt and at most \(n) of its record's paraphrases."
+        }
         if !checkpoints.isEmpty {
             text += " Curve: after \(checkpoints.map(String.init).joined(separator: ", ")) edits, all edits made so far scored."
         }

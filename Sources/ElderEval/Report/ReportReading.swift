@@ -24,7 +24,8 @@ extension LifelongReport {
         }
         let evaluation = EvaluationProtocol(
             editCount: editCount, editSet: editSet, checkpoints: proto["checkpoints"] as? [Int] ?? [],
-            afterEachEdit: proto["afterEachEdit"] as? Bool ?? false, editSetDigest: proto["editSetDigest"] as? String)
+            afterEachEdit: proto["afterEachEdit"] as? Bool ?? false, editSetDigest: proto["editSetDigest"] as? String,
+            trainingParaphrases: proto["trainingParaphrases"] as? Int)
         let env = (object["environment"] as? [String: Any] ?? [:]).mapValues { "\($0)" }
         let keys = Self.environmentOrder.filter { env[$0] != nil } + env.keys.filter { !Self.environmentOrder.contains($0) }.sorted()
         var results: [MethodResult] = []
@@ -70,12 +71,17 @@ extension LifelongReport {
 
     static func snapshot(_ object: [String: Any]) -> MetricsSnapshot? {
         guard let edits = object["editsApplied"] as? Int else { return nil }
+        func score(_ key: String) -> MetricScore? {
+            guard let s = object[key] as? [String: Any], let tok = double(s["tokenAccuracy"]),
+                  let em = double(s["exactMatch"]), let count = s["count"] as? Int else { return nil }
+            return MetricScore(tokenAccuracy: tok, exactMatch: em, count: count)
+        }
         var scores: [MetricScore] = []
         for metric in EditMetric.allCases {
-            guard let s = object[metric.rawValue.lowercased()] as? [String: Any], let tok = double(s["tokenAccuracy"]),
-                  let em = double(s["exactMatch"]), let count = s["count"] as? Int else { return nil }
-            scores.append(MetricScore(tokenAccuracy: tok, exactMatch: em, count: count))
+            guard let s = score(metric.rawValue.lowercased()) else { return nil }
+            scores.append(s)
         }
-        return MetricsSnapshot(editsApplied: edits, reliability: scores[0], generalization: scores[1], locality: scores[2])
+        return MetricsSnapshot(editsApplied: edits, reliability: scores[0], generalization: scores[1], locality: scores[2],
+                               crossTalk: score("crossTalk"))
     }
 }

@@ -17,7 +17,8 @@ extension LifelongReport {
         lines.append("## Final (after all T = \(evaluationProtocol.editCount) edits)")
         lines.append("")
         lines += table(methods.map { ($0.name, $0.curve.final, $0) }, withTime: true)
-        lines += ["", "tok = teacher-forced token accuracy, EM = whole-answer exact match (%); s/edit = median seconds to "
+        lines += ["", "tok = teacher-forced token accuracy, EM = whole-answer exact match (%); cross-talk = prompts of an edit "
+                  + "whose subject has other edits that give one of those edits' targets (lower is better); s/edit = median seconds to "
                   + "apply one edit, total = all edits (scoring excluded); parameters = scalars in the adapter state after "
                   + "the last edit; peak RSS = the process's maximum resident memory (getrusage)."]
         if methods.contains(where: { $0.curve.immediate != nil }) {
@@ -26,12 +27,14 @@ extension LifelongReport {
         }
         let curves = methods.filter { $0.curve.points.count > 1 }
         if !curves.isEmpty {
+            let withCrossTalk = curves.contains { $0.curve.points.contains { $0.crossTalk != nil } }
             lines += ["", "## Curve (tok / EM %, all edits so far scored at each checkpoint)", "",
-                      "| edits | method | Reliability | Generalization | Locality |",
-                      "| ---: | --- | ---: | ---: | ---: |"]
+                      "| edits | method | Reliability | Generalization | Locality |" + (withCrossTalk ? " Cross-talk |" : ""),
+                      "| ---: | --- | ---: | ---: | ---: |" + (withCrossTalk ? " ---: |" : "")]
             for method in curves {
                 for point in method.curve.points {
-                    let cells = EditMetric.allCases.map { pair(point.score($0)) }
+                    var cells = EditMetric.allCases.map { pair(point.score($0)) }
+                    if withCrossTalk { cells.append(pair(point.crossTalk ?? .empty)) }
                     lines.append("| \(point.editsApplied) | \(method.name) | " + cells.joined(separator: " | ") + " |")
                 }
             }
@@ -53,6 +56,8 @@ extension LifelongReport {
     private func table(_ rows: [(String, MetricsSnapshot?, MethodResult?)], withTime: Bool) -> [String] {
         var header = "| method | edits | Reliability tok / EM | Generalization tok / EM | Locality tok / EM |"
         var rule = "| --- | ---: | ---: | ---: | ---: |"
+        let withCrossTalk = rows.contains { $0.1?.crossTalk != nil }
+        if withCrossTalk { header += " Cross-talk tok / EM |"; rule += " ---: |" }
         if withTime { header += " s/edit | total s | parameters | peak RSS |"; rule += " ---: | ---: | ---: | ---: |" }
         var lines = [header, rule]
         for (name, snapshot, result) in rows {
@@ -61,6 +66,7 @@ extension LifelongReport {
                 let score = snapshot?.score(metric) ?? .empty
                 line += " \(percent(score, .tokenAccuracy)) / \(percent(score, .exactMatch)) |"
             }
+            if withCrossTalk { line += " \(pair(snapshot?.crossTalk ?? .empty)) |" }
             if withTime {
                 line += " \(result?.secondsPerEdit.map { String(format: "%.2f", $0) } ?? "–") |"
                 line += " \(result?.totalEditSeconds.map { String(format: "%.0f", $0) } ?? "–") |"
@@ -83,7 +89,8 @@ extension LifelongReport {
                 ("editSet", .string(evaluationProtocol.editSet)),
                 ("checkpoints", .array(evaluationProtocol.checkpoints.map(JSONText.integer))),
                 ("afterEachEdit", .bool(evaluationProtocol.afterEachEdit)),
-            ] + (evaluationProtocol.editSetDigest.map { [("editSetDigest", JSONText.string($0))] } ?? []) + [
+            ] + (evaluationProtocol.editSetDigest.map { [("editSetDigest", JSONText.string($0))] } ?? [])
+              + (evaluationProtocol.trainingParaphrases.map { [("trainingParaphrases", JSONText.integer($0))] } ?? []) + [
                 ("description", .string(evaluationProtocol.description)),
             ])),
             ("environment", .object(environment.map { ($0.0, .string($0.1)) })),
@@ -117,7 +124,8 @@ extension MethodResult {
 extension MetricsSnapshot {
     public var jsonText: JSONText {
         .object([("editsApplied", .integer(editsApplied))]
-                + EditMetric.allCases.map { ($0.rawValue.lowercased(), score($0).jsonText) })
+                + EditMetric.allCases.map { ($0.rawValue.lowercased(), score($0).jsonText) }
+                + (crossTalk.map { [("crossTalk", $0.jsonText)] } ?? []))
     }
 }
 

@@ -18,11 +18,32 @@ public struct EditSetBuilder: Sendable {
         public var count: Int
         public var seed: UInt64
         public var probesPerEdit: Int
+        /// Training paraphrases per edit, taken in order from the relation's training templates; nil: all of
+        /// them, 0: none (an edit as a person types it: prompt and target only).
+        public var trainingParaphrases: Int?
+        /// Facts per subject: 1...1 gives one edit per subject; 2...5 gives subject groups of two to five
+        /// facts (distinct relations) about one entity, their size drawn by the seed.
+        public var factsPerSubject: ClosedRange<Int>
+        /// Least distance in the stream between two edits of one subject (nil: `defaultSiblingGap`).
+        public var minimumSiblingGap: Int?
+        /// Only facts of these relations become edits (nil: every relation of the catalog).
+        public var relations: Set<String>?
 
-        public init(count: Int, seed: UInt64, probesPerEdit: Int = 3) {
+        public init(count: Int, seed: UInt64, probesPerEdit: Int = 3, trainingParaphrases: Int? = nil,
+                    factsPerSubject: ClosedRange<Int> = 1...1, minimumSiblingGap: Int? = nil, relations: Set<String>? = nil) {
             self.count = count
             self.seed = seed
             self.probesPerEdit = probesPerEdit
+            self.trainingParaphrases = trainingParaphrases
+            self.factsPerSubject = factsPerSubject
+            self.minimumSiblingGap = minimumSiblingGap
+            self.relations = relations
+        }
+
+        /// A subject's facts land at least this far apart: an eighth of the stream per largest group
+        /// member, at least 1 (T = 300 with groups of up to 5: 7).
+        public var siblingGap: Int {
+            minimumSiblingGap ?? max(1, count / (8 * max(1, factsPerSubject.upperBound)))
         }
     }
 
@@ -60,23 +81,22 @@ public struct EditSetBuilder: Sendable {
 
     public func build(_ options: Options) throws(EditSetBuildError) -> [EditRecord] {
         guard options.count > 0 else { throw EditSetBuildError(description: "count must be at least 1") }
+        guard options.factsPerSubject.lowerBound >= 1 else {
+            throw EditSetBuildError(description: "facts per subject must be at least 1")
+        }
+        if let n = options.trainingParaphrases, n < 0 {
+            throw EditSetBuildError(description: "training paraphrases cannot be negative")
+        }
         var rng = SeededGenerator(seed: options.seed)
-        var candidates = editableFacts
+        var candidates = editableFacts.filter { fact in
+            options.relations.map { $0.contains(fact.relation ?? "") } ?? true
+        }
         rng.shuffle(&candidates)
 
-        // One edit per subject: two edits on one subject would test each other's locality.
-        var chosen: [WikidataFact] = []
-        var editedSubjects: Set<String> = []
-        for fact in candidates where chosen.count < options.count {
-            guard let subject = fact.subject, !editedSubjects.contains(subject) else { continue }
-            guard counterfactualPool(for: fact).isEmpty == false else { continue }
-            editedSubjects.insert(subject)
-            chosen.append(fact)
-        }
-        guard chosen.count == options.count else {
-            throw EditSetBuildError(description: "asked for \(options.count) edits but the data set has only "
-                                    + "\(chosen.count) editable subjects; ask for fewer")
-        }
+        let chosen = options.factsPerSubject == 1...1
+            ? try oneFactPerSubject(candidates, count: options.count)
+            : try subjectGroups(candidates, options: options, rng: &rng)
+        let editedSubjects = Set(chosen.compactMap(\.subject))
 
         let probeFacts = facts.filter { fact in
             guard fact.isParsed, let subject = fact.subject, !fact.answers.isEmpty else { return false }
@@ -89,12 +109,117 @@ public struct EditSetBuilder: Sendable {
         for fact in chosen {
             let pool = counterfactualPool(for: fact)
             let newObject = pool[rng.below(pool.count)]
-            records.append(edit(from: fact, newObject: newObject,
+            records.append(edit(from: fact, newObject: newObject, trainingParaphrases: options.trainingParaphrases,
                                 probes: probes(for: fact, count: options.probesPerEdit,
                                                sameRelation: probeFactsByRelation[fact.relation ?? ""] ?? [],
                                                any: probeFacts, rng: &rng)))
         }
         return records
+    }
+
+    /// One edit per subject: two edits on one subject would test each other's locality.
+    private func oneFactPerSubject(_ candidates: [WikidataFact], count: Int) throws(EditSetBuildError) -> [WikidataFact] {
+        var chosen: [WikidataFact] = []
+        var editedSubjects: Set<String> = []
+        for fact in candidates where chosen.count < count {
+            guard let subject = fact.subject, !editedSubjects.contains(subject) else { continue }
+            guard counterfactualPool(for: fact).isEmpty == false else { continue }
+            editedSubjects.insert(subject)
+            chosen.append(fact)
+        }
+        guard chosen.count == count else {
+            throw EditSetBuildError(description: "asked for \(count) edits but the data set has only "
+                                    + "\(chosen.count) editable subjects; ask for fewer")
+        }
+        return chosen
+    }
+
+    /// Groups of `factsPerSubject` facts (distinct relations) about one subject each, in a stream order
+    /// where a subject's facts stand at least `siblingGap` apart (the CEO's fact at edit 10, the CFO's at
+    /// edit 150), as facts about one entity arrive over the life of a knowledge repo.
+    private func subjectGroups(_ candidates: [WikidataFact], options: Options,
+                               rng: inout SeededGenerator) throws(EditSetBuildError) -> [WikidataFact] {
+        // Per subject, one fact per relation, in the shuffled order of `candidates`.
+        var bySubject: [String: [WikidataFact]] = [:]
+        var subjects: [String] = []
+        for fact in candidates {
+            guard let subject = fact.subject, let relation = fact.relation else { continue }
+            guard counterfactualPool(for: fact).isEmpty == false else { continue }
+            if bySubject[subject] == nil { subjects.append(subject) }
+            if bySubject[subject, default: []].contains(where: { $0.relation == relation }) { continue }
+            bySubject[subject, default: []].append(fact)
+        }
+        let sizes = options.factsPerSubject
+        var groups: [[WikidataFact]] = []
+        var total = 0
+        for subject in subjects where total < options.count {
+            let facts = bySubject[subject] ?? []
+            guard facts.count >= sizes.lowerBound else { continue }
+            let remaining = options.count - total
+            var size = min(facts.count, sizes.lowerBound + rng.below(sizes.count), remaining)
+            // Never leave fewer facts to place than a group can hold: leave a whole smallest group, or take all.
+            if remaining - size > 0 && remaining - size < sizes.lowerBound {
+                size = remaining - sizes.lowerBound
+                if size < sizes.lowerBound {
+                    guard facts.count >= remaining, remaining <= sizes.upperBound else { continue }
+                    size = remaining
+                }
+            }
+            groups.append(Array(facts.prefix(size)))
+            total += size
+        }
+        guard total == options.count else {
+            throw EditSetBuildError(description: "asked for \(options.count) edits in groups of \(sizes.lowerBound)–"
+                                    + "\(sizes.upperBound) facts per subject but the data set fills whole groups with only \(total); ask for fewer")
+        }
+        return spread(groups, gap: options.siblingGap, rng: &rng)
+    }
+
+    /// Orders the groups' facts into one stream where a group's facts stand at least `gap` apart. Position by
+    /// position, a group is drawn among those whose last fact is far enough back, weighted by the facts it
+    /// has left (so no group is left bunched at the end); when that draw gets stuck (a group has to come
+    /// back too early), up to 16 draws are tried, then the same with the group that has the most facts left
+    /// (ties drawn), which finds an order whenever one exists; the order with the widest smallest gap is kept.
+    func spread(_ groups: [[WikidataFact]], gap: Int, rng: inout SeededGenerator) -> [WikidataFact] {
+        let count = groups.reduce(0) { $0 + $1.count }
+        func arrange(mostLeftFirst: Bool) -> (order: [WikidataFact], narrowest: Int) {
+            var next = [Int](repeating: 0, count: groups.count)
+            var last = [Int?](repeating: nil, count: groups.count)
+            var order: [WikidataFact] = []
+            var narrowest = Int.max
+            for p in 0..<count {
+                let waiting = groups.indices.filter { next[$0] < groups[$0].count }
+                let ready = waiting.filter { last[$0].map { p - $0 >= gap } ?? true }
+                let g: Int
+                if ready.isEmpty {
+                    g = waiting.min { last[$0]! < last[$1]! }!
+                } else if mostLeftFirst {
+                    let most = ready.map { groups[$0].count - next[$0] }.max()!
+                    let tied = ready.filter { groups[$0].count - next[$0] == most }
+                    g = tied[rng.below(tied.count)]
+                } else {
+                    var draw = rng.below(ready.reduce(0) { $0 + groups[$1].count - next[$1] })
+                    g = ready.first { group in
+                        let left = groups[group].count - next[group]
+                        if draw < left { return true }
+                        draw -= left
+                        return false
+                    }!
+                }
+                if let l = last[g] { narrowest = min(narrowest, p - l) }
+                order.append(groups[g][next[g]])
+                next[g] += 1
+                last[g] = p
+            }
+            return (order, narrowest)
+        }
+        var best: (order: [WikidataFact], narrowest: Int)?
+        for attempt in 0..<32 {
+            let candidate = arrange(mostLeftFirst: attempt >= 16)
+            if best == nil || candidate.narrowest > best!.narrowest { best = candidate }
+            if candidate.narrowest >= gap { break }
+        }
+        return best?.order ?? []
     }
 
     /// `count` probes from facts whose subject is not in `excludingSubjects`, one per subject.
@@ -168,12 +293,14 @@ public struct EditSetBuilder: Sendable {
         Probe(prompt: fact.prompt, expected: "", datasetAnswer: fact.answers.first.map(continuation))
     }
 
-    private func edit(from fact: WikidataFact, newObject: String, probes: [Probe]) -> EditRecord {
+    private func edit(from fact: WikidataFact, newObject: String, trainingParaphrases: Int?, probes: [Probe]) -> EditRecord {
         let subject = fact.subject ?? ""
         let relation = fact.relation ?? ""
         let templates = RelationCatalog.templates(for: relation)
-        let training = (templates?.trainingPrompts(subject: subject) ?? []).filter { $0 != fact.prompt }
-        let heldout = (templates?.heldoutPrompts(subject: subject) ?? []).filter { $0 != fact.prompt && !training.contains($0) }
+        let allTraining = (templates?.trainingPrompts(subject: subject) ?? []).filter { $0 != fact.prompt }
+        let training = Array(allTraining.prefix(trainingParaphrases ?? allTraining.count))
+        // Held-out wordings never include a training template, used or not.
+        let heldout = (templates?.heldoutPrompts(subject: subject) ?? []).filter { $0 != fact.prompt && !allTraining.contains($0) }
         let old = fact.answers.first ?? ""
         return EditRecord(
             id: "wikidata-\(fact.index)", prompt: fact.prompt, target: continuation(newObject),
