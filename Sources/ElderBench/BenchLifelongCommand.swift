@@ -165,6 +165,7 @@ extension ElderBenchCommand {
 
             let subject: EditorUnderTest
             var hooks = LifelongRunHooks(checkpointEvery: checkpointEvery)
+            hooks.baseGenerator = BaseModelGenerator(model: loaded.model, stop: loaded.stopTokenIDs)
             if resume, hasCheckpoint {
                 let saved = try LifelongCheckpoint(contentsOf: checkpointPath)
                 if let difference = saved.parameters.difference(from: parameters) {
@@ -180,7 +181,8 @@ extension ElderBenchCommand {
                 FileHandle.standardError.write(Data("resuming \(name) after \(saved.state.editsApplied) of \(records.count) edits\n".utf8))
             } else {
                 if resume { FileHandle.standardError.write(Data("no checkpoint at \(checkpointPath): starting from the first edit\n".utf8)) }
-                subject = EditorUnderTest(editor: try makeEditor(model: loaded, configuration: configuration), model: loaded.model)
+                subject = EditorUnderTest(editor: try makeEditor(model: loaded, configuration: configuration), model: loaded.model,
+                                          stop: loaded.stopTokenIDs)
                 hooks.baseline = try sharedBaseline(records: records, loaded: loaded)
             }
 

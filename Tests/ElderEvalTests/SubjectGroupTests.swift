@@ -134,3 +134,25 @@ final class CrossTalkTests: XCTestCase {
         XCTAssertEqual(back.evaluationProtocol.trainingParaphrases, 0)
     }
 }
+
+/// Fluency of an edited answer, by hand.
+final class FluencyTests: XCTestCase {
+    func testFluencyCheckByHand() {
+        // Target [5, 6]; base continuation of prompt + target: [1, 2, 3, 4, 1, 2, 3, 4].
+        let base = [1, 2, 3, 4, 1, 2, 3, 4]
+        let good = FluencyCheck(generated: [5, 6] + base, target: [5, 6], base: base)
+        XCTAssertTrue(good.answered && good.continuationAgrees && !good.repeatsTarget)
+        // Bigrams of [5,6,1,2,3,4,1,2,3,4]: 9, of which (1,2), (2,3), (3,4) come again: 3/9.
+        XCTAssertEqual(good.repeatedBigramRate, 3.0 / 9.0, accuracy: 1e-12)
+        let stutter = FluencyCheck(generated: [5, 6, 5, 6, 5, 6], target: [5, 6], base: base)
+        XCTAssertTrue(stutter.answered && !stutter.continuationAgrees && stutter.repeatsTarget)
+        XCTAssertEqual(stutter.repeatedBigramRate, 3.0 / 5.0, accuracy: 1e-12)   // (5,6) twice more, (6,5) once more
+        let wrong = FluencyCheck(generated: [5, 7, 1], target: [5, 6], base: base)
+        XCTAssertFalse(wrong.answered || wrong.continuationAgrees || wrong.repeatsTarget)
+        let score = FluencyScore([good, stutter, wrong])
+        XCTAssertEqual(score.prompts, 3)
+        XCTAssertEqual(score.answered, 2)
+        XCTAssertEqual(score.continuationAgreement, 0.5)
+        XCTAssertEqual(score.repeatedTarget, 0.5)
+    }
+}

@@ -81,6 +81,17 @@ public protocol Editor: AnyObject {
     /// Adds the adapter's output for `routing` into the frozen `down_proj` output of block `layer`,
     /// for rows `fromRow...` of v [T, F] (earlier rows keep the base output).
     func adapt(layer: Int, v: Tensor, frozen: Tensor, routing: RoutingExplanation, fromRow: Int) -> Tensor
+    /// The answer tokens edit `editID` was trained to give after its prompt, when the editor keeps them:
+    /// generation stops the adapter once they are out (`EditedModel`). nil: the adapter acts on every token.
+    func taughtAnswer(editID: String) -> [Int]?
+}
+
+extension Editor {
+    public func taughtAnswer(editID: String) -> [Int]? {
+        guard let entry = memory.entry(editID), let row = entry.rows.first, let length = entry.promptLengths.first,
+              length < row.count else { return nil }
+        return Array(row[length...])
+    }
 }
 
 /// Errors an edit can meet, each saying what to do.

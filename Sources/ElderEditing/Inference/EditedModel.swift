@@ -4,12 +4,25 @@ import ElderTensor
 /// The base model with an editor's adapter: the routing decision is made from the prompt (below the
 /// first adapted block, so nothing the adapter does can change it) and, when it does not fire, the
 /// computation is exactly the base model's, bit for bit.
+///
+/// The adapter acts until the matched edit's taught answer has been produced: once the generated tokens
+/// are that answer, the cache is rebuilt by the base model over prompt + answer and generation goes on as
+/// the base model would continue that text ("The capital of France is Lyon" → the base model's own next
+/// words), not with more of the answer ("Lyon Lyon"). An answer that goes another way keeps the adapter.
 public final class EditedModel {
     public let editor: any Editor
     public let model: LlamaModel
     public let configuration: EditorConfiguration
     /// The decision of the current generation (set by the prompt's forward pass).
     public private(set) var routing: RoutingExplanation?
+    /// The current generation: its prompt, the matched edit's answer (nil: no stop rule applies), the
+    /// tokens generated since the prompt while the adapter acts, and whether it still acts.
+    private var prompt: [Int] = []
+    private var answer: [Int]?
+    private var produced: [Int] = []
+    private var adapterActs = false
+    /// Whether the adapter was switched off after the taught answer in the current generation.
+    public var answerCompleted: Bool { answer != nil && !adapterActs }
 
     public init(editor: any Editor, model: LlamaModel) {
         self.editor = editor
@@ -20,16 +33,38 @@ public final class EditedModel {
     var firstAdapted: Int { configuration.layers.min() ?? 0 }
 
     /// Logits of `ids` after `cache`'s positions. The first call of a generation (empty cache) treats `ids`
-    /// as the prompt and decides the routing; later calls reuse that decision.
+    /// as the prompt and decides the routing; later calls reuse that decision until the taught answer is out.
     public func forward(_ ids: [Int], cache: KVCache, lastOnly: Bool) -> Tensor {
         let start = cache.length
+        if start > 0 {
+            if adapterActs, let answer {
+                produced += ids
+                if produced == answer {
+                    // The answer is out: from here on the model is the base model on prompt + answer.
+                    adapterActs = false
+                    cache.truncate(to: 0)
+                    return model.forward(prompt + produced, cache: cache, lastOnly: lastOnly)
+                }
+                if !answer.starts(with: produced) { self.answer = nil }  // another answer: the adapter stays
+            }
+            if !adapterActs { return model.forward(ids, cache: cache, lastOnly: lastOnly) }
+        }
         let frozen = FrozenPass(model: model, configuration: configuration)
         let (lower, query) = frozen.lower(ids, start: start, promptLength: ids.count, cache: cache)
-        if start == 0 { routing = editor.route(query: query) }
+        if start == 0 {
+            routing = editor.route(query: query)
+            prompt = ids
+            produced = []
+        }
         // Prompt call: the adapter acts from the last prompt token (or every token); decode calls: every row.
         let fromRow = start > 0 || configuration.adapterSpan == .wholeSequence ? 0 : ids.count - 1
         var h = model.run(lower, layers: firstAdapted..<model.blocks.count, positions: Array(start..<(start + ids.count)),
                           cache: cache, hooks: hooks(fromRow: fromRow, promptLastRow: start == 0 ? ids.count - 1 : nil))
+        if start == 0 {
+            // After the prompt's pass: an editor keyed at its own layer decides there.
+            adapterActs = routing?.fired ?? false
+            answer = adapterActs ? routing?.matchedEdit.flatMap(editor.taughtAnswer) : nil
+        }
         if lastOnly && h.rowCount > 1 {
             h = Tensor(shape: [1, h.lastDimension], scalars: h.row(h.rowCount - 1))
         }
@@ -37,6 +72,8 @@ public final class EditedModel {
     }
 
     /// Logits [T, V] of a whole prompt + continuation (teacher forcing): routing from the prompt's rows.
+    /// When the continuation goes on past the matched edit's taught answer, the rows after the answer are
+    /// the base model's (as generation gives them); otherwise the adapter acts on every continuation row.
     public func teacherForcedLogits(prompt: [Int], continuation: [Int]) -> (logits: Tensor, routing: RoutingExplanation) {
         let frozen = FrozenPass(model: model, configuration: configuration)
         let ids = prompt + continuation
@@ -46,7 +83,18 @@ public final class EditedModel {
         let fromRow = configuration.adapterSpan == .wholeSequence ? 0 : prompt.count - 1
         let h = model.run(lower, layers: firstAdapted..<model.blocks.count, positions: Array(0..<ids.count),
                           hooks: hooks(fromRow: fromRow, promptLastRow: prompt.count - 1))
-        return (model.logits(h), routing ?? decision)
+        var logits = model.logits(h)
+        let final = routing ?? decision
+        if final.fired, let answer = final.matchedEdit.flatMap(editor.taughtAnswer),
+           continuation.count > answer.count, continuation.starts(with: answer) {
+            // Rows from the answer's last token on predict what follows the answer: the base model's rows.
+            let base = model.forward(ids)
+            let first = prompt.count - 1 + answer.count, v = logits.lastDimension
+            var scalars = logits.scalars
+            scalars.replaceSubrange((first * v)..., with: base.scalars[(first * v)...])
+            logits = Tensor(shape: logits.shape, scalars: scalars)
+        }
+        return (logits, final)
     }
 
     /// The hooks that add the adapter, or none when the routing did not fire (the base computation).

@@ -149,7 +149,7 @@ public struct LifelongCheckpoint: Sendable, Equatable {
     /// An editor holding this checkpoint's state, over `model`.
     public func editor(model: LoadedModel) throws -> EditorUnderTest {
         let editor = try makeEditor(model: model, configuration: parameters.configuration, adapter: adapter, memory: memory)
-        let subject = EditorUnderTest(editor: editor, model: model.model)
+        let subject = EditorUnderTest(editor: editor, model: model.model, stop: model.stopTokenIDs)
         subject.outcomes = outcomes
         return subject
     }

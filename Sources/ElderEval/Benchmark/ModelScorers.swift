@@ -36,6 +36,37 @@ func answerArgmax(_ logits: Tensor, promptLength: Int, answerLength: Int) -> [In
     }
 }
 
+/// The base model generating greedily, stopping at `stop` tokens.
+public struct BaseModelGenerator: GreedyGenerator {
+    public let model: LlamaModel
+    public let stop: Set<Int>
+    public init(model: LlamaModel, stop: Set<Int>) { self.model = model; self.stop = stop }
+
+    public func greedy(prompt: [Int], maxTokens: Int) throws -> [Int] {
+        let cache = KVCache(configuration: model.configuration, reserve: prompt.count + maxTokens)
+        var logits = model.forward(prompt, cache: cache, lastOnly: true)
+        var out: [Int] = []
+        while out.count < maxTokens {
+            let next = argmax(logits.scalars)
+            if stop.contains(next) { break }
+            out.append(next)
+            if out.count < maxTokens { logits = model.forward([next], cache: cache, lastOnly: true) }
+        }
+        return out
+    }
+}
+
+/// The edited model generating greedily (the adapter stops after a taught answer, as `elder ask` does).
+public struct EditedModelGenerator: GreedyGenerator {
+    public let edited: EditedModel
+    public let stop: Set<Int>
+    public init(edited: EditedModel, stop: Set<Int>) { self.edited = edited; self.stop = stop }
+
+    public func greedy(prompt: [Int], maxTokens: Int) throws -> [Int] {
+        edited.greedy(prompt: prompt, maxTokens: maxTokens, stop: stop)
+    }
+}
+
 /// The model's tokenizer as the metrics' encoder.
 public struct TokenizerEncoder: TextEncoder {
     public let tokenizer: any Tokenizer
@@ -47,13 +78,18 @@ public struct TokenizerEncoder: TextEncoder {
 public final class EditorUnderTest: LifelongEditor {
     public let editor: any Editor
     public let edited: EditedModel
+    /// Tokens that end a greedy answer (the model's end-of-text tokens), for the fluency check.
+    public let stop: Set<Int>
     /// What training each edit did, in order (restored runs hold the outcomes saved with their state).
     public var outcomes: [EditOutcome] = []
 
-    public init(editor: any Editor, model: LlamaModel) {
+    public init(editor: any Editor, model: LlamaModel, stop: Set<Int> = []) {
         self.editor = editor
         self.edited = EditedModel(editor: editor, model: model)
+        self.stop = stop
     }
+
+    public var generator: GreedyGenerator? { EditedModelGenerator(edited: edited, stop: stop) }
 
     public var parameterCount: Int? { editor.adapter.parameterCount }
 

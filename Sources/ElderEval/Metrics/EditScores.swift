@@ -32,14 +32,17 @@ public struct MetricsSnapshot: Equatable, Codable, Sendable {
     /// How often asking about one edit gives a sibling edit's target (lower is better): exact match = the
     /// sibling's whole target, token accuracy = the share of its tokens. nil when no edit scored had a sibling.
     public var crossTalk: MetricScore?
+    /// How the edited answers read after their targets (greedy; measured after the last edit only).
+    public var fluency: FluencyScore?
 
     public init(editsApplied: Int, reliability: MetricScore, generalization: MetricScore, locality: MetricScore,
-                crossTalk: MetricScore? = nil) {
+                crossTalk: MetricScore? = nil, fluency: FluencyScore? = nil) {
         self.editsApplied = editsApplied
         self.reliability = reliability
         self.generalization = generalization
         self.locality = locality
         self.crossTalk = crossTalk
+        self.fluency = fluency
     }
 
     /// Pools the comparisons of `scores` (edits measured on the same model state).
@@ -93,6 +96,12 @@ public struct LifelongCurve: Equatable, Codable, Sendable {
             throw MetricError(description: "snapshot after \(snapshot.editsApplied) edits comes after one at \(last.editsApplied); record them in order")
         }
         points.append(snapshot)
+    }
+
+    /// Adds the fluency measured on the state of the last snapshot.
+    public mutating func recordFluency(_ fluency: FluencyScore) {
+        guard !points.isEmpty else { return }
+        points[points.count - 1].fluency = fluency
     }
 
     /// Records one edit scored right after it was made.

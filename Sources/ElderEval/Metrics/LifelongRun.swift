@@ -8,10 +8,13 @@ public protocol LifelongEditor: AnyObject {
     var scorer: TeacherForcedScorer { get }
     /// Scalars in the editing state now, if the editor has one (reported with the results).
     var parameterCount: Int? { get }
+    /// The edited model generating greedily, for the fluency of its answers (nil: not measured).
+    var generator: GreedyGenerator? { get }
 }
 
 extension LifelongEditor {
     public var parameterCount: Int? { nil }
+    public var generator: GreedyGenerator? { nil }
 }
 
 /// The sequential-editing protocol: apply T edits in file order; score the edits made so far at each
@@ -93,6 +96,9 @@ public struct LifelongRun: Sendable {
                 let made = Array(edits[..<applied])
                 let scores = try made.map { try evaluator.score($0, model: editor.scorer, baseline: state.baseline, siblings: made) }
                 try state.curve.record(editsApplied: applied, scores: scores)
+                if applied == edits.count, let edited = editor.generator, let base = hooks.baseGenerator {
+                    state.curve.recordFluency(FluencyScore(try FluencyEvaluator(encoder: encoder).checks(made, edited: edited, base: base)))
+                }
             }
             state.elapsedSeconds = elapsedBefore + seconds(clock.now - sessionStart)
             state.peakResidentBytes = max(state.peakResidentBytes, ResourceUsage.peakResidentBytes())
@@ -122,6 +128,9 @@ public struct LifelongRunHooks {
     public var checkpoint: ((LifelongRunState) throws -> Void)?
     /// Called after each edit (and after any checkpoint), e.g. to write a progress file.
     public var afterEdit: ((LifelongRunState) throws -> Void)?
+    /// The base model generating greedily: with the editor's generator, the fluency of the edited answers
+    /// is measured after the last edit.
+    public var baseGenerator: GreedyGenerator?
 
     public init(resume: LifelongRunState? = nil, baseline: ProbeBaseline = ProbeBaseline(), checkpointEvery: Int = 0,
                 checkpoint: ((LifelongRunState) throws -> Void)? = nil, afterEdit: ((LifelongRunState) throws -> Void)? = nil) {

@@ -81,7 +81,14 @@ extension LifelongReport {
             guard let s = score(metric.rawValue.lowercased()) else { return nil }
             scores.append(s)
         }
+        var fluency: FluencyScore?
+        if let f = object["fluency"] as? [String: Any], let prompts = f["prompts"] as? Int, let answered = f["answered"] as? Int,
+           let agree = double(f["continuationAgreement"]), let repeated = double(f["repeatedTarget"]),
+           let bigrams = double(f["repeatedBigramRate"]) {
+            fluency = FluencyScore(prompts: prompts, answered: answered, continuationAgreement: agree,
+                                   repeatedTarget: repeated, repeatedBigramRate: bigrams)
+        }
         return MetricsSnapshot(editsApplied: edits, reliability: scores[0], generalization: scores[1], locality: scores[2],
-                               crossTalk: score("crossTalk"))
+                               crossTalk: score("crossTalk"), fluency: fluency)
     }
 }

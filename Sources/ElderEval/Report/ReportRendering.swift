@@ -21,6 +21,19 @@ extension LifelongReport {
                   + "whose subject has other edits that give one of those edits' targets (lower is better); s/edit = median seconds to "
                   + "apply one edit, total = all edits (scoring excluded); parameters = scalars in the adapter state after "
                   + "the last edit; peak RSS = the process's maximum resident memory (getrusage)."]
+        let fluent = methods.compactMap { m in m.curve.final?.fluency.map { (m.name, $0) } }
+        if !fluent.isEmpty {
+            lines += ["", "## Fluency (after all T edits, greedy answers to each edit's prompt and held-out paraphrases)", "",
+                      "| method | prompts | gave the target | next \(FluencyCheck.continuationLength) tokens = base model's | repeat the target | repeated bigrams |",
+                      "| --- | ---: | ---: | ---: | ---: | ---: |"]
+            for (name, f) in fluent {
+                lines.append("| \(name) | \(f.prompts) | \(f.answered) | " + String(format: "%.1f | %.1f | %.1f |",
+                             f.continuationAgreement * 100, f.repeatedTarget * 100, f.repeatedBigramRate * 100))
+            }
+            lines += ["", "Rates in % of the answers that gave the target: the base model's greedy continuation of prompt + target "
+                      + "compared token for token; a repeated target is the target's tokens again after it; repeated bigrams = "
+                      + "share of the answer's token pairs that repeat an earlier pair."]
+        }
         if methods.contains(where: { $0.curve.immediate != nil }) {
             lines += ["", "## After each edit (each edit scored right after it was made)", ""]
             lines += table(methods.map { ($0.name, $0.curve.immediate, nil) }, withTime: false)
@@ -123,9 +136,19 @@ extension MethodResult {
 
 extension MetricsSnapshot {
     public var jsonText: JSONText {
-        .object([("editsApplied", .integer(editsApplied))]
-                + EditMetric.allCases.map { ($0.rawValue.lowercased(), score($0).jsonText) }
-                + (crossTalk.map { [("crossTalk", $0.jsonText)] } ?? []))
+        var fields: [(String, JSONText)] = [("editsApplied", .integer(editsApplied))]
+        for metric in EditMetric.allCases { fields.append((metric.rawValue.lowercased(), score(metric).jsonText)) }
+        if let crossTalk { fields.append(("crossTalk", crossTalk.jsonText)) }
+        if let fluency { fields.append(("fluency", fluency.jsonText)) }
+        return .object(fields)
+    }
+}
+
+extension FluencyScore {
+    public var jsonText: JSONText {
+        .object([("prompts", .integer(prompts)), ("answered", .integer(answered)),
+                 ("continuationAgreement", .number(continuationAgreement)), ("repeatedTarget", .number(repeatedTarget)),
+                 ("repeatedBigramRate", .number(repeatedBigramRate))])
     }
 }
 

@@ -1,0 +1,97 @@
+import ElderRecords
+
+/// A model that continues a prompt greedily (the argmax token each step, at most `maxTokens`).
+public protocol GreedyGenerator {
+    func greedy(prompt: [Int], maxTokens: Int) throws -> [Int]
+}
+
+/// How an edited answer reads after its target: the edit's greedy answer to one prompt, set beside the
+/// base model's greedy continuation of that prompt followed by the target.
+public struct FluencyCheck: Equatable, Codable, Sendable {
+    /// Tokens compared after the target.
+    public static let continuationLength = 8
+
+    /// The greedy answer starts with the target (the other fields say nothing when it does not).
+    public var answered: Bool
+    /// The next `continuationLength` tokens after the target are the base model's continuation of prompt + target.
+    public var continuationAgrees: Bool
+    /// The target's tokens come again within the tokens after it ("Spain Spain").
+    public var repeatsTarget: Bool
+    /// Share of the generated text's token bigrams (target and continuation) that repeat an earlier one.
+    public var repeatedBigramRate: Double
+
+    /// Compares `generated` (the edited model's greedy tokens after the prompt) with `target` and the base
+    /// model's continuation `base` of prompt + target.
+    public init(generated: [Int], target: [Int], base: [Int]) {
+        answered = !target.isEmpty && generated.starts(with: target)
+        let after = answered ? Array(generated.dropFirst(target.count)) : []
+        let n = Self.continuationLength
+        continuationAgrees = answered && Array(after.prefix(n)) == Array(base.prefix(n))
+        repeatsTarget = answered && Self.contains(after, target)
+        repeatedBigramRate = Self.repeatedBigramRate(generated)
+    }
+
+    static func contains(_ haystack: [Int], _ needle: [Int]) -> Bool {
+        guard !needle.isEmpty, haystack.count >= needle.count else { return false }
+        return (0...(haystack.count - needle.count)).contains { Array(haystack[$0..<($0 + needle.count)]) == needle }
+    }
+
+    static func repeatedBigramRate(_ tokens: [Int]) -> Double {
+        guard tokens.count > 2 else { return 0 }
+        var seen: Set<[Int]> = []
+        var repeated = 0
+        for i in 0..<(tokens.count - 1) where !seen.insert([tokens[i], tokens[i + 1]]).inserted { repeated += 1 }
+        return Double(repeated) / Double(tokens.count - 1)
+    }
+}
+
+/// Fluency pooled over the prompts whose greedy answer gave the target.
+public struct FluencyScore: Equatable, Codable, Sendable {
+    /// Prompts checked, and those whose answer gave the target (the rates are over these).
+    public var prompts: Int
+    public var answered: Int
+    public var continuationAgreement: Double
+    public var repeatedTarget: Double
+    public var repeatedBigramRate: Double
+
+    public init(prompts: Int, answered: Int, continuationAgreement: Double, repeatedTarget: Double, repeatedBigramRate: Double) {
+        self.prompts = prompts
+        self.answered = answered
+        self.continuationAgreement = continuationAgreement
+        self.repeatedTarget = repeatedTarget
+        self.repeatedBigramRate = repeatedBigramRate
+    }
+
+    public init(_ checks: [FluencyCheck]) {
+        let held = checks.filter(\.answered)
+        let n = Double(max(1, held.count))
+        self.init(prompts: checks.count, answered: held.count,
+                  continuationAgreement: Double(held.filter(\.continuationAgrees).count) / n,
+                  repeatedTarget: Double(held.filter(\.repeatsTarget).count) / n,
+                  repeatedBigramRate: held.reduce(0) { $0 + $1.repeatedBigramRate } / n)
+    }
+}
+
+/// Measures the fluency of every prompt of some edits (the edit's prompt and its held-out paraphrases).
+public struct FluencyEvaluator {
+    public let encoder: TextEncoder
+    public init(encoder: TextEncoder) { self.encoder = encoder }
+
+    public func checks(_ edits: [EditRecord], edited: GreedyGenerator, base: GreedyGenerator) throws -> [FluencyCheck] {
+        var out: [FluencyCheck] = []
+        for edit in edits {
+            let target = try encoder.encode(edit.target)
+            for prompt in [edit.prompt] + edit.heldout {
+                let p = try encoder.encode(prompt)
+                let generated = try edited.greedy(prompt: p, maxTokens: target.count + FluencyCheck.continuationLength)
+                var check = FluencyCheck(generated: generated, target: target, base: [])
+                if check.answered {
+                    let continuation = try base.greedy(prompt: p + target, maxTokens: FluencyCheck.continuationLength)
+                    check = FluencyCheck(generated: generated, target: target, base: continuation)
+                }
+                out.append(check)
+            }
+        }
+        return out
+    }
+}
