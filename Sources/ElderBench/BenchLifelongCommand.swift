@@ -51,6 +51,9 @@ extension ElderBenchCommand {
         @Option(name: .long, help: "Train each edit on its prompt and at most this many of its paraphrases (0: the prompt alone, as a person types an edit and as the published methods train); default: all of them.")
         var paraphrases: Int?
 
+        @Flag(name: .long, help: ArgumentHelp("After the last edit, say where held-out paraphrases went: which edit the deferral chose, and whether routing them through their own edit would give the target (method research).", visibility: .hidden))
+        var diagnose = false
+
         @Option(name: .long, help: "Number of curve checkpoints (the last is always T).")
         var checkpoints: Int = 5
 
@@ -227,6 +230,10 @@ extension ElderBenchCommand {
             result.configuration = configuration.settings
             result.notes = "settings: \(overrides.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")); "
                 + "median steps \(steps.isEmpty ? 0 : steps[steps.count / 2]), converged \(converged)/\(steps.count)"
+            if diagnose {
+                let d = try GeneralizationDiagnosis.measure(records, subject: subject, encoder: TokenizerEncoder(tokenizer: loaded.tokenizer))
+                result.notes = (result.notes ?? "") + "; " + d.markdown
+            }
             let report = LifelongReport(title: "Lifelong editing: \(label ?? method), T = \(records.count)",
                                         evaluationProtocol: run.evaluationProtocol(editCount: records.count, editSet: file,
                                                                                    editSetDigest: digest,

@@ -84,9 +84,14 @@ public protocol Editor: AnyObject {
     /// The answer tokens edit `editID` was trained to give after its prompt, when the editor keeps them:
     /// generation stops the adapter once they are out (`EditedModel`). nil: the adapter acts on every token.
     func taughtAnswer(editID: String) -> [Int]?
+    /// The routing that sends an input through edit `editID`'s own LoRAs whatever the deferral says (to tell
+    /// a deferral that missed from an adapter that does not carry over); nil when the editor cannot.
+    func routing(toEdit editID: String) -> RoutingExplanation?
 }
 
 extension Editor {
+    public func routing(toEdit editID: String) -> RoutingExplanation? { nil }
+
     public func taughtAnswer(editID: String) -> [Int]? {
         guard let entry = memory.entry(editID), let row = entry.rows.first, let length = entry.promptLengths.first,
               length < row.count else { return nil }

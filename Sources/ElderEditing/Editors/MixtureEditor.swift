@@ -194,6 +194,16 @@ public final class MixtureEditor: Editor {
         return r
     }
 
+    public func routing(toEdit editID: String) -> RoutingExplanation? {
+        guard let entry = memory.entry(editID) else { return nil }
+        var r = RoutingExplanation(fired: true, matchedEdit: editID, layers: [])
+        for (l, layer) in configuration.layers.enumerated() {
+            let experts = entry.allocation.experts[l]
+            r.layers.append(.init(layer: layer, experts: experts, weights: experts.map { _ in 1 }))
+        }
+        return r
+    }
+
     public func adapt(layer: Int, v: Tensor, frozen: Tensor, routing: RoutingExplanation, fromRow: Int) -> Tensor {
         guard routing.fired, let choice = routing.layers.first(where: { $0.layer == layer }) else { return frozen }
         let t = v.rowCount

@@ -74,11 +74,13 @@ public final class EditedModel {
     /// Logits [T, V] of a whole prompt + continuation (teacher forcing): routing from the prompt's rows.
     /// When the continuation goes on past the matched edit's taught answer, the rows after the answer are
     /// the base model's (as generation gives them); otherwise the adapter acts on every continuation row.
-    public func teacherForcedLogits(prompt: [Int], continuation: [Int]) -> (logits: Tensor, routing: RoutingExplanation) {
+    /// `routing`: a decision to use instead of the deferral's (e.g. `Editor.routing(toEdit:)`).
+    public func teacherForcedLogits(prompt: [Int], continuation: [Int],
+                                    routing forced: RoutingExplanation? = nil) -> (logits: Tensor, routing: RoutingExplanation) {
         let frozen = FrozenPass(model: model, configuration: configuration)
         let ids = prompt + continuation
         let (lower, query) = frozen.lower(ids, promptLength: prompt.count)
-        let decision = editor.route(query: query)
+        let decision = forced ?? editor.route(query: query)
         routing = decision
         let fromRow = configuration.adapterSpan == .wholeSequence ? 0 : prompt.count - 1
         let h = model.run(lower, layers: firstAdapted..<model.blocks.count, positions: Array(0..<ids.count),
