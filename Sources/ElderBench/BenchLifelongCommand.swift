@@ -54,6 +54,9 @@ extension ElderBenchCommand {
         @Flag(name: .long, help: ArgumentHelp("After the last edit, say where held-out paraphrases went: which edit the deferral chose, and whether routing them through their own edit would give the target (method research).", visibility: .hidden))
         var diagnose = false
 
+        @Option(name: .long, help: "After the last edit, measure the fluency of the answers (greedy, ~20 passes per prompt) on this many edits spread over the stream (0: not measured).")
+        var fluencyEdits: Int = 1000
+
         @Option(name: .long, help: "Number of curve checkpoints (the last is always T).")
         var checkpoints: Int = 5
 
@@ -86,6 +89,7 @@ extension ElderBenchCommand {
             }
             guard edits >= 1 else { throw ValidationError("--edits must be at least 1") }
             if let paraphrases, paraphrases < 0 { throw ValidationError("--paraphrases must be 0 or more") }
+            guard fluencyEdits >= 0 else { throw ValidationError("--fluency-edits must be 0 or more") }
             guard checkpointEvery >= 0 else { throw ValidationError("--checkpoint-every must be 0 or more") }
             guard !(resume && fresh) else { throw ValidationError("--resume and --fresh exclude each other") }
             if let label, label.isEmpty || label.contains("/") { throw ValidationError("--label must be a non-empty name without /") }
@@ -169,6 +173,7 @@ extension ElderBenchCommand {
             let subject: EditorUnderTest
             var hooks = LifelongRunHooks(checkpointEvery: checkpointEvery)
             hooks.baseGenerator = BaseModelGenerator(model: loaded.model, stop: loaded.stopTokenIDs)
+            hooks.fluencyEdits = fluencyEdits
             if resume, hasCheckpoint {
                 let saved = try LifelongCheckpoint(contentsOf: checkpointPath)
                 if let difference = saved.parameters.difference(from: parameters) {

@@ -147,6 +147,8 @@ final class FluencyTests: XCTestCase {
         let stutter = FluencyCheck(generated: [5, 6, 5, 6, 5, 6], target: [5, 6], base: base)
         XCTAssertTrue(stutter.answered && !stutter.continuationAgrees && stutter.repeatsTarget)
         XCTAssertEqual(stutter.repeatedBigramRate, 3.0 / 5.0, accuracy: 1e-12)   // (5,6) twice more, (6,5) once more
+        // A base continuation that names the target again itself is no stutter of the edit.
+        XCTAssertFalse(FluencyCheck(generated: [5, 6, 1, 5, 6], target: [5, 6], base: [1, 5, 6]).repeatsTarget)
         let wrong = FluencyCheck(generated: [5, 7, 1], target: [5, 6], base: base)
         XCTAssertFalse(wrong.answered || wrong.continuationAgrees || wrong.repeatsTarget)
         let score = FluencyScore([good, stutter, wrong])

@@ -67,6 +67,13 @@ final class WorkspaceRealModelTests: XCTestCase {
         XCTAssertEqual(lyon.routing?.fired, true)
         // The older revision still answers as the base model.
         XCTAssertEqual(try ws.ask(Self.france.prompt, at: root.hex, maxTokens: 2).text, baseFrance.text)
+        // After " Lyon" the edited model goes on exactly as the base model continues "The capital of France is Lyon"
+        // (no "Lyon Lyon"): the base continuation is asked of the root revision, which no edit touches.
+        let answerTokens = model.tokenizer.encode(Self.france.target).count
+        let eight = try ws.ask(Self.france.prompt, maxTokens: 8).text
+        let baseContinuation = try ws.ask(Self.france.prompt + Self.france.target, at: root.hex, maxTokens: 8 - answerTokens).text
+        XCTAssertEqual(eight, Self.france.target + baseContinuation, "edited: \(eight)")
+        print("edited answer, 8 tokens: \(eight.debugDescription); base continuation of prompt + target: \(baseContinuation.debugDescription)")
 
         // A failed edit (duplicate id) leaves the branch where it was.
         let tipBefore = try ws.resolve("main")

@@ -82,6 +82,12 @@ extension EditorConfiguration {
                     write: { "\($0.renormalizeTopK)" }),
             setting("keys", "each | centroid | prompt-and-centroid", read: { c, k, v in c.keyStorage = try choice(k, v) },
                     write: { $0.keyStorage.rawValue }),
+            setting("rewordings", "rule-made rewordings of the prompt trained beside it (0: none)",
+                    read: { c, k, v in c.rewordings = try int(k, v) }, write: { $0.rewordings.map { "\($0)" } }),
+            setting("rewording-keys", "the rewordings' queries are deferral keys too (true/false)",
+                    read: { c, k, v in c.rewordingKeys = try bool(k, v) }, write: { $0.rewordingKeys.map { "\($0)" } }),
+            setting("answer-stop", "the adapter stops once the taught answer is out (true/false)",
+                    read: { c, k, v in c.stopAfterAnswer = try bool(k, v) }, write: { $0.stopAfterAnswer.map { "\($0)" } }),
         ]
     }()
 

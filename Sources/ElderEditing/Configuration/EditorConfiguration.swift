@@ -164,6 +164,14 @@ public struct EditorConfiguration: Codable, Sendable, Equatable {
     public var earlyStopLoss: Float? = nil
     /// How replayed edits are chosen; nil (a configuration written before the choice existed) is `.random`.
     public var replayChoice: ReplayChoice? = .random
+    /// Rule-made rewordings of the prompt (`PromptRewording.training`) trained beside it; nil: none.
+    public var rewordings: Int? = nil
+    /// Whether the rewordings' queries also become deferral keys of the edit (nil: no).
+    public var rewordingKeys: Bool? = nil
+    /// Whether the adapter stops once the matched edit's taught answer is out, so the text after it is the
+    /// base model's own continuation (`EditedModel`); nil: yes. `false` gives the older behaviour, where the
+    /// adapter acts on every generated token (kept to measure against).
+    public var stopAfterAnswer: Bool? = nil
 
     /// Allocation codes have one bit per (layer, LoRA).
     public var codeBits: Int { layers.count * experts }
@@ -220,6 +228,9 @@ extension EditorConfiguration {
         if rank > Self.maximumRank { try fail("rank must be 1...\(Self.maximumRank), got \(rank)") }
         if iterations > Self.maximumIterations { try fail("iterations must be 1...\(Self.maximumIterations), got \(iterations)") }
         if trainingParaphrases > Self.maximumParaphrases { try fail("training paraphrases must be 0...\(Self.maximumParaphrases), got \(trainingParaphrases)") }
+        if let r = rewordings, r < 0 || r > Self.maximumParaphrases {
+            try fail("rewordings must be 0...\(Self.maximumParaphrases), got \(r)")
+        }
         if replay > Self.maximumReplay { try fail("replay must be 0...\(Self.maximumReplay), got \(replay)") }
         var numbers: [(String, Float, ClosedRange<Float>)] = [
             ("learning rate", learningRate, 0...10), ("scaling", scaling, -1_000...1_000), ("guide weight", guideWeight, 0...1_000),

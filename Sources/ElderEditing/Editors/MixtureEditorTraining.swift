@@ -9,9 +9,15 @@ extension MixtureEditor {
     public func edit(_ request: EditRequest) throws -> EditOutcome {
         let c = configuration
         guard memory.entry(request.id) == nil else { throw EditError.duplicateEdit(id: request.id) }
-        let (promptTokens, target) = try validatedBatch(request, tokenizer: loaded.tokenizer,
-                                                        paraphrases: c.trainingParaphrases,
-                                                        contextLength: model.configuration.contextLength)
+        let (givenTokens, target) = try validatedBatch(request, tokenizer: loaded.tokenizer,
+                                                       paraphrases: c.trainingParaphrases,
+                                                       contextLength: model.configuration.contextLength)
+        // Rule-made rewordings of the prompt beside the given wordings (those that fit the context).
+        let reworded = PromptRewording.training(request.prompt, count: c.rewordings ?? 0)
+            .map { loaded.tokenizer.encode($0) }
+            .filter { $0.count + target.count <= model.configuration.contextLength && !givenTokens.contains($0) }
+        let promptTokens = givenTokens + reworded
+        let keyedRows = c.rewordingKeys == true ? promptTokens.count : givenTokens.count
 
         // The edit's rows through the frozen blocks, then its allocation, then the replayed edits' rows.
         var sequences = promptTokens.map { TrainingSequence(prompt: $0, target: target, editID: request.id) }
@@ -98,7 +104,7 @@ extension MixtureEditor {
         adapter.tensors = parameters
 
         // Remember the edit: allocation, deferral keys (centred queries) and codes of its training prompts.
-        let ownQueries = Array(prepared.prefix(promptTokens.count)).map(\.query)
+        let ownQueries = Array(prepared.prefix(keyedRows)).map(\.query)
         let entry = EditMemory.Entry(
             id: request.id, allocation: allocation,
             keys: deferralKeys(ownQueries.map { normalizedQuery($0) }),

@@ -63,7 +63,7 @@ public final class EditedModel {
         if start == 0 {
             // After the prompt's pass: an editor keyed at its own layer decides there.
             adapterActs = routing?.fired ?? false
-            answer = adapterActs ? routing?.matchedEdit.flatMap(editor.taughtAnswer) : nil
+            answer = adapterActs && configuration.stopAfterAnswer != false ? routing?.matchedEdit.flatMap(editor.taughtAnswer) : nil
         }
         if lastOnly && h.rowCount > 1 {
             h = Tensor(shape: [1, h.lastDimension], scalars: h.row(h.rowCount - 1))
@@ -87,7 +87,7 @@ public final class EditedModel {
                           hooks: hooks(fromRow: fromRow, promptLastRow: prompt.count - 1))
         var logits = model.logits(h)
         let final = routing ?? decision
-        if final.fired, let answer = final.matchedEdit.flatMap(editor.taughtAnswer),
+        if final.fired, configuration.stopAfterAnswer != false, let answer = final.matchedEdit.flatMap(editor.taughtAnswer),
            continuation.count > answer.count, continuation.starts(with: answer) {
             // Rows from the answer's last token on predict what follows the answer: the base model's rows.
             let base = model.forward(ids)

@@ -15,7 +15,8 @@ public struct FluencyCheck: Equatable, Codable, Sendable {
     public var answered: Bool
     /// The next `continuationLength` tokens after the target are the base model's continuation of prompt + target.
     public var continuationAgrees: Bool
-    /// The target's tokens come again within the tokens after it ("Spain Spain").
+    /// The target's tokens come again within the tokens after it ("Spain Spain") where the base model's
+    /// own continuation of prompt + target does not say them again.
     public var repeatsTarget: Bool
     /// Share of the generated text's token bigrams (target and continuation) that repeat an earlier one.
     public var repeatedBigramRate: Double
@@ -27,7 +28,7 @@ public struct FluencyCheck: Equatable, Codable, Sendable {
         let after = answered ? Array(generated.dropFirst(target.count)) : []
         let n = Self.continuationLength
         continuationAgrees = answered && Array(after.prefix(n)) == Array(base.prefix(n))
-        repeatsTarget = answered && Self.contains(after, target)
+        repeatsTarget = answered && Self.contains(Array(after.prefix(n)), target) && !Self.contains(Array(base.prefix(n)), target)
         repeatedBigramRate = Self.repeatedBigramRate(generated)
     }
 

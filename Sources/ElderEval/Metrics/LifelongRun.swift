@@ -37,6 +37,12 @@ public struct LifelongRun: Sendable {
         return Array(Set((1...n).map { ($0 * editCount + n - 1) / n })).sorted()
     }
 
+    /// At most `count` of `items`, evenly spread (all of them when there are no more).
+    static func spreadSample<T>(_ items: [T], count: Int) -> [T] {
+        guard count < items.count else { return items }
+        return (0..<count).map { items[$0 * items.count / count] }
+    }
+
     func checkpointSet(editCount: Int) -> [Int] {
         Array(Set(checkpoints.filter { $0 >= 1 && $0 <= editCount } + [editCount])).sorted()
     }
@@ -96,8 +102,9 @@ public struct LifelongRun: Sendable {
                 let made = Array(edits[..<applied])
                 let scores = try made.map { try evaluator.score($0, model: editor.scorer, baseline: state.baseline, siblings: made) }
                 try state.curve.record(editsApplied: applied, scores: scores)
-                if applied == edits.count, let edited = editor.generator, let base = hooks.baseGenerator {
-                    state.curve.recordFluency(FluencyScore(try FluencyEvaluator(encoder: encoder).checks(made, edited: edited, base: base)))
+                if applied == edits.count, hooks.fluencyEdits > 0, let edited = editor.generator, let base = hooks.baseGenerator {
+                    let sample = LifelongRun.spreadSample(made, count: hooks.fluencyEdits)
+                    state.curve.recordFluency(FluencyScore(try FluencyEvaluator(encoder: encoder).checks(sample, edited: edited, base: base)))
                 }
             }
             state.elapsedSeconds = elapsedBefore + seconds(clock.now - sessionStart)
@@ -129,8 +136,10 @@ public struct LifelongRunHooks {
     /// Called after each edit (and after any checkpoint), e.g. to write a progress file.
     public var afterEdit: ((LifelongRunState) throws -> Void)?
     /// The base model generating greedily: with the editor's generator, the fluency of the edited answers
-    /// is measured after the last edit.
+    /// is measured after the last edit, on at most `fluencyEdits` edits spread over the stream (greedy
+    /// generation costs ~20 forward passes per prompt; 0: not measured).
     public var baseGenerator: GreedyGenerator?
+    public var fluencyEdits = Int.max
 
     public init(resume: LifelongRunState? = nil, baseline: ProbeBaseline = ProbeBaseline(), checkpointEvery: Int = 0,
                 checkpoint: ((LifelongRunState) throws -> Void)? = nil, afterEdit: ((LifelongRunState) throws -> Void)? = nil) {

@@ -1,0 +1,59 @@
+/// Rewordings of a prompt made by fixed rules, for edits given as a prompt and a target alone (the way a
+/// person types `elder edit PROMPT TARGET`): the 135M model cannot paraphrase, so variation comes from
+/// frames around the prompt that keep its words and its end (the answer still follows the last word).
+///
+/// Two disjoint families: `training` frames are trained on beside the prompt; `checks` frames are never
+/// trained on, so `elder edit` can say how an edit carries over to wordings it did not see. Neither is
+/// written from, or fitted to, any benchmark's held-out templates: they know nothing of relations.
+public enum PromptRewording {
+    /// Frames trained with the prompt, in the order they are used: context before the sentence, and the
+    /// sentence as the answer to a question.
+    public static let trainingFrames: [Frame] = [
+        .prefix("Fact: "), .prefix("Here is what we know. "), .lowercasedPrefix("Note that "),
+        .prefix("Q: Complete the sentence.\nA: "), .lowercasedPrefix("According to the records, "),
+        .prefix("Update: "), .lowercasedPrefix("It is true that "), .prefix("From the FAQ: "),
+    ]
+
+    /// Frames `elder edit` checks an edit on after training (never trained on).
+    public static let checkFrames: [Frame] = [
+        .lowercasedPrefix("As far as I know, "), .prefix("Quick answer: "), .lowercasedPrefix("In short, "),
+    ]
+
+    /// A way to put a prompt in other words without changing where it ends.
+    public enum Frame: Sendable, Equatable {
+        /// Text before the prompt, the prompt as it is.
+        case prefix(String)
+        /// Text before the prompt, the prompt's first letter lowercased when its first word is an article or
+        /// a pronoun ("The CEO …" → "Note that the CEO …"); names keep their capitals.
+        case lowercasedPrefix(String)
+
+        public func apply(_ prompt: String) -> String {
+            switch self {
+            case .prefix(let text): return text + prompt
+            case .lowercasedPrefix(let text): return text + PromptRewording.lowercasingArticle(prompt)
+            }
+        }
+    }
+
+    /// The first `count` training rewordings of `prompt` (different from it and from each other).
+    public static func training(_ prompt: String, count: Int) -> [String] {
+        distinct(trainingFrames.map { $0.apply(prompt) }, excluding: prompt).prefix(max(0, count)).map { $0 }
+    }
+
+    /// The check rewordings of `prompt`.
+    public static func checks(_ prompt: String) -> [String] {
+        distinct(checkFrames.map { $0.apply(prompt) }, excluding: prompt)
+    }
+
+    static let articles: Set<String> = ["The", "A", "An", "This", "That", "These", "Those", "Its", "His", "Her", "Their", "Our", "My"]
+
+    static func lowercasingArticle(_ prompt: String) -> String {
+        guard let first = prompt.split(separator: " ", maxSplits: 1).first, articles.contains(String(first)) else { return prompt }
+        return first.lowercased() + prompt.dropFirst(first.count)
+    }
+
+    private static func distinct(_ texts: [String], excluding prompt: String) -> [String] {
+        var seen: Set<String> = [prompt]
+        return texts.filter { seen.insert($0).inserted }
+    }
+}
