@@ -38,6 +38,11 @@ public struct EditMetrics: Codable, Sendable, Equatable {
     public var remainderRMS: Double
     public var updateRMS: Double
     public var changedTensors: Int
+    /// Checks on automatic rewordings of the prompt that no edit trains on (`PromptRewording.checks`): how
+    /// the edit carries over to other wordings when the person gave none. nil in records made before.
+    public var rewordings: [PromptCheck]? = nil
+    /// Mean exact match over `rewordings`.
+    public var rewordingReliability: Double? = nil
 }
 
 /// Measures prompts against targets on an editor's state.

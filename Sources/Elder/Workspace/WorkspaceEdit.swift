@@ -97,7 +97,10 @@ extension Workspace {
         let paraphraseChecks = request.paraphrases.prefix(configuration.trainingParaphrases).map {
             measurer.check(editor: editor, prompt: $0, target: request.target)
         }
-        let metrics = EditMetrics(
+        let rewordingChecks = PromptRewording.checks(request.prompt).map {
+            measurer.check(editor: editor, prompt: $0, target: request.target)
+        }
+        var metrics = EditMetrics(
             reliability: promptCheck.exactMatch ? 1 : 0, fired: promptCheck.fired, prompt: promptCheck,
             paraphrases: paraphraseChecks,
             paraphraseReliability: paraphraseChecks.isEmpty ? nil
@@ -106,6 +109,9 @@ extension Workspace {
             trainedReliability: trainedCheck.exactMatch ? 1 : 0, compactionRetries: attempt,
             survivedCompaction: promptCheck.exactMatch, remainderRMS: rms.remainder, updateRMS: rms.update,
             changedTensors: compacted.tensors.count + compacted.routers.count)
+        metrics.rewordings = rewordingChecks
+        metrics.rewordingReliability = rewordingChecks.isEmpty ? nil
+            : Double(rewordingChecks.filter(\.exactMatch).count) / Double(rewordingChecks.count)
 
         var text = message ?? Self.defaultMessage(for: request)
         if !superseded.isEmpty { text += "\n\n" + Self.supersedeNote(superseded, newTarget: request.target) }
@@ -121,6 +127,7 @@ extension Workspace {
         change.removedEdits = superseded.map(\.id)
         change.trailers = [Trailer("Reliability", format(metrics.reliability)), Trailer("Fired", metrics.fired ? "yes" : "no")]
         if let p = metrics.paraphraseReliability { change.trailers.append(Trailer("Paraphrase-Reliability", format(p))) }
+        if let r = metrics.rewordingReliability { change.trailers.append(Trailer("Rewording-Reliability", format(r))) }
         change.trailers.append(Trailer("Iterations", "\(metrics.iterations)"))
         if attempt > 0 { change.trailers.append(Trailer("Compaction-Retries", "\(attempt)")) }
         if !metrics.survivedCompaction { change.trailers.append(Trailer("Compaction-Broke-Edit", "yes")) }

@@ -215,6 +215,8 @@ extension ElderCommand {
         var fired: Bool
         var reliability: Double
         var paraphraseReliability: Double?
+        /// Exact match on automatic rewordings of the prompt that were not trained on.
+        var rewordingReliability: Double?
         var iterations: Int
         var compactionRetries: Int
         /// The trained state, before it was stored on the repo's grid, gave the target.
@@ -241,6 +243,7 @@ extension ElderCommand {
             fired = result.metrics.fired
             reliability = result.metrics.reliability
             paraphraseReliability = result.metrics.paraphraseReliability
+            rewordingReliability = result.metrics.rewordingReliability
             iterations = result.metrics.iterations
             compactionRetries = result.metrics.compactionRetries
             trainedReliability = result.metrics.trainedReliability
@@ -262,12 +265,13 @@ extension ElderCommand {
             return text
         }
 
-        /// "holds · paraphrases 1.00 · 12 iterations · 3.4 s".
+        /// "holds · paraphrases 1.00 · untrained rewordings 0.67 · 12 iterations · 3.4 s".
         func human(_ console: Console) -> String {
             let why = trainedReliability < 1 ? "training did not reach the target" : "storing the update broke it"
             var parts = [holds ? console.green("holds") : console.red("does not hold (\(why); try --paraphrase, or revert it)")]
             if !fired { parts.append(console.yellow("adapter did not fire")) }
             if let p = paraphraseReliability { parts.append("paraphrases \(String(format: "%.2f", p))") }
+            if let r = rewordingReliability { parts.append("untrained rewordings \(String(format: "%.2f", r))") }
             parts.append("\(iterations) iterations")
             if compactionRetries > 0 { parts.append("\(compactionRetries) retrain") }
             parts.append(String(format: "%.1f s", seconds))

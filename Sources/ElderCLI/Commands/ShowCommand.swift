@@ -88,6 +88,8 @@ extension ElderCommand {
                             "target tokens \(m.prompt.tokensCorrect)/\(m.prompt.targetTokens)",
                             m.fired ? "adapter fired" : console.yellow("adapter did not fire")]
             if let p = m.paraphraseReliability { measured.append(String(format: "paraphrases %.2f", p)) }
+            if let r = m.rewordingReliability { measured.append(String(format: "untrained rewordings %.2f", r)) }
+            for c in m.rewordings ?? [] where !c.exactMatch { lines.append("  rewording that misses: \"\(c.prompt)\"") }
             measured.append("\(m.iterations) iterations")
             if m.compactionRetries > 0 { measured.append("\(m.compactionRetries) retrain after compaction") }
             lines.append("  at commit time: " + measured.joined(separator: " · "))

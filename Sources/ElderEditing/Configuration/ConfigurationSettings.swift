@@ -88,6 +88,8 @@ extension EditorConfiguration {
                     read: { c, k, v in c.rewordingKeys = try bool(k, v) }, write: { $0.rewordingKeys.map { "\($0)" } }),
             setting("answer-stop", "the adapter stops once the taught answer is out (true/false)",
                     read: { c, k, v in c.stopAfterAnswer = try bool(k, v) }, write: { $0.stopAfterAnswer.map { "\($0)" } }),
+            setting("sibling-margin", "the deferral margin leaves out edits sharing a rare name with the matched one (true/false)",
+                    read: { c, k, v in c.siblingMargin = try bool(k, v) }, write: { $0.siblingMargin.map { "\($0)" } }),
         ]
     }()
 

@@ -172,6 +172,10 @@ public struct EditorConfiguration: Codable, Sendable, Equatable {
     /// base model's own continuation (`EditedModel`); nil: yes. `false` gives the older behaviour, where the
     /// adapter acts on every generated token (kept to measure against).
     public var stopAfterAnswer: Bool? = nil
+    /// Similarity deferral: the margin is taken over the edits that share no rare name with the matched edit
+    /// (`SharedNameSiblings`), so another fact about the same subject does not make an input about it
+    /// ambiguous. nil: off (the margin is over every other edit).
+    public var siblingMargin: Bool? = nil
 
     /// Allocation codes have one bit per (layer, LoRA).
     public var codeBits: Int { layers.count * experts }

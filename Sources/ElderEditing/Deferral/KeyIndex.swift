@@ -144,8 +144,9 @@ public struct KeyIndex: Sendable, Equatable {
     }
 
     /// The best edit, its similarity, and the strongest competitor (another edit or a reference key).
-    /// Ties go to the key inserted last: a newer edit of the same prompt wins.
-    public func match(_ query: [Float]) -> KeyMatch {
+    /// Ties go to the key inserted last: a newer edit of the same prompt wins. `siblings` (the edits that
+    /// do not compete with a given best edit, see `SharedNameSiblings`) leaves those out of the competitors.
+    public func match(_ query: [Float], siblings: ((String) -> Set<String>)? = nil) -> KeyMatch {
         let sims = similarities(query)
         var background: Float = -1
         // The two best distinct edits, in one pass: (similarity, owner number).
@@ -168,6 +169,18 @@ public struct KeyIndex: Sendable, Equatable {
         }
         guard best.owner >= 0 else {
             return KeyMatch(owner: nil, similarity: -1, runnerUp: background, background: background)
+        }
+        if let siblings {
+            // The second pass: the best edit outside the matched edit's siblings.
+            let excluded = Set(siblings(ownerNames[Int(best.owner)]).compactMap { numberOfOwner[$0] })
+            second = (-1, -1)
+            i = 0
+            for (block, n) in zip(blocks, blockOwners) {
+                if n >= 0, n != best.owner, !excluded.contains(n) {
+                    for s in sims[i..<(i + block.count)] where s > second.sim { second = (s, n) }
+                }
+                i += block.count
+            }
         }
         return KeyMatch(owner: ownerNames[Int(best.owner)], similarity: best.sim, runnerUp: max(second.sim, background),
                         background: background, secondEdit: second.sim)

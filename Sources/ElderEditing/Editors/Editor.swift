@@ -60,6 +60,9 @@ public struct RoutingExplanation: Sendable, Equatable, Codable {
     public var minimumSimilarity: Float?
     /// Similarity at or above which the matched edit fires whatever the margins (nil: no such rule).
     public var exactMatchSimilarity: Float?
+    /// Similarity deferral with the sibling margin: the matched edit's siblings (edits about the same
+    /// subject), which the margin leaves out; nil when the margin is over every other edit.
+    public var siblingEdits: [String]?
     /// The LoRAs each adapted layer uses (empty when not fired).
     public var layers: [LayerChoice]
 }

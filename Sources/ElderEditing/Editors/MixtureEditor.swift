@@ -9,10 +9,11 @@ public final class MixtureEditor: Editor {
     public let configuration: EditorConfiguration
     public var adapter: AdapterState
     public var memory: EditMemory {
-        didSet { indexCache = nil }
+        didSet { indexCache = nil; siblingsCache = nil }
     }
     let loaded: LoadedModel
     private var indexCache: (keys: KeyIndex, codes: Codebook)?
+    private var siblingsCache: SharedNameSiblings?
 
     var model: LlamaModel { loaded.model }
     var frozen: FrozenPass { FrozenPass(model: model, configuration: configuration) }
@@ -127,6 +128,20 @@ public final class MixtureEditor: Editor {
         return (keys, codes)
     }
 
+    /// The live edits' siblings (edits about the same subject), for the sibling margin.
+    var siblings: SharedNameSiblings {
+        if let siblingsCache { return siblingsCache }
+        let made = SharedNameSiblings(prompts: memory.entries.map { e in (e.id, Array((e.rows.first ?? []).prefix(e.promptLengths.first ?? 0))) },
+                                      background: Self.backgroundTokens(loaded.tokenizer))
+        siblingsCache = made
+        return made
+    }
+
+    /// Every token of the reference and calibration prompts.
+    static func backgroundTokens(_ tokenizer: any Tokenizer) -> Set<Int> {
+        Set((ReferencePrompts.default + CalibrationPrompts.groups.flatMap { $0 }).flatMap { tokenizer.encode($0) })
+    }
+
     // MARK: routing
 
     /// Router probabilities of one raw query at adapted layer index `l` (0..<L).
@@ -161,13 +176,19 @@ public final class MixtureEditor: Editor {
                 r.fired = nearest.distance < epsilon
             }
         case .similarityMargin(let margin, let referenceMargin, let minimum):
-            let m = indices.keys.match(normalizedQuery(q))
+            var siblingsOf: ((String) -> Set<String>)? = nil
+            if c.siblingMargin == true {
+                let table = siblings
+                siblingsOf = { table.siblings(of: $0) }
+            }
+            let m = indices.keys.match(normalizedQuery(q), siblings: siblingsOf)
             r.requiredMargin = margin
             r.requiredReferenceMargin = referenceMargin
             r.minimumSimilarity = minimum
             r.exactMatchSimilarity = c.exactMatch
             if let owner = m.owner {
                 r.matchedEdit = owner
+                if let siblingsOf { r.siblingEdits = siblingsOf(owner).sorted() }
                 r.similarity = m.similarity
                 r.margin = m.margin
                 r.otherEditSimilarity = m.secondEdit > -1 ? m.secondEdit : nil
