@@ -3,16 +3,20 @@ import XCTest
 
 /// Siblings told from shared rare tokens, and the similarity margin taken over the non-siblings only.
 final class SiblingMarginTests: XCTestCase {
-    func testEditsSharingARareTokenAreSiblingsAndTemplateWordsDoNotCount() {
+    func testEditsSharingMostOfTheirRareTokensAreSiblingsAndTemplateWordsDoNotCount() {
         // Tokens 1-4 are template words (in the background); 50 is a subject's name in a and b; 60 only in c.
-        var prompts: [(edit: String, tokens: [Int])] = [("a", [1, 50, 2]), ("b", [3, 50, 4]), ("c", [1, 60, 2])]
-        // 100 more edits, 5 of them sharing token 70: too common among the live edits to name one subject.
-        for i in 0..<100 { prompts.append(("x\(i)", [1, 1000 + i] + (i < 5 ? [70] : []))) }
+        // d shares 50 with a and b but has two rare tokens of its own (another person with the same first name).
+        var prompts: [(edit: String, tokens: [Int])] = [("a", [1, 50, 2]), ("b", [3, 50, 4]), ("c", [1, 60, 2]),
+                                                        ("d", [1, 50, 80, 81, 2])]
+        // 150 more edits (so a token may be in 3 prompts and still be rare), 5 of them sharing token 70: too
+        // common among the live edits to name one subject.
+        for i in 0..<150 { prompts.append(("x\(i)", [1, 1000 + i] + (i < 5 ? [70] : []))) }
         let s = SharedNameSiblings(prompts: prompts, background: [1, 2, 3, 4])
         XCTAssertEqual(s.siblings(of: "a"), ["b"])
         XCTAssertEqual(s.siblings(of: "b"), ["a"])
         XCTAssertEqual(s.siblings(of: "c"), [])
-        XCTAssertEqual(s.siblings(of: "x0"), [], "a token in 5 of 103 prompts is not a name")
+        XCTAssertEqual(s.siblings(of: "d"), [], "one shared rare token of three is not the same subject")
+        XCTAssertEqual(s.siblings(of: "x0"), [], "a token in 5 of 154 prompts is not a name")
         XCTAssertEqual(s.siblings(of: "unknown"), [])
     }
 
