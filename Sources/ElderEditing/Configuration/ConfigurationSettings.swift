@@ -82,14 +82,17 @@ extension EditorConfiguration {
                     write: { "\($0.renormalizeTopK)" }),
             setting("keys", "each | centroid | prompt-and-centroid", read: { c, k, v in c.keyStorage = try choice(k, v) },
                     write: { $0.keyStorage.rawValue }),
+            // Knobs added later are nil in configurations written before them; their setting reads the default
+            // value back as nil, so spelling a configuration out and reading it back gives it unchanged.
             setting("rewordings", "rule-made rewordings of the prompt trained beside it (0: none)",
-                    read: { c, k, v in c.rewordings = try int(k, v) }, write: { $0.rewordings.map { "\($0)" } }),
+                    read: { c, k, v in let n = try int(k, v); c.rewordings = n == 0 ? nil : n },
+                    write: { "\($0.rewordings ?? 0)" }),
             setting("rewording-keys", "the rewordings' queries are deferral keys too (true/false)",
-                    read: { c, k, v in c.rewordingKeys = try bool(k, v) }, write: { $0.rewordingKeys.map { "\($0)" } }),
+                    read: { c, k, v in c.rewordingKeys = try bool(k, v) ? true : nil }, write: { "\($0.rewordingKeys ?? false)" }),
             setting("answer-stop", "the adapter stops once the taught answer is out (true/false)",
-                    read: { c, k, v in c.stopAfterAnswer = try bool(k, v) }, write: { $0.stopAfterAnswer.map { "\($0)" } }),
-            setting("sibling-margin", "the deferral margin leaves out edits sharing a rare name with the matched one (true/false)",
-                    read: { c, k, v in c.siblingMargin = try bool(k, v) }, write: { $0.siblingMargin.map { "\($0)" } }),
+                    read: { c, k, v in c.stopAfterAnswer = try bool(k, v) ? nil : false }, write: { "\($0.stopAfterAnswer ?? true)" }),
+            setting("sibling-margin", "the deferral margin leaves out edits about the same subject as the matched one (true/false)",
+                    read: { c, k, v in c.siblingMargin = try bool(k, v) ? true : nil }, write: { "\($0.siblingMargin ?? false)" }),
         ]
     }()
 
