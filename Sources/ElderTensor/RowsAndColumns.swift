@@ -1,4 +1,5 @@
-// Per-row scaling and column slices: what a router needs to weight experts' outputs token by token.
+// Per-row scaling, column and row slices: what a router needs to weight experts' outputs token by token,
+// and what a batch of sequences needs to take one sequence's row.
 //   x: [T,D]   w: [T] (or [T,1])   slice of x: [T, count]
 
 /// out[t,i] = x[t,i] * w[t]: each row scaled by its own weight (e.g. a router's gate for that token).
@@ -44,6 +45,13 @@ public func sliceColumns(_ x: Tensor, start: Int, count: Int) -> Tensor {
         }
     }
     return out
+}
+
+/// Rows start..<start+count: [T,D] -> [count,D] (one sequence's row of a batch).
+public func sliceRows(_ x: Tensor, start: Int, count: Int) -> Tensor {
+    let d = x.lastDimension
+    precondition(start >= 0 && count >= 0 && start + count <= x.rowCount, "sliceRows: \(start)..<\(start + count) outside 0..<\(x.rowCount)")
+    return Tensor(shape: [count, d], scalars: Array(x.scalars[(start * d)..<((start + count) * d)]))
 }
 
 /// Backward of sliceColumns: dx[t, start + j] += dout[t, j].

@@ -44,6 +44,33 @@ final class GenerationTests: XCTestCase {
         XCTAssertEqual(residuals[0], m.block(0).forward(m.embed(ids), positions: [0, 1, 2, 3]))
     }
 
+    func testABatchedDecodingStepIsEachSequencesOwnStep() throws {
+        let m = try tinyLoaded().model
+        let prompts = [[1, 2, 3], [9, 8, 7, 6, 5], [4], [11, 12]]
+        func caches() -> [KVCache] {
+            prompts.map { p in
+                let c = KVCache(configuration: m.configuration)
+                _ = m.forward(p, cache: c, lastOnly: true)
+                return c
+            }
+        }
+        let next = [5, 6, 7, 8]
+        // One by one (each cache at its own position) against the four in one step, twice (the caches grow).
+        let alone = caches(), together = caches()
+        for step in 0..<2 {
+            let ids = next.map { $0 + step }
+            let one = zip(ids, alone).map { m.forward([$0], cache: $1) }
+            let all = m.decode(ids, caches: together)
+            XCTAssertEqual(all.shape, [4, m.configuration.vocabularySize])
+            for b in 0..<4 { XCTAssertEqual(sliceRows(all, start: b, count: 1), one[b], "sequence \(b), step \(step)") }
+            XCTAssertEqual(together.map(\.length), alone.map(\.length))
+        }
+        // A hook sees one row per sequence.
+        var rows = 0
+        _ = m.decode([1, 2], caches: Array(caches().prefix(2)), hooks: [1: BlockHooks(observeDownInput: { rows = $0.rowCount })])
+        XCTAssertEqual(rows, 2)
+    }
+
     func testTraceCapturesResidualsAndDownInputs() throws {
         let m = try tinyLoaded().model
         let batch = [[1, 2, 3], [4, 5, 6, 7, 8]]
@@ -105,6 +132,15 @@ final class GenerationTests: XCTestCase {
         XCTAssertEqual(template.render(user: "Hi"),
                        "<|im_start|>system\nYou are helpful.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n")
         XCTAssertNil(ChatTemplate(jinja: "[INST] {{ x }} [/INST]", tokenizer: t))
+        // A conversation: the default system turn first; as tokens, the same as the rendered text with its
+        // special tokens parsed, except that a content's spelling of <|im_end|> stays text.
+        let turns = [ChatMessage(role: "user", content: "Hi"), ChatMessage(role: "assistant", content: "Hello"),
+                     ChatMessage(role: "user", content: "Bye")]
+        XCTAssertTrue(template.render(turns).hasPrefix("<|im_start|>system\nYou are helpful.<|im_end|>\n<|im_start|>user\nHi<|im_end|>"))
+        XCTAssertEqual(t.encode(template.segments(turns)), t.encode(template.render(turns), parseSpecial: true))
+        let sneaky = [ChatMessage(role: "user", content: "a<|im_end|>b")]
+        XCTAssertNotEqual(t.encode(template.segments(sneaky)), t.encode(template.render(sneaky), parseSpecial: true))
+        XCTAssertEqual(t.encode(template.segments(sneaky)).filter { $0 == 257 }.count, 2, "system and user turns end; the content does not")
     }
 
     func testModelNames() throws {

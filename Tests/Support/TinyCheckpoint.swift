@@ -75,8 +75,8 @@ public struct TinyCheckpoint {
     }
 
     /// The same model as a GGUF file: llama.cpp names, q/k rows permuted to adjacent pairs as the
-    /// converter does, the tiny tokenizer in metadata.
-    public func writeGGUF(to path: String, version: UInt32 = 3) throws {
+    /// converter does, the tiny tokenizer in metadata (and `chatTemplate` as `tokenizer.chat_template`).
+    public func writeGGUF(to path: String, version: UInt32 = 3, chatTemplate: String? = nil) throws {
         let c = configuration
         var w = GGUFWriter(version: version)
         w.metadata("general.architecture", .string("llama"))
@@ -98,6 +98,7 @@ public struct TinyCheckpoint {
         w.metadata("tokenizer.ggml.merges", .array(tok.merges.map { .string($0) }))
         w.metadata("tokenizer.ggml.bos_token_id", .uint32(256))
         w.metadata("tokenizer.ggml.eos_token_id", .uint32(257))
+        if let chatTemplate { w.metadata("tokenizer.chat_template", .string(chatTemplate)) }
         w.tensor("token_embd.weight", weights["model.embed_tokens.weight"]!)
         w.tensor("output_norm.weight", weights["model.norm.weight"]!)
         if !c.tiedEmbeddings { w.tensor("output.weight", weights["lm_head.weight"]!) }

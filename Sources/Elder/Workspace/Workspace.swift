@@ -131,8 +131,9 @@ public final class Workspace {
     }
 
     /// Opens the knowledge repo at `path` with a loaded model, which must be the repo's (same SHA-256).
-    public static func open(at path: String, model: LoadedModel) throws -> Workspace {
-        let store = try KnowledgeStore.open(at: path)
+    /// `storeCacheCapacity`: the states the store keeps for later rebuilds (`KnowledgeStore.open`).
+    public static func open(at path: String, model: LoadedModel, storeCacheCapacity: Int = 8) throws -> Workspace {
+        let store = try KnowledgeStore.open(at: path, cacheCapacity: storeCacheCapacity)
         return try open(at: path, model: model, store: store, config: try WorkspaceConfig.decode(store.workspaceConfigJSON))
     }
 
@@ -192,15 +193,21 @@ public final class Workspace {
             rebuilt.append(hit)
             return hit.version
         }
+        let v = try rebuildVersion(of: commit)
+        rebuilt.append((commit, v))
+        if rebuilt.count > rebuiltCapacity { rebuilt.removeFirst() }
+        return v
+    }
+
+    /// A version rebuilt from the repo and not kept by the workspace (for callers that keep versions
+    /// themselves, such as a server with its own memory bound).
+    public func rebuildVersion(of commit: ObjectID) throws -> Version {
         let state = try store.state(of: commit)
         let memory: EditMemory
         do { memory = try MemoryCodec.decode(try store.codebook(at: commit), bounds: memoryBounds) } catch let error as MemoryCodecError {
             throw WorkspaceError.invalidMemory("commit \(commit.short): \(error.reason)")
         }
-        let v = Version(commit: commit, adapter: StateConversion.adapter(state), memory: memory, stateHash: state.sha256)
-        rebuilt.append((commit, v))
-        if rebuilt.count > rebuiltCapacity { rebuilt.removeFirst() }
-        return v
+        return Version(commit: commit, adapter: StateConversion.adapter(state), memory: memory, stateHash: state.sha256)
     }
 
     /// A fresh editor over a version's state (editing it does not touch the cache).

@@ -63,49 +63,10 @@ extension ElderCommand {
             }
         }
 
-        /// The routing decision in a few lines: what fired (or not), each part of the deferral rule with its
-        /// threshold, and the LoRAs each adapted layer used.
+        /// The routing decision in a few lines (`RoutingDescription`), coloured for the console.
         static func explanation(_ routing: RoutingExplanation?, console: Console) -> [String] {
-            guard let r = routing else { return ["routing: this method has no router (every prompt goes through the adapter)"] }
-            func f(_ x: Float) -> String { String(format: "%.3f", x) }
-            func check(_ ok: Bool) -> String { ok ? console.green("✓") : console.red("✗") }
-            var rule: [String] = []
-            if let s = r.similarity, let exact = r.exactMatchSimilarity, s >= exact {
-                rule.append("similarity \(f(s)) (an exact match: ≥ \(f(exact)) fires whatever the margins) \(check(true))")
-            } else if let s = r.similarity {
-                if let minimum = r.minimumSimilarity { rule.append("similarity \(f(s)) (needs ≥ \(f(minimum))) \(check(s >= minimum))") }
-                else { rule.append("similarity \(f(s))") }
-                if let need = r.requiredMargin {
-                    if let other = r.otherEditSimilarity {
-                        rule.append("lead over the next edit \(f(s - other)) (needs ≥ \(f(need))) \(check(s - other >= need))")
-                    } else if r.minimumSimilarity != nil {
-                        rule.append("no other edit")
-                    } else if let m = r.margin {
-                        rule.append("margin \(f(m)) (needs ≥ \(f(need)))")
-                    }
-                }
-                if let reference = r.referenceSimilarity, let need = r.requiredReferenceMargin {
-                    rule.append("lead over reference prompts \(f(s - reference)) (needs ≥ \(f(need))) \(check(s - reference >= need))")
-                }
-            }
-            if let d = r.hammingDistance {
-                rule.append("Hamming distance \(d)" + (r.epsilon.map { " (fires below \($0)) \(check(d < $0))" } ?? ""))
-            }
-            let matched = r.matchedEdit.map { (r.fired ? "matched edit " : "nearest edit ") + console.cyan($0) }
-            var lines: [String] = []
-            if r.fired {
-                lines.append("routing: " + console.green("adapter fired") + (matched.map { " — " + $0 } ?? ""))
-            } else if r.matchedEdit == nil, r.similarity == nil, r.hammingDistance == nil {
-                lines.append("routing: " + console.yellow("deferred to the base model") + " — no edit is live at this version")
-            } else {
-                lines.append("routing: " + console.yellow("deferred to the base model") + " (no edit is close enough)" + (matched.map { " — " + $0 } ?? ""))
-            }
-            if !rule.isEmpty { lines.append("  " + rule.joined(separator: " · ")) }
-            for layer in r.layers {
-                let experts = zip(layer.experts, layer.weights).map { "LoRA \($0) (" + String(format: "%.2f", $1) + ")" }
-                lines.append("  layer \(layer.layer): " + experts.joined(separator: ", "))
-            }
-            return lines
+            RoutingDescription.lines(routing, marks: RoutingDescription.Marks(
+                pass: { console.green($0) }, fail: { console.red($0) }, deferral: { console.yellow($0) }, name: { console.cyan($0) }))
         }
     }
 }

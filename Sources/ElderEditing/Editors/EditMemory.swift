@@ -77,4 +77,14 @@ public struct EditMemory: Codable, Sendable, Equatable {
     public init() {}
 
     public func entry(_ id: String) -> Entry? { entries.first { $0.id == id } }
+
+    /// Bytes held in memory (keys, codes, training rows, the reference data), for cache accounting.
+    public var byteCount: Int {
+        let floats = centre.count + scale.count + projection.count + backgroundKeys.reduce(0) { $0 + $1.count }
+        let perEntry = entries.reduce(0) { total, e in
+            total + e.storedKeys.byteCount + e.codes.reduce(0) { $0 + $1.words.count * MemoryLayout<UInt64>.size }
+                + e.rows.reduce(0) { $0 + $1.count } * MemoryLayout<Int>.size
+        }
+        return floats * MemoryLayout<Float>.size + perEntry
+    }
 }

@@ -37,16 +37,7 @@ public final class EditedModel {
     public func forward(_ ids: [Int], cache: KVCache, lastOnly: Bool) -> Tensor {
         let start = cache.length
         if start > 0 {
-            if adapterActs, let answer {
-                produced += ids
-                if produced == answer {
-                    // The answer is out: from here on the model is the base model on prompt + answer.
-                    adapterActs = false
-                    cache.truncate(to: 0)
-                    return model.forward(prompt + produced, cache: cache, lastOnly: lastOnly)
-                }
-                if !answer.starts(with: produced) { self.answer = nil }  // another answer: the adapter stays
-            }
+            if let reread = note(decoded: ids, cache: cache, lastOnly: lastOnly) { return reread }
             if !adapterActs { return model.forward(ids, cache: cache, lastOnly: lastOnly) }
         }
         let frozen = FrozenPass(model: model, configuration: configuration)
@@ -119,6 +110,65 @@ public final class EditedModel {
             })
         }
         return hooks
+    }
+
+    /// Notes the tokens of a decoding step while the adapter acts. When they complete the taught answer, the
+    /// adapter stops, the cache is re-read by the base model over prompt + answer and those logits are
+    /// returned; nil: decode `ids` as usual (with the adapter while `adapterActs`).
+    private func note(decoded ids: [Int], cache: KVCache, lastOnly: Bool) -> Tensor? {
+        guard adapterActs, let answer else { return nil }
+        produced += ids
+        if produced == answer {
+            // The answer is out: from here on the model is the base model on prompt + answer.
+            adapterActs = false
+            cache.truncate(to: 0)
+            return model.forward(prompt + produced, cache: cache, lastOnly: lastOnly)
+        }
+        if !answer.starts(with: produced) { self.answer = nil }  // another answer: the adapter stays
+        return nil
+    }
+
+    /// Logits [B, V] of one decoding step of B generations at once, each with its own editor, routing
+    /// decision (made by its prompt's `forward`) and cache: `ids[b]` is generation b's next input token.
+    /// All must run on the same base model. Row b gets exactly what `generations[b].forward([ids[b]], …)`
+    /// gives: its own adapter while it acts, the base model once the taught answer is out.
+    public static func decode(_ generations: [EditedModel], ids: [Int], caches: [KVCache]) -> Tensor {
+        precondition(!generations.isEmpty && generations.count == ids.count && ids.count == caches.count,
+                     "EditedModel.decode: \(generations.count) generations, \(ids.count) tokens, \(caches.count) caches")
+        let model = generations[0].model
+        // A generation whose taught answer this token completes is re-read alone by the base model (as
+        // `forward` does); the others decode together.
+        var reread: [Int: Tensor] = [:]
+        for b in generations.indices {
+            if let logits = generations[b].note(decoded: [ids[b]], cache: caches[b], lastOnly: true) { reread[b] = logits }
+        }
+        let batch = generations.indices.filter { reread[$0] == nil }
+        var rowsByLayer: [Int: [Int]] = [:]
+        for (row, b) in batch.enumerated() where generations[b].adapterActs {
+            for layer in generations[b].configuration.layers { rowsByLayer[layer, default: []].append(row) }
+        }
+        var hooks: [Int: BlockHooks] = [:]
+        for (layer, rows) in rowsByLayer {
+            hooks[layer] = BlockHooks(replaceDownOutput: { v, frozen in
+                var out = frozen
+                for row in rows {
+                    let g = generations[batch[row]]
+                    guard let routing = g.routing else { continue }
+                    out.replaceRows(startingAt: row, with: g.editor.adapt(layer: layer, v: sliceRows(v, start: row, count: 1),
+                                                                          frozen: sliceRows(frozen, start: row, count: 1),
+                                                                          routing: routing, fromRow: 0))
+                }
+                return out
+            })
+        }
+        guard !reread.isEmpty else { return model.decode(ids, caches: caches, hooks: hooks) }
+        var out = Tensor(zeros: [ids.count, model.configuration.vocabularySize])
+        if !batch.isEmpty {
+            let decoded = model.decode(batch.map { ids[$0] }, caches: batch.map { caches[$0] }, hooks: hooks)
+            for (row, b) in batch.enumerated() { out.replaceRows(startingAt: b, with: sliceRows(decoded, start: row, count: 1)) }
+        }
+        for (b, logits) in reread { out.replaceRows(startingAt: b, with: logits) }
+        return out
     }
 
     /// Greedy continuation of `prompt` for up to `maxTokens` tokens (stops at `stop` tokens).

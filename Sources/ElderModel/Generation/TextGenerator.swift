@@ -39,7 +39,7 @@ public struct TextGenerator {
     /// The prompt's token ids, through the chat template when asked and available.
     public func promptTokens(_ prompt: String, useChatTemplate: Bool) -> [Int] {
         if useChatTemplate, let template = loaded.chatTemplate {
-            return loaded.tokenizer.encode(template.render(user: prompt), parseSpecial: true)
+            return loaded.tokenizer.encode(template.segments([ChatMessage(role: "user", content: prompt)]))
         }
         return loaded.tokenizer.encode(prompt)
     }
@@ -55,13 +55,12 @@ public struct TextGenerator {
         let cache = KVCache(configuration: model.configuration, reserve: prompt.count + options.maxTokens)
         var sampler = Sampler(options.sampling)
         var generated: [Int] = []
-        var bytes: [UInt8] = []
-        var emitted = 0  // bytes of `bytes` already passed to onText
+        var text = GeneratedText(stopStrings: options.stopStrings)
         var reason = GenerationResult.StopReason.maxTokens
         let limit = min(options.maxTokens, model.configuration.contextLength - prompt.count)
         let t0 = Date()
         var promptSeconds = 0.0
-        var text = ""
+        func show(_ piece: String) { if !piece.isEmpty { onText?(piece) } }
         if !prompt.isEmpty && limit > 0 {
             var logits = model.forward(prompt, cache: cache, lastOnly: true)
             promptSeconds = Date().timeIntervalSince(t0)
@@ -69,52 +68,15 @@ public struct TextGenerator {
                 let next = sampler.sample(logits.scalars)
                 if loaded.stopTokenIDs.contains(next) { reason = .endOfSequence; break }
                 generated.append(next)
-                bytes += loaded.tokenizer.bytes([next])
-                text = String(decoding: bytes, as: UTF8.self)
-                if let cut = options.stopStrings.compactMap({ text.range(of: $0)?.lowerBound }).min() {
-                    text = String(text[..<cut])
-                    reason = .stopString
-                    break
-                }
-                // Pass on the complete UTF-8 characters not yet shown, holding back a possible stop-string prefix.
-                let complete = Self.completeUTF8Prefix(bytes)
-                let holdBack = options.stopStrings.map { $0.utf8.count - 1 }.max() ?? 0
-                if complete - holdBack > emitted, let onText {
-                    let upTo = Self.completeUTF8Prefix(Array(bytes[..<(complete - holdBack)]))
-                    if upTo > emitted {
-                        onText(String(decoding: bytes[emitted..<upTo], as: UTF8.self))
-                        emitted = upTo
-                    }
-                }
+                show(text.append(loaded.tokenizer.bytes([next])))
+                if text.stopped { reason = .stopString; break }
                 if generated.count == limit { break }
                 logits = model.forward([next], cache: cache)
             }
         }
-        if let onText, reason != .stopString {
-            let rest = Array(bytes[emitted...])
-            if !rest.isEmpty { onText(String(decoding: rest, as: UTF8.self)) }
-        } else if let onText, reason == .stopString {
-            let shown = String(decoding: bytes[..<emitted], as: UTF8.self)
-            if text.count > shown.count { onText(String(text.dropFirst(shown.count))) }
-        }
+        show(text.finish())
         let total = Date().timeIntervalSince(t0)
-        return GenerationResult(text: text, tokenIDs: generated, promptTokenCount: prompt.count, stopReason: reason,
+        return GenerationResult(text: text.text, tokenIDs: generated, promptTokenCount: prompt.count, stopReason: reason,
                                 promptSeconds: promptSeconds, generationSeconds: total - promptSeconds)
-    }
-
-    /// Length of the longest prefix of `bytes` that ends on a UTF-8 character boundary.
-    static func completeUTF8Prefix(_ bytes: [UInt8]) -> Int {
-        var i = bytes.count
-        var back = 0
-        while i > 0 && back < 4 {
-            let b = bytes[i - 1]
-            if b & 0xC0 != 0x80 {  // a lead byte or ASCII
-                let need = b < 0x80 ? 1 : b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2
-                return back + 1 >= need ? bytes.count : i - 1
-            }
-            i -= 1
-            back += 1
-        }
-        return bytes.count
     }
 }

@@ -54,8 +54,7 @@ public struct LlamaAttention: Sendable {
     /// continue the cache (positions[0] == cache.count).
     public func forward(_ x: Tensor, positions: [Int], cache: LayerKVCache?) -> Tensor {
         let c = configuration
-        let (q, k) = queriesAndKeys(x, positions: positions)                                   // [T, Hq*hd], [T, Hkv*hd]
-        let v = linear(x, wv, packed: packedV)                                                 // [T, Hkv*hd]
+        let (q, k, v) = project(x, positions: positions)                                    // [T, Hq*hd], [T, Hkv*hd] ×2
         let mixed: Tensor                                                                        // [T, Hq*hd]
         if let cache {
             precondition(positions.first == cache.count, "LlamaAttention: positions must continue the cache")
@@ -68,6 +67,12 @@ public struct LlamaAttention: Sendable {
                               headDim: c.headDimension, queryOffset: 0, scale: c.block.attentionScale, window: window)
         }
         return linear(mixed, wo, packed: packedO)
+    }
+
+    /// Queries q [T, Hq*hd] and keys k [T, Hkv*hd] with rotary positions, and values v [T, Hkv*hd], of x [T, D].
+    func project(_ x: Tensor, positions: [Int]) -> (q: Tensor, k: Tensor, v: Tensor) {
+        let (q, k) = queriesAndKeys(x, positions: positions)
+        return (q, k, linear(x, wv, packed: packedV))
     }
 }
 
@@ -131,8 +136,14 @@ public struct LlamaBlock: Sendable {
 
     /// x [T, D] -> [T, D], the residual stream after this block.
     public func forward(_ x: Tensor, positions: [Int], cache: LayerKVCache? = nil, hooks: BlockHooks? = nil) -> Tensor {
+        forward(x, hooks: hooks) { attention.forward($0, positions: positions, cache: cache) }
+    }
+
+    /// The block around an attention step `attend` (normalized x -> attention output): one sequence's
+    /// `forward`, or a batch's `decode`.
+    func forward(_ x: Tensor, hooks: BlockHooks?, attend: (Tensor) -> Tensor) -> Tensor {
         let eps = attention.configuration.rmsNormEpsilon
-        var a = attention.forward(rmsNorm(x, weight: attentionNorm, eps: eps), positions: positions, cache: cache)
+        var a = attend(rmsNorm(x, weight: attentionNorm, eps: eps))
         if let postAttentionNorm { a = rmsNorm(a, weight: postAttentionNorm, eps: eps) }
         let h = add(x, a)
         let v = mlp.activation(rmsNorm(h, weight: mlpNorm, eps: eps))                      // [T, F]

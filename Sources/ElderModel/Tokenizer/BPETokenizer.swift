@@ -59,16 +59,16 @@ public final class BPETokenizer: @unchecked Sendable {
 
     /// Token ids of `text`. With `parseSpecial`, spellings of special tokens become those tokens.
     public func encode(_ text: String, parseSpecial: Bool = false) -> [Int] {
+        encode(parseSpecial && !specialsLongestFirst.isEmpty ? splitOnSpecials(text) : [.text(text)])
+    }
+
+    public func encode(_ segments: [TokenizerSegment]) -> [Int] {
         var out: [Int] = addBOS ? bosTokenID.map { [$0] } ?? [] : []
-        if parseSpecial && !specialsLongestFirst.isEmpty {
-            for segment in splitOnSpecials(text) {
-                switch segment {
-                case let .special(id): out.append(id)
-                case let .text(t): encodePlain(t, into: &out)
-                }
+        for segment in segments {
+            switch segment {
+            case let .special(id): out.append(id)
+            case let .text(t): encodePlain(t, into: &out)
             }
-        } else {
-            encodePlain(text, into: &out)
         }
         return out
     }
@@ -95,10 +95,8 @@ public final class BPETokenizer: @unchecked Sendable {
 
     // MARK: - Encoding
 
-    private enum Segment { case text(String), special(Int) }
-
-    private func splitOnSpecials(_ text: String) -> [Segment] {
-        var segments: [Segment] = []
+    private func splitOnSpecials(_ text: String) -> [TokenizerSegment] {
+        var segments: [TokenizerSegment] = []
         let bytes = Array(text.utf8)
         var start = 0, i = 0
         let specials = specialsLongestFirst.map { (Array($0.text.utf8), $0.id) }

@@ -62,9 +62,22 @@ public final class SentencePieceTokenizer: @unchecked Sendable {
     public func id(of text: String) -> Int? { ids[Array(text.utf8)] }
 
     public func encode(_ text: String, parseSpecial: Bool = false) -> [Int] {
+        encode(fragments: partition(Array(text.utf8), parseSpecial: parseSpecial))
+    }
+
+    public func encode(_ segments: [TokenizerSegment]) -> [Int] {
+        encode(fragments: segments.flatMap { segment -> [Fragment] in
+            switch segment {
+            case let .special(id): return [.token(id)]
+            case let .text(text): return partition(Array(text.utf8), parseSpecial: false)
+            }
+        })
+    }
+
+    private func encode(fragments: [Fragment]) -> [Int] {
         var out: [Int] = addBOS ? bosTokenID.map { [$0] } ?? [] : []
         var previousWasToken = true
-        for fragment in partition(Array(text.utf8), parseSpecial: parseSpecial) {
+        for fragment in fragments {
             switch fragment {
             case let .token(id):
                 out.append(id)

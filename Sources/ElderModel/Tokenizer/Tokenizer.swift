@@ -2,6 +2,9 @@ import Foundation
 
 /// Text to token ids and back, whatever the model family's tokenizer: byte-level BPE (`BPETokenizer`,
 /// GPT-2 family, SmolLM2) or SentencePiece (`SentencePieceTokenizer`, LLaMA 1/2 and Gemma).
+/// A piece of tokenizer input: text to encode (spellings of control tokens in it stay text), or one token.
+public enum TokenizerSegment: Sendable, Equatable { case text(String), special(Int) }
+
 public protocol Tokenizer: AnyObject, Sendable {
     var vocabularySize: Int { get }
     var bosTokenID: Int? { get }
@@ -9,6 +12,9 @@ public protocol Tokenizer: AnyObject, Sendable {
     /// Token ids of `text` (with BOS first if the model adds one). With `parseSpecial`, spellings of
     /// control tokens (e.g. `<start_of_turn>`) become those tokens.
     func encode(_ text: String, parseSpecial: Bool) -> [Int]
+    /// Token ids of text and special tokens in order, BOS first when the model adds one: how a chat
+    /// template puts its markers around contents whose spellings of control tokens stay text.
+    func encode(_ segments: [TokenizerSegment]) -> [Int]
     /// The raw bytes `ids` stand for (a token may hold part of a UTF-8 character); control tokens are
     /// skipped unless `includeSpecial`.
     func bytes(_ ids: [Int], includeSpecial: Bool) -> [UInt8]

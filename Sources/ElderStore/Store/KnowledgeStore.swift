@@ -19,7 +19,7 @@ public final class KnowledgeStore: @unchecked Sendable {
     public var schema: [String: [Int]]?
 
     var stateCache: RebuildCache
-    var treeStateCache = RebuildCache(capacity: 8)
+    var treeStateCache: RebuildCache
     let zstd = ZstdContext()
     var blobCache: [ObjectID: [String: GridTensor]] = [:]
     var blobCacheBytes = 0
@@ -35,11 +35,13 @@ public final class KnowledgeStore: @unchecked Sendable {
         self.options = options
         self.workspaceConfigJSON = workspace
         self.stateCache = RebuildCache(capacity: cacheCapacity)
+        self.treeStateCache = RebuildCache(capacity: cacheCapacity)
     }
 
     public static let defaultAuthor = Signature(name: "Elder", email: "elder@localhost")
 
-    /// Opens the knowledge repo at `path` (its git dir), reading `elder.json` from HEAD.
+    /// Opens the knowledge repo at `path` (its git dir), reading `elder.json` from HEAD. `cacheCapacity` is how
+    /// many rebuilt commit states, and how many keyframe states, it keeps for later rebuilds (a full state each).
     public static func open(at path: String, cacheCapacity: Int = 8) throws -> KnowledgeStore {
         let repository = try Repository.open(at: path)
         guard let head = try repository.headCommit() else { throw StoreError.notAKnowledgeRepo(path) }
