@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 // Elder: git for a language model's knowledge. See README.md and Sources/*/ for the module layout.
 import PackageDescription
 
@@ -15,6 +15,11 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        // The server: Hummingbird 2 on SwiftNIO (without its swift-configuration trait: nothing here reads it).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // System libraries (Debian packages: libgit2-dev, libopenblas-dev, libzstd-dev).
@@ -43,11 +48,21 @@ let package = Package(
             "Elder", "ElderEditing", "ElderModel", "ElderRecords", "ElderStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // `elder serve`: the workspace's versions over HTTP (OpenAI-compatible API); depends on the workspace, not the reverse.
+        .target(name: "ElderServer", dependencies: [
+            "Elder", "ElderModel", "ElderEditing", "ElderStore", "ElderEval",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
         // The product: `elder`, the commands a user of a knowledge repo needs.
         .executableTarget(name: "ElderCLI", dependencies: [
-            "Elder", "ElderCommandLine", "ElderTensor", "ElderModel", "ElderStore", "ElderRecords", "ElderEval", "ElderEditing",
-            "ElderStable",
+            "Elder", "ElderCommandLine", "ElderServer", "ElderTensor", "ElderModel", "ElderStore", "ElderRecords", "ElderEval",
+            "ElderEditing", "ElderStable",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
 
         // The lab, apart from the product: synthetic histories and research measurements (ElderLab), and
@@ -73,5 +88,7 @@ let package = Package(
         .testTarget(name: "ElderBenchTests", dependencies: ["ElderBench", "ElderCLI", "ElderLab", "ElderStore", "ElderTestSupport"]),
         .testTarget(name: "ElderWorkspaceTests", dependencies: ["Elder", "ElderTestSupport", "ElderEditing", "ElderModel", "ElderStore",
                                                           "ElderRecords", "ElderStable"]),
+        .testTarget(name: "ElderServerTests", dependencies: ["ElderServer", "Elder", "ElderModel", "ElderEditing", "ElderStore",
+                                                       "ElderStable", "ElderTestSupport"]),
     ]
 )

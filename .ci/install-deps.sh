@@ -2,7 +2,7 @@
 # Installs the Debian packages Elder builds against, if any is missing. Safe to run again.
 set -euo pipefail
 need=()
-for pkg in libgit2-dev libopenblas-dev libzstd-dev zlib1g-dev pkg-config git time python3-pip; do
+for pkg in libgit2-dev libopenblas-dev libzstd-dev zlib1g-dev pkg-config git time curl python3-pip; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 # python3-pip may come from pyenv instead of Debian: only ask apt for it when no pip exists.
@@ -16,3 +16,8 @@ if ((${#need[@]})); then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
+# The official openai Python client, a peer of the `elder serve` tests (pinned: the tests read its objects).
+# Debian's own python3 refuses pip installs outside a virtualenv (PEP 668); this machine is CI's, so the
+# package goes into it anyway (PIP_BREAK_SYSTEM_PACKAGES; older pips ignore the variable).
+python3 -c "import openai" 2>/dev/null ||
+    PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install -q --disable-pip-version-check "openai==3.51.0"

@@ -16,7 +16,7 @@ struct ElderCommand: AsyncParsableCommand {
             """,
         version: Elder.version,
         groupedSubcommands: [
-            CommandGroup(name: "Knowledge", subcommands: [Init.self, Status.self, Edit.self, Ask.self, Eval.self, Export.self]),
+            CommandGroup(name: "Knowledge", subcommands: [Init.self, Status.self, Edit.self, Ask.self, Eval.self, Export.self, Serve.self]),
             CommandGroup(name: "History", subcommands: [Log.self, Show.self, Diff.self, Branch.self, Checkout.self, Tag.self,
                                                          Revert.self, Reset.self, Merge.self, CherryPick.self, Bisect.self]),
             CommandGroup(name: "Remotes", subcommands: [Clone.self, Push.self, Pull.self]),
