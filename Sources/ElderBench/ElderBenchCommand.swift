@@ -3,8 +3,8 @@ import Elder
 import ElderCommandLine
 
 /// `elder-bench`: Elder's lab, apart from the product. Benchmarks that write reports (kernels, model, edit,
-/// store, lifelong and its comparison, deferral) and the debug helpers the store tests drive. One file per
-/// subcommand; the synthetic histories and research measurements they use are in ElderLab.
+/// store, lifelong and its comparison, deferral, tokenizer, serve) and the debug helpers the store tests
+/// drive. One file per subcommand; the synthetic histories and research measurements they use are in ElderLab.
 @main
 struct ElderBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,7 +16,7 @@ struct ElderBenchCommand: AsyncParsableCommand {
             """,
         version: Elder.version,
         subcommands: [Kernels.self, Model.self, Edit.self, Store.self, Lifelong.self, LifelongReportCommand.self, Deferral.self,
-                      Tokenizer.self, Debug.self])
+                      Tokenizer.self, Serve.self, Debug.self])
 
     static func main() async { await CommandLineMain.run(Self.self) }
 }
