@@ -14,6 +14,8 @@ public final class MixtureEditor: Editor {
     let loaded: LoadedModel
     private var indexCache: (keys: KeyIndex, codes: Codebook)?
     private var siblingsCache: SharedNameSiblings?
+    /// The background prompts' tokens: they depend on the tokenizer alone, so they outlive memory changes.
+    private var backgroundTokenCache: Set<Int>?
 
     var model: LlamaModel { loaded.model }
     var frozen: FrozenPass { FrozenPass(model: model, configuration: configuration) }
@@ -132,14 +134,17 @@ public final class MixtureEditor: Editor {
     var siblings: SharedNameSiblings {
         if let siblingsCache { return siblingsCache }
         let made = SharedNameSiblings(prompts: memory.entries.map { e in (e.id, Array((e.rows.first ?? []).prefix(e.promptLengths.first ?? 0))) },
-                                      background: Self.backgroundTokens(loaded.tokenizer))
+                                      background: backgroundTokens)
         siblingsCache = made
         return made
     }
 
-    /// Every token of the reference and calibration prompts.
-    static func backgroundTokens(_ tokenizer: any Tokenizer) -> Set<Int> {
-        Set((ReferencePrompts.default + CalibrationPrompts.groups.flatMap { $0 }).flatMap { tokenizer.encode($0) })
+    /// Every token of the reference and calibration prompts (tokenized once per editor, not once per edit).
+    var backgroundTokens: Set<Int> {
+        if let backgroundTokenCache { return backgroundTokenCache }
+        let made = Set((ReferencePrompts.default + CalibrationPrompts.groups.flatMap { $0 }).flatMap { loaded.tokenizer.encode($0) })
+        backgroundTokenCache = made
+        return made
     }
 
     // MARK: routing
