@@ -22,6 +22,20 @@ final class RealModelCLITests: XCTestCase {
         XCTAssertSucceeded(edit)
         XCTAssertEqual(try edit.json()["holds"] as? Bool, true)
         XCTAssertTrue(try answer().hasPrefix(" Lyon"), "after the edit the model should answer Lyon")
+        // The fluency check `elder edit` reports: the edited answer beside the base model's own greedy
+        // continuation of prompt + target, which `elder generate` gives independently.
+        let fluency = try XCTUnwrap(try edit.json()["fluency"] as? [String: Any], edit.stdout)
+        let baseRun = try ElderProcess.run(["generate", prompt + " Lyon", "--model", model, "--max-tokens", "8"], in: repo)
+        XCTAssertSucceeded(baseRun)
+        let base = baseRun.stdout.hasSuffix("\n") ? String(baseRun.stdout.dropLast()) : baseRun.stdout
+        XCTAssertEqual(fluency["baseContinuation"] as? String, base)
+        let check = try XCTUnwrap(fluency["check"] as? [String: Any])
+        let answerText = try XCTUnwrap(fluency["answer"] as? String)
+        XCTAssertEqual(check["answered"] as? Bool, answerText.hasPrefix(" Lyon"))
+        XCTAssertEqual(check["continuationAgrees"] as? Bool, answerText == " Lyon" + base, "answer \(answerText) base \(base)")
+        XCTAssertEqual(check["repeatsTarget"] as? Bool, false, answerText)
+        let shown = try ElderProcess.run(["show", "HEAD"], in: repo)
+        XCTAssertTrue(shown.stdout.contains("answer: \"" + answerText.replacingOccurrences(of: "\n", with: "\\n")), shown.stdout)
         let explained = try ElderProcess.run(["ask", prompt, "--explain"], in: repo)
         XCTAssertTrue(explained.stdout.contains("adapter fired"), explained.stdout)
         // An unrelated prompt is deferred to the base model.

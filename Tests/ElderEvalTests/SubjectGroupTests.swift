@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import ElderEval
+import ElderEditing
 import ElderRecords
 
 /// The two shapes of edits people make: no training paraphrases, and several facts about one subject.

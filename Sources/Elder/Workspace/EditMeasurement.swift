@@ -43,6 +43,32 @@ public struct EditMetrics: Codable, Sendable, Equatable {
     public var rewordings: [PromptCheck]? = nil
     /// Mean exact match over `rewordings`.
     public var rewordingReliability: Double? = nil
+    /// How the edited answer to the prompt reads after the target, beside the base model's own
+    /// continuation (`AnswerFluency`). nil in records made before it was measured.
+    public var fluency: AnswerFluency? = nil
+}
+
+/// The edit's greedy answer to its own prompt set beside the base model's greedy continuation of
+/// prompt + target: does the answer go on as the model itself would after the target, or stutter
+/// ("Spain Spain")? The tokens compared are `FluencyCheck`'s.
+public struct AnswerFluency: Codable, Sendable, Equatable {
+    /// The edited model's greedy answer (target plus `FluencyCheck.continuationLength` tokens at most).
+    public var answer: String
+    /// The base model's greedy continuation of prompt + target (empty when the answer missed the target).
+    public var baseContinuation: String
+    public var check: FluencyCheck
+
+    /// The check in words: "goes on as the model's own", "repeats the target · goes on differently from
+    /// the model's own (\" , the capital\")", "does not start with the target".
+    public var verdict: String {
+        guard check.answered else { return "does not start with the target" }
+        if check.continuationAgrees { return "goes on as the model's own" }
+        return (check.repeatsTarget ? "repeats the target · " : "")
+            + "goes on differently from the model's own (\"\(Self.oneLine(baseContinuation))\")"
+    }
+
+    /// `text` with its line breaks shown as \n, for a one-line display.
+    public static func oneLine(_ text: String) -> String { text.replacingOccurrences(of: "\n", with: "\\n") }
 }
 
 /// Measures prompts against targets on an editor's state.
@@ -69,5 +95,20 @@ struct Measurer {
         let edited = EditedModel(editor: editor, model: model.model)
         let out = edited.greedy(prompt: model.tokenizer.encode(prompt), maxTokens: maxTokens, stop: model.stopTokenIDs)
         return (model.tokenizer.decode(out), out, edited.routing)
+    }
+
+    /// The greedy answer to `prompt` on the editor's state, and the base model's greedy continuation of
+    /// prompt + target when the answer starts with the target.
+    func fluency(editor: any Editor, prompt: String, target: String) -> AnswerFluency {
+        let t = model.tokenizer.encode(target)
+        let answer = greedy(editor: editor, prompt: prompt, maxTokens: t.count + FluencyCheck.continuationLength)
+        var check = FluencyCheck(generated: answer.tokens, target: t, base: [])
+        var base: [Int] = []
+        if check.answered {
+            let options = GenerationOptions(maxTokens: FluencyCheck.continuationLength)
+            base = TextGenerator(model).generate(tokens: model.tokenizer.encode(prompt) + t, options: options).tokenIDs
+            check = FluencyCheck(generated: answer.tokens, target: t, base: base)
+        }
+        return AnswerFluency(answer: answer.text, baseContinuation: model.tokenizer.decode(base), check: check)
     }
 }

@@ -63,6 +63,10 @@ public enum RoutingDescription {
             lines.append("routing: " + marks.deferral("deferred to the base model") + " (no edit is close enough)" + (matched.map { " — " + $0 } ?? ""))
         }
         if !rule.isEmpty { lines.append("  " + rule.joined(separator: " · ")) }
+        if let siblings = r.siblingEdits {
+            lines.append(siblings.isEmpty ? "  sibling edits (same subject): none"
+                : "  sibling edits (same subject, left out of the lead): " + siblings.map(marks.name).joined(separator: ", "))
+        }
         for layer in r.layers {
             let experts = zip(layer.experts, layer.weights).map { "LoRA \($0) (" + String(format: "%.2f", $1) + ")" }
             lines.append("  layer \(layer.layer): " + experts.joined(separator: ", "))

@@ -112,6 +112,7 @@ extension Workspace {
         metrics.rewordings = rewordingChecks
         metrics.rewordingReliability = rewordingChecks.isEmpty ? nil
             : Double(rewordingChecks.filter(\.exactMatch).count) / Double(rewordingChecks.count)
+        metrics.fluency = measurer.fluency(editor: editor, prompt: request.prompt, target: request.target)
 
         var text = message ?? Self.defaultMessage(for: request)
         if !superseded.isEmpty { text += "\n\n" + Self.supersedeNote(superseded, newTarget: request.target) }
@@ -128,6 +129,10 @@ extension Workspace {
         change.trailers = [Trailer("Reliability", format(metrics.reliability)), Trailer("Fired", metrics.fired ? "yes" : "no")]
         if let p = metrics.paraphraseReliability { change.trailers.append(Trailer("Paraphrase-Reliability", format(p))) }
         if let r = metrics.rewordingReliability { change.trailers.append(Trailer("Rewording-Reliability", format(r))) }
+        if let f = metrics.fluency, f.check.answered {
+            change.trailers.append(Trailer("Continuation", f.check.continuationAgrees ? "as-base" : "differs"))
+            if f.check.repeatsTarget { change.trailers.append(Trailer("Repeats-Target", "yes")) }
+        }
         change.trailers.append(Trailer("Iterations", "\(metrics.iterations)"))
         if attempt > 0 { change.trailers.append(Trailer("Compaction-Retries", "\(attempt)")) }
         if !metrics.survivedCompaction { change.trailers.append(Trailer("Compaction-Broke-Edit", "yes")) }

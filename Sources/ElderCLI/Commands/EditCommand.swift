@@ -143,7 +143,7 @@ extension ElderCommand {
                                       hooks: noVerify ? nil : Hooks(repoPath: path), gate: gate, dryRun: dryRun, plan: plan)
             try console.emit(line) {
                 (dryRun ? "[dry run: nothing committed on \(branch)] \(line.summary)\n" : "[\(branch) \(console.yellow(line.short))] \(line.summary)\n")
-                    + "  " + line.human(console) + line.probeLines(console)
+                    + "  " + line.human(console) + line.fluencyLine(console) + line.probeLines(console)
             }
             if dryRun, let broken = line.brokenProbes, broken > 0 {
                 throw CLIFailure.failure("dry run: edit \(line.editID) would break \(broken) probe\(broken == 1 ? "" : "s") that pass now; it would be refused")
@@ -217,6 +217,8 @@ extension ElderCommand {
         var paraphraseReliability: Double?
         /// Exact match on automatic rewordings of the prompt that were not trained on.
         var rewordingReliability: Double?
+        /// The greedy answer to the prompt beside the base model's continuation of prompt + target.
+        var fluency: AnswerFluency?
         var iterations: Int
         var compactionRetries: Int
         /// The trained state, before it was stored on the repo's grid, gave the target.
@@ -244,6 +246,7 @@ extension ElderCommand {
             reliability = result.metrics.reliability
             paraphraseReliability = result.metrics.paraphraseReliability
             rewordingReliability = result.metrics.rewordingReliability
+            fluency = result.metrics.fluency
             iterations = result.metrics.iterations
             compactionRetries = result.metrics.compactionRetries
             trainedReliability = result.metrics.trainedReliability
@@ -263,6 +266,14 @@ extension ElderCommand {
                 + (broken.isEmpty ? console.green("none broken") : console.red("\(broken.count) broken"))
             for p in broken { text += "\n    " + console.red("broken: ") + "\"\(p.prompt)\" no longer answers \"\(p.wanted ?? "")\"" }
             return text
+        }
+
+        /// "\n  answer: \" Jane Doe, who …\" · goes on as the model's own" ("" when not measured).
+        func fluencyLine(_ console: Console) -> String {
+            guard let f = fluency else { return "" }
+            let verdict = f.check.continuationAgrees ? console.green(f.verdict)
+                : (f.check.repeatsTarget ? console.red(f.verdict) : console.yellow(f.verdict))
+            return "\n  answer: \"\(AnswerFluency.oneLine(f.answer))\" · " + verdict
         }
 
         /// "holds · paraphrases 1.00 · untrained rewordings 0.67 · 12 iterations · 3.4 s".

@@ -89,10 +89,11 @@ extension ElderCommand {
                             m.fired ? "adapter fired" : console.yellow("adapter did not fire")]
             if let p = m.paraphraseReliability { measured.append(String(format: "paraphrases %.2f", p)) }
             if let r = m.rewordingReliability { measured.append(String(format: "untrained rewordings %.2f", r)) }
-            for c in m.rewordings ?? [] where !c.exactMatch { lines.append("  rewording that misses: \"\(c.prompt)\"") }
             measured.append("\(m.iterations) iterations")
             if m.compactionRetries > 0 { measured.append("\(m.compactionRetries) retrain after compaction") }
             lines.append("  at commit time: " + measured.joined(separator: " · "))
+            for c in m.rewordings ?? [] where !c.exactMatch { lines.append("  rewording that misses: \"\(c.prompt)\"") }
+            if let f = m.fluency { lines.append("  answer: \"\(AnswerFluency.oneLine(f.answer))\" · " + f.verdict) }
             if !allocation.isEmpty {
                 lines.append("  allocation: " + allocation.map { "layer \($0.layer) → LoRA " + $0.experts.map(String.init).joined(separator: ",") }
                     .joined(separator: "; "))

@@ -1,3 +1,4 @@
+import ElderEditing
 import ElderRecords
 import Foundation
 
