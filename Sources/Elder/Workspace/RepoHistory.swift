@@ -107,6 +107,11 @@ public struct RepoHistory {
         try store.liveEdits(at: commit).map(EditRecordBody.init(decoding:))
     }
 
+    /// One edit's record at a commit, decoded (nil when that edit is not live there).
+    public func editRecord(_ id: String, at commit: ObjectID) throws -> EditRecordBody? {
+        try store.editRecord(id, at: commit).map(EditRecordBody.init(decoding:))
+    }
+
     /// Ids of the edits live at the tip of `branch` (resuming a stream skips these).
     public func liveEditIDs(on branch: String) throws -> Set<String> {
         guard let tip = try store.tip(of: branch) else { throw WorkspaceError.noSuchBranch(branch) }

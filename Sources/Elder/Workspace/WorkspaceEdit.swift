@@ -55,11 +55,11 @@ extension Workspace {
     ///
     /// `plan`: the same-prompt rule's verdict (`RepoHistory.editPlan`) when the caller already asked it
     /// (the command line does, to answer "nothing to do" without loading the model); it is asked again only
-    /// if the branch moved since.
+    /// if the branch moved since. `trailers` close the message after the edit's own (a proposal's `Proposed-by`).
     @discardableResult
     public func edit(_ request: EditRequest, message: String? = nil, on branch: String = "main", retries: Int = 1,
                      author: Signature? = nil, gate: ProbeGateChoice = .standing, dryRun: Bool = false,
-                     plan: EditPlan? = nil) throws -> EditResult {
+                     plan: EditPlan? = nil, trailers: [Trailer] = []) throws -> EditResult {
         var request = request
         if request.id.isEmpty { request.id = Self.makeEditID(request) }
         guard Self.isValidEditID(request.id) else { throw WorkspaceError.invalidEditID(request.id) }
@@ -139,6 +139,7 @@ extension Workspace {
         if !superseded.isEmpty {
             change.trailers.append(Trailer(SupersedeTrailers.supersedes, superseded.map(\.id).joined(separator: " ")))
         }
+        change.trailers += trailers
         change.author = author
         // An edit measures itself (its metrics and trailers); the other live edits are not checked here.
         let landed = try land(change, verify: false, repair: false, gate: probeGate, dryRun: dryRun)

@@ -74,9 +74,13 @@ extension Workspace {
     /// target (`MergeResult.liveEdits`, trailer `Live-Edits-Holding`). With `repair`, the edits that
     /// dropped — and theirs whose allocation collides with a live one of ours — are retrained in a
     /// follow-up commit (`repair(_:…)`), so the merge commit stays exact.
+    ///
+    /// `fastForward: false` makes a merge commit even when the branch could fast-forward (git's `--no-ff`),
+    /// so the merge itself is recorded (an approval names its approver there); `trailers` close its message.
     @discardableResult
     public func merge(_ theirs: String, into branch: String = "main", message: String? = nil,
-                      prefer: MergePreference? = nil, repair: Bool = true, author: Signature? = nil) throws -> MergeResult {
+                      prefer: MergePreference? = nil, repair: Bool = true, author: Signature? = nil,
+                      fastForward: Bool = true, trailers: [Trailer] = []) throws -> MergeResult {
         let theirsID = try resolve(theirs)
         let oursID = try tip(of: branch)
         let repo = store.repository
@@ -84,7 +88,7 @@ extension Workspace {
             return MergeResult(kind: .upToDate, branch: branch, theirs: theirsID, tip: oursID, base: theirsID,
                                stateHash: try version(of: oursID).stateHash)
         }
-        if try repo.isDescendant(theirsID, of: oursID) {
+        if fastForward, try repo.isDescendant(theirsID, of: oursID) {
             try repo.setReference("refs/heads/" + branch, to: theirsID, expected: oursID, logMessage: "elder merge: fast-forward")
             return MergeResult(kind: .fastForward, branch: branch, theirs: theirsID, tip: theirsID, base: oursID,
                                stateHash: try version(of: theirsID).stateHash)
@@ -185,6 +189,7 @@ extension Workspace {
             change.trailers.append(Trailer(MergeTrailers.dropped, names.utf8.count <= 900 ? names : "\(droppedOurs.count + droppedTheirs.count) edits"))
         }
         if !collisions.isEmpty { change.trailers.append(Trailer(MergeTrailers.collisions, "\(collisions.count)")) }
+        change.trailers += trailers
         change.liveEdits = mergedBodies
         // Theirs whose allocation is a live edit's very allocation are retrained too.
         change.alsoRepair = collisions.map { $0[1] }

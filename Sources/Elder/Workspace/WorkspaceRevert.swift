@@ -51,9 +51,10 @@ extension Workspace {
     ///
     /// `repair: true` retrains the live edits that dropped (`repair(_:on:after:…)`) in a follow-up commit,
     /// so the revert itself stays exact; the report then holds the numbers before and after the repair.
+    /// `trailers` close the revert commit's message after the revert's own (an approval's `Approved-by`).
     @discardableResult
     public func revert(_ revision: String, on branch: String = "main", message: String? = nil, repair: Bool = false,
-                       author: Signature? = nil) throws -> RevertReport {
+                       author: Signature? = nil, trailers: [Trailer] = []) throws -> RevertReport {
         let target = try resolve(revision)
         let tip = try tip(of: branch)
         let onBranch = try target == tip || store.repository.isDescendant(tip, of: target)
@@ -118,6 +119,7 @@ extension Workspace {
         if !removed.isEmpty { change.trailers.append(Trailer(RevertTrailers.reverted, removed.joined(separator: " "))) }
         if !added.isEmpty { change.trailers.append(Trailer(RevertTrailers.restored, added.map(\.id).joined(separator: " "))) }
         change.trailers.append(Trailer("Answers-As-Before", reverted.answersAsBefore ? "yes" : "no"))
+        change.trailers += trailers
         change.liveEdits = try (liveAtTip.filter { !removed.contains($0.id) } + added).map(EditRecordBody.init(decoding:))
         change.repairContext = "reverting \(target.short) (\(summary))"
         change.author = author

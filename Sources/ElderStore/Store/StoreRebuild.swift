@@ -104,6 +104,16 @@ extension KnowledgeStore {
         try readEdits(tree: try Commit.lookup(commit, in: repository).tree())
     }
 
+    /// One edit's record at a version (`edits/<x>/<y>/<id>.json`), nil when that edit is not live there:
+    /// one file read instead of every live edit's (`liveEdits(at:)`).
+    public func editRecord(_ id: String, at commit: ObjectID) throws -> StoredEditRecord? {
+        guard Names.isValid(id) else { return nil }
+        let (x, y) = Self.editShard(id)
+        guard let file = try Commit.lookup(commit, in: repository).tree().subtree(named: RepoFormat.editsDir)?
+            .subtree(named: x)?.subtree(named: y)?.entry(named: id + ".json"), file.kind == .blob else { return nil }
+        return StoredEditRecord(id: id, json: try repository.readBlob(file.id, maxBytes: RepoFormat.maxJSONBytes))
+    }
+
     /// The codebook files at a version (`codebook/`).
     public func codebook(at commit: ObjectID) throws -> [String: [UInt8]] {
         try readCodebook(tree: try Commit.lookup(commit, in: repository).tree())
