@@ -2,7 +2,8 @@
 # Installs the Debian packages Elder builds against, if any is missing. Safe to run again.
 set -euo pipefail
 need=()
-for pkg in libgit2-dev libopenblas-dev libzstd-dev zlib1g-dev pkg-config git time curl python3-pip; do
+# chromium: the headless browser the review pages' browser test drives (Debian's package).
+for pkg in libgit2-dev libopenblas-dev libzstd-dev zlib1g-dev pkg-config git time curl python3-pip chromium; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 # python3-pip may come from pyenv instead of Debian: only ask apt for it when no pip exists.

@@ -10,7 +10,9 @@ import UnixSignals
 ///
 /// One process loads the base model once; every version (a branch, a tag, a commit) is its adapter state
 /// rebuilt from the repo over that one model. Route groups: the OpenAI-compatible API (`/v1/…`,
-/// `OpenAIRoutes`) and the operator's (`/health`, `/metrics`). Read-only: no route writes to the repo.
+/// `OpenAIRoutes`), the operator's (`/health`, `/metrics`) and the review pages (`ReviewRoutes`: HTML for
+/// people). Only the review pages write to the repo, through the workspace's landing path, and only with the
+/// access token (`ServerConfiguration.writeToken`).
 public final class ElderServer: Sendable {
     public let configuration: ServerConfiguration
     public let repoPath: String
@@ -19,6 +21,11 @@ public final class ElderServer: Sendable {
     let engine: GenerationEngine
     let metrics = ServerMetrics()
     let logger: Logger
+    /// The review pages' workspaces: one reads, one writes (one write at a time).
+    let reviewReader: RepositoryWorker
+    let reviewWriter: RepositoryWorker
+    let writeGuard: WriteGuard
+    let pages: PageRenderer
 
     /// Opens the knowledge repo at `repoPath` with `model` (which must be the repo's). Nothing is served
     /// until `run`.
@@ -35,6 +42,10 @@ public final class ElderServer: Sendable {
                                  builder: try Workspace.open(at: repoPath, model: model, storeCacheCapacity: 2),
                                  cacheBytes: configuration.cacheBytes, metrics: metrics)
         engine = GenerationEngine(model: model, configuration: configuration, metrics: metrics)
+        reviewReader = RepositoryWorker(label: "review-read", workspace: try Workspace.open(at: repoPath, model: model, storeCacheCapacity: 2))
+        reviewWriter = RepositoryWorker(label: "review-write", workspace: try Workspace.open(at: repoPath, model: model, storeCacheCapacity: 2))
+        writeGuard = WriteGuard(token: configuration.writeToken)
+        pages = PageRenderer(library: try ReviewTemplates.library())
     }
 
     /// The routes of both groups behind the error, log and metrics middleware.
@@ -44,6 +55,8 @@ public final class ElderServer: Sendable {
         OperationsRoutes(library: library, metrics: metrics, repoPath: repoPath,
                          modelFile: (model.path as NSString).lastPathComponent).add(to: router)
         OpenAIRoutes(library: library, engine: engine, model: model, configuration: configuration, metrics: metrics).add(to: router)
+        ReviewRoutes(reader: reviewReader, writer: reviewWriter, guardian: writeGuard, renderer: pages,
+                     maxBodyBytes: configuration.maxBodyBytes, logger: logger).add(to: router)
         return router
     }
 

@@ -27,6 +27,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var defaultCompletionTokens = 16
     /// `max_tokens` when a chat request gives none (the rest of the context, at most this).
     public var defaultChatTokens = 512
+    /// The access token the review pages' write forms must carry (`elder serve --token-file`); nil: every
+    /// write is refused (403) and the server is read-only.
+    public var writeToken: String?
 
     public init() {}
 }

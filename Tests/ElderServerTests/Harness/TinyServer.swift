@@ -23,7 +23,8 @@ final class TinyServer: @unchecked Sendable {
     private var task: Task<Void, Error>?
     private(set) var port = 0
 
-    init(configuration: ServerConfiguration = ServerConfiguration(), name: String = #function) throws {
+    /// `probes`: lines of a probe file written as the repo's standing gate (`probes.jsonl`) after its edits.
+    init(configuration: ServerConfiguration = ServerConfiguration(), probes: [String] = [], name: String = #function) throws {
         folder = temporaryFolder("serve-" + name)
         let modelPath = folder + "/tiny-chat.gguf"
         try TinyCheckpoint.make(seed: 7, layers: 4).writeGGUF(to: modelPath, chatTemplate: Self.chatTemplate)
@@ -33,6 +34,7 @@ final class TinyServer: @unchecked Sendable {
         try workspace.edit(EditRequest(id: "", prompt: Self.edits[0].prompt, target: Self.edits[0].target), message: "First edit")
         try workspace.store.repository.createTag("one-edit", at: try workspace.resolve("main"))
         try workspace.edit(EditRequest(id: "", prompt: Self.edits[1].prompt, target: Self.edits[1].target), message: "Second edit")
+        if !probes.isEmpty { try (probes.joined(separator: "\n") + "\n").write(toFile: repo + "/probes.jsonl", atomically: true, encoding: .utf8) }
         var configuration = configuration
         configuration.port = 0
         server = try ElderServer(repoPath: repo, model: model, configuration: configuration)
