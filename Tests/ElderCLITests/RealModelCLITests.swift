@@ -36,6 +36,7 @@ final class RealModelCLITests: XCTestCase {
         XCTAssertEqual(check["repeatsTarget"] as? Bool, false, answerText)
         let shown = try ElderProcess.run(["show", "HEAD"], in: repo)
         XCTAssertTrue(shown.stdout.contains("answer: \"" + answerText.replacingOccurrences(of: "\n", with: "\\n")), shown.stdout)
+        XCTAssertTrue(shown.stdout.contains("repeated bigrams"), shown.stdout)
         let explained = try ElderProcess.run(["ask", prompt, "--explain"], in: repo)
         XCTAssertTrue(explained.stdout.contains("adapter fired"), explained.stdout)
         // An unrelated prompt is deferred to the base model.

@@ -60,11 +60,13 @@ public struct AnswerFluency: Codable, Sendable, Equatable {
 
     /// The check in words: "goes on as the model's own", "repeats the target · goes on differently from
     /// the model's own (\" , the capital\")", "does not start with the target".
+    /// Then the share of the answer's token bigrams that repeat an earlier one ("repeated bigrams 0 %").
     public var verdict: String {
-        guard check.answered else { return "does not start with the target" }
-        if check.continuationAgrees { return "goes on as the model's own" }
+        let repeated = String(format: "repeated bigrams %.0f %%", check.repeatedBigramRate * 100)
+        guard check.answered else { return "does not start with the target · " + repeated }
+        if check.continuationAgrees { return "goes on as the model's own · " + repeated }
         return (check.repeatsTarget ? "repeats the target · " : "")
-            + "goes on differently from the model's own (\"\(Self.oneLine(baseContinuation))\")"
+            + "goes on differently from the model's own (\"\(Self.oneLine(baseContinuation))\") · " + repeated
     }
 
     /// `text` with its line breaks shown as \n, for a one-line display.
