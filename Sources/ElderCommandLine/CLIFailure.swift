@@ -44,7 +44,7 @@ public struct CLIFailure: Error, CustomStringConvertible {
         case is EditFileError, is ConfigurationError, is RefError, is ContextLimitError, is ModelLocatorError, is CheckpointError: return true
         case is HookError: return false
         case let e as RemoteError: return e.isUsageError
-        case is ExportError: return true
+        case is ExportError, is IdentityError: return true
         default: return false
         }
     }

@@ -36,8 +36,8 @@ final class ReadLimitsTests: XCTestCase {
         try root.insertTree("delta", try folder.write())
         let depth = try store.info(of: parent).depth + 1
         let message = "forged\n\nElder-Depth: \(depth)\nElder-State: sha256:\(String(repeating: "0", count: 64))\nElder-Format: 1\n"
-        return try Commit.create(in: repository, updateRef: "refs/heads/main", author: KnowledgeStore.defaultAuthor,
-                                 committer: KnowledgeStore.defaultAuthor, message: message, tree: try root.write(), parents: [parent])
+        return try Commit.create(in: repository, updateRef: "refs/heads/main", author: Signature(name: "Test", email: "test@example.com"),
+                                 committer: Signature(name: "Test", email: "test@example.com"), message: message, tree: try root.write(), parents: [parent])
     }
 
     func testWidthZeroPacksAcrossCommitsStopAtTheStateLimit() throws {
@@ -90,8 +90,8 @@ final class ReadLimitsTests: XCTestCase {
         try codebook.insertBlob("memory.json", big)
         let root = try TreeBuilder(repository: store.repository, base: try Commit.lookup(tip, in: store.repository).tree())
         try root.insertTree("codebook", try codebook.write())
-        let forged = try Commit.create(in: store.repository, updateRef: nil, author: KnowledgeStore.defaultAuthor,
-                                       committer: KnowledgeStore.defaultAuthor, message: "x", tree: try root.write(), parents: [tip])
+        let forged = try Commit.create(in: store.repository, updateRef: nil, author: Signature(name: "Test", email: "test@example.com"),
+                                       committer: Signature(name: "Test", email: "test@example.com"), message: "x", tree: try root.write(), parents: [tip])
         store.limits.codebookBytes = 1 << 20
         XCTAssertThrowsError(try store.codebook(at: forged)) { error in
             guard case let StoreError.overLimit(_, limit, declared, _) = error else { return XCTFail("\(error)") }

@@ -37,25 +37,27 @@ public enum ElderProcess {
         return Bundle.main.bundleURL.appendingPathComponent("elder-bench").path
     }
 
-    /// The test's environment with one BLAS thread, no colour, and `extra`.
-    public static func environment(adding extra: [String: String] = [:]) -> [String: String] {
+    /// The test's environment with one BLAS thread, no colour, and `extra`, without the variables `removing` names.
+    public static func environment(adding extra: [String: String] = [:], removing: [String] = []) -> [String: String] {
+        TestIdentity.install()
         var env = ProcessInfo.processInfo.environment
+        for key in removing { env[key] = nil }
         env["OPENBLAS_NUM_THREADS"] = "1"
         env["NO_COLOR"] = "1"
         for (k, v) in extra { env[k] = v }
         return env
     }
 
-    /// Runs `elder arguments…` (or another `executable`) in `folder` with `environment` added, feeding `input`
-    /// on standard input.
+    /// Runs `elder arguments…` (or another `executable`) in `folder` with `environment` added and the variables
+    /// `removing` names taken out, feeding `input` on standard input.
     @discardableResult
-    public static func run(_ arguments: [String], in folder: String, environment: [String: String] = [:],
+    public static func run(_ arguments: [String], in folder: String, environment: [String: String] = [:], removing: [String] = [],
                            input: String? = nil, executable: String = binary) throws -> ElderRun {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: folder)
-        process.environment = Self.environment(adding: environment)
+        process.environment = Self.environment(adding: environment, removing: removing)
         // Output goes to files, so a chatty child never blocks on a full pipe.
         let stem = NSTemporaryDirectory() + "elder-run-\(UUID().uuidString)"
         FileManager.default.createFile(atPath: stem + ".out", contents: nil)

@@ -36,10 +36,13 @@ public struct KnowledgeChange {
     public var alsoRepair: [String] = []
     /// What the repair message says it follows ("reverting 1a2b3c (…)").
     public var repairContext = ""
-    /// Author of the commit, and its committer when another identity lands it (an approval); nil: Elder's
-    /// default identity, the committer the author.
+    /// Author of the commit, and its committer when another identity lands it (an approval); nil: the
+    /// repository's identity by git's rules (environment, then config: `Repository.identity`).
     public var author: Signature?
     public var committer: Signature?
+    /// The author when the commit keeps another commit's (a cherry-pick keeps the picked author, as git does);
+    /// a repair that follows is `author`'s work.
+    public var keptAuthor: Signature?
 
     public init(branch: String, parents: [ObjectID], state: any Editor, tensors: StoredState, message: String) {
         self.branch = branch

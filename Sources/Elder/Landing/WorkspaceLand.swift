@@ -49,7 +49,7 @@ extension Workspace {
                 branch: change.branch, parents: change.parents, edit: change.edit, addedEdits: change.addedRecords,
                 removedEdits: change.removedEdits, tensors: change.tensors.tensors, routers: change.tensors.routers,
                 codebook: try MemoryCodec.encode(change.state.memory), message: change.message, trailers: trailers,
-                author: change.author, committer: change.committer))
+                author: change.keptAuthor ?? change.author, committer: change.committer))
         } catch StoreError.staleParent(let branch, let expected, let actual) {
             guard let rebase, let actual, let rebased = try rebase(change, actual) else {
                 throw StoreError.staleParent(branch: branch, expected: expected, actual: actual)

@@ -35,3 +35,19 @@ public struct EditPlan: Sendable {
     /// The live edits of the same prompt with another target, which the edit supersedes.
     public var supersedes: [EditRecordBody] = []
 }
+
+/// Trailers every commit that makes an edit carries, whatever its message (`-m`, a hook's rewrite): the
+/// prompt and the target, each a JSON string — the quotes keep the target's leading space, which
+/// `git interpret-trailers` would trim, and the escapes keep a value on one line. A value over the store's
+/// trailer limit (1000 bytes) is left out; the edit record in the tree always has both.
+enum EditTrailers {
+    static let prompt = "Prompt"
+    static let target = "Target"
+
+    static func of(prompt: String, target: String) -> [Trailer] {
+        [(Self.prompt, prompt), (Self.target, target)].compactMap { key, value in
+            let text = JSONText.string(value).rendered
+            return text.utf8.count <= 1000 ? Trailer(key, text) : nil
+        }
+    }
+}

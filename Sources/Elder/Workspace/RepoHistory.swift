@@ -203,7 +203,7 @@ public struct RepoHistory {
         guard RefError.isSafeName(name), Repository.isValidReferenceName("refs/tags/" + name) else { throw RefError.invalidName(kind: "tag", name: name) }
         guard try repository.referenceTarget("refs/tags/" + name) == nil else { throw RefError.exists(kind: "tag", name: name) }
         let commit = try resolve(revision)
-        try repository.createTag(name, at: commit, message: message, tagger: Self.tagger())
+        try repository.createTag(name, at: commit, message: message, tagger: nil)
         return TagInfo(name: name, commit: commit, message: message)
     }
 
@@ -256,11 +256,6 @@ public struct RepoHistory {
         return target == commit ? nil : try repository.tagMessage(target)
     }
 
-    static func tagger() -> Signature {
-        let env = ProcessInfo.processInfo.environment
-        return Signature(name: env["GIT_COMMITTER_NAME"] ?? env["GIT_AUTHOR_NAME"] ?? "Elder",
-                         email: env["GIT_COMMITTER_EMAIL"] ?? env["GIT_AUTHOR_EMAIL"] ?? "elder@localhost")
-    }
 }
 
 extension Workspace {

@@ -48,6 +48,7 @@ extension Workspace {
     @discardableResult
     public func cherryPick(_ revision: String, onto branch: String = "main", message: String? = nil, repair: Bool = true,
                            author: Signature? = nil) throws -> CherryPickResult {
+        try store.repository.checkIdentities(author: author)
         let picked = try resolve(revision)
         let info = try store.info(of: picked)
         guard info.parents.count == 1 else {
@@ -103,6 +104,9 @@ extension Workspace {
         // `Restored-Edit` (as the revert of a revert that restored several).
         var records = edits.made.compactMap { id in pickedRecords.first { $0.id == id } }
         change.edit = records.removeFirst()
+        if let made = change.edit, let body = pickedBodies.first(where: { $0.id == made.id }) {
+            change.trailers += EditTrailers.of(prompt: body.prompt, target: body.target)
+        }
         change.addedRecords = records
         if !records.isEmpty { change.trailers.append(Trailer(RevertTrailers.restored, records.map(\.id).joined(separator: " "))) }
         change.trailers.append(Trailer(CherryPickTrailers.pickedFrom, picked.hex))
@@ -110,7 +114,9 @@ extension Workspace {
         // The picked edits are retrained too when their allocation is a live edit's very allocation.
         change.alsoRepair = collisions.isEmpty ? [] : edits.made
         change.repairContext = "cherry-picking \(picked.short) onto \(branch)"
+        // As `git cherry-pick`: the picked commit's author (name, email and date) stays; the committer is whoever picks.
         change.author = author
+        change.keptAuthor = try author == nil ? Commit.lookup(picked, in: store.repository).author : nil
         let landed = try land(change, verify: true, repair: repair)
         return CherryPickResult(commit: landed.commit, picked: picked, branch: branch, editIDs: edits.made,
                                 allocationCollisions: collisions, sharedSlots: pickedSlots.intersection(branchSlots).count,

@@ -60,6 +60,7 @@ extension Workspace {
     public func edit(_ request: EditRequest, message: String? = nil, on branch: String = "main", retries: Int = 1,
                      author: Signature? = nil, gate: ProbeGateChoice = .standing, dryRun: Bool = false,
                      plan: EditPlan? = nil, trailers: [Trailer] = []) throws -> EditResult {
+        if !dryRun { try store.repository.checkIdentities(author: author) }
         var request = request
         if request.id.isEmpty { request.id = Self.makeEditID(request) }
         guard Self.isValidEditID(request.id) else { throw WorkspaceError.invalidEditID(request.id) }
@@ -126,7 +127,8 @@ extension Workspace {
         var change = KnowledgeChange(branch: branch, parents: [tip], state: editor, tensors: changed, message: text)
         change.edit = try body.stored()
         change.removedEdits = superseded.map(\.id)
-        change.trailers = [Trailer("Reliability", format(metrics.reliability)), Trailer("Fired", metrics.fired ? "yes" : "no")]
+        change.trailers = EditTrailers.of(prompt: request.prompt, target: request.target)
+        change.trailers += [Trailer("Reliability", format(metrics.reliability)), Trailer("Fired", metrics.fired ? "yes" : "no")]
         if let p = metrics.paraphraseReliability { change.trailers.append(Trailer("Paraphrase-Reliability", format(p))) }
         if let r = metrics.rewordingReliability { change.trailers.append(Trailer("Rewording-Reliability", format(r))) }
         if let f = metrics.fluency, f.check.answered {

@@ -93,6 +93,7 @@ extension Workspace {
             return MergeResult(kind: .fastForward, branch: branch, theirs: theirsID, tip: theirsID, base: oursID,
                                stateHash: try version(of: theirsID).stateHash)
         }
+        try store.repository.checkIdentities(author: author)  // a merge commit is needed from here on
         guard let baseID = try store.mergeBase(oursID, theirsID) else {
             throw WorkspaceError.noCommonHistory(branch: branch, theirs: theirs)
         }

@@ -55,6 +55,7 @@ extension Workspace {
     @discardableResult
     public func revert(_ revision: String, on branch: String = "main", message: String? = nil, repair: Bool = false,
                        author: Signature? = nil, trailers: [Trailer] = []) throws -> RevertReport {
+        try store.repository.checkIdentities(author: author)
         let target = try resolve(revision)
         let tip = try tip(of: branch)
         let onBranch = try target == tip || store.repository.isDescendant(tip, of: target)

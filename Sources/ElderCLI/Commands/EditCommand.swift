@@ -77,6 +77,9 @@ extension ElderCommand {
         @Flag(name: .customLong("dry-run"), help: "Train, measure and check (--probes), but commit nothing.")
         var dryRun = false
 
+        @Option(name: .long, help: ArgumentHelp("Who made the change, as `git commit --author` takes it (default: git's author identity: GIT_AUTHOR_NAME/EMAIL, else user.name/user.email); the committer stays git's committer identity.", valueName: "\"NAME <EMAIL>\""))
+        var author: String?
+
         @Flag(name: .customLong("json-lines"),
               help: "With --file: print one JSON object per line as each edit lands (committed, skipped), then a summary or an error.")
         var jsonLines = false
@@ -110,8 +113,11 @@ extension ElderCommand {
             let path = try repo.repoPath()
             let history = try RepoHistory.open(at: path)
             let branch = try RepoOptions.currentBranch(of: history.repository)
+            let author = try self.author.map { try Signature.parse($0) }
+            // Who commits is known before any hook runs or the model loads (as git's "Please tell me who you are").
+            if !dryRun { try history.repository.checkIdentities(author: author) }
             if let file {
-                try EditStream(file: file, format: format, branch: branch, path: path, noVerify: noVerify,
+                try EditStream(file: file, format: format, branch: branch, path: path, noVerify: noVerify, author: author,
                                repo: repo, console: jsonLines ? Console(json: true, quiet: output.quiet) : console,
                                jsonLines: jsonLines, gate: try history.probeGate(gateChoice)).run(history: history)
                 return
@@ -139,7 +145,7 @@ extension ElderCommand {
             let workspace = try repo.openWorkspace()
             // The gate is read before any hook runs, so an unreadable probe file stops the edit at once.
             let gate = try history.probeGate(gateChoice)
-            let line = try Self.apply(request, message: message, workspace: workspace, branch: branch,
+            let line = try Self.apply(request, message: message, workspace: workspace, branch: branch, author: author,
                                       hooks: noVerify ? nil : Hooks(repoPath: path), gate: gate, dryRun: dryRun, plan: plan)
             try console.emit(line) {
                 (dryRun ? "[dry run: nothing committed on \(branch)] \(line.summary)\n" : "[\(branch) \(console.yellow(line.short))] \(line.summary)\n")
@@ -167,7 +173,7 @@ extension ElderCommand {
 
         /// Runs the hooks around `Workspace.edit` and times it: pre-edit, then commit-msg on the message,
         /// then training and the commit, then post-commit (whose failure only warns).
-        static func apply(_ request: EditRequest, message: String?, workspace: Workspace, branch: String,
+        static func apply(_ request: EditRequest, message: String?, workspace: Workspace, branch: String, author: Signature?,
                           hooks: Hooks?, gate: ProbeGate?, dryRun: Bool = false, plan: EditPlan? = nil) throws -> EditLine {
             let started = Date()
             var text = message ?? Workspace.defaultMessage(for: request)
@@ -176,7 +182,7 @@ extension ElderCommand {
                                   requestJSON: try hookJSON(request, message: text, branch: branch))
                 if !dryRun { text = try hooks.commitMessage(text) }  // a dry run writes no message
             }
-            let result = try workspace.edit(request, message: text, on: branch, gate: gate.map(ProbeGateChoice.probes) ?? .off,
+            let result = try workspace.edit(request, message: text, on: branch, author: author, gate: gate.map(ProbeGateChoice.probes) ?? .off,
                                             dryRun: dryRun, plan: plan)
             var warning: String?
             if !result.upToDate, result.committed, let hooks, let w = hooks.postCommit(commit: result.commit.hex, editID: result.editID) {

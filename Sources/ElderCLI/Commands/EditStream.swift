@@ -21,6 +21,8 @@ struct EditStream {
     var branch: String
     var path: String
     var noVerify: Bool
+    /// --author for every commit of the stream (nil: git's author identity).
+    var author: Signature?
     var repo: RepoOptions
     var console: Console
     var jsonLines = false
@@ -74,7 +76,7 @@ struct EditStream {
                 try ElderCommand.Edit.checkTarget(request.target)
                 showProgress(position: position, total: source.total, editID: request.id, report: report, started: started)
                 let line = try ElderCommand.Edit.apply(request, message: record.message, workspace: workspace, branch: branch,
-                                                       hooks: hooks, gate: gate, plan: plan)
+                                                       author: author, hooks: hooks, gate: gate, plan: plan)
                 live.insert(request.id)
                 report.committed.append(line)
                 counter.set(committed: report.committed.count)

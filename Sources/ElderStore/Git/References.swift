@@ -105,7 +105,8 @@ extension Repository {
 
     // MARK: tags
 
-    /// Creates a tag on `commit`: annotated when `message` is given, else lightweight.
+    /// Creates a tag on `commit`: annotated when `message` is given (tagged by `tagger`, else by the committer
+    /// identity, as git does), else lightweight.
     @discardableResult
     public func createTag(_ name: String, at commit: ObjectID, message: String? = nil, tagger: Signature? = nil,
                           force: Bool = false) throws -> ObjectID {
@@ -114,7 +115,7 @@ extension Repository {
         let target = ObjectHandle(object!)
         var oid = git_oid()
         if let message {
-            let who = tagger ?? Signature(name: "Elder", email: "elder@localhost")
+            let who = try tagger ?? identity(.committer)
             try who.withRaw { sig in
                 try gitCheck(git_tag_create(&oid, handle, name, target.pointer, sig, message, force ? 1 : 0), "create tag \(name)")
             }

@@ -41,9 +41,10 @@ public struct CommitRequest: Sendable {
     public var codebook: [String: [UInt8]]?
     public var message: String
     public var trailers: [Trailer]
-    /// Author; nil means "Elder <elder@localhost>" now.
+    /// Author; nil: the repository's author identity by git's rules (`Repository.identity(.author)`).
     public var author: Signature?
-    /// Committer, when another identity lands the commit (an approval); nil: the author.
+    /// Committer, when another identity lands the commit (an approval); nil: the repository's committer
+    /// identity by git's rules, as `git commit --author` keeps the committer.
     public var committer: Signature?
 
     public init(branch: String, parents: [ObjectID], edit: StoredEditRecord? = nil, addedEdits: [StoredEditRecord] = [],

@@ -38,8 +38,6 @@ public final class KnowledgeStore: @unchecked Sendable {
         self.treeStateCache = RebuildCache(capacity: cacheCapacity)
     }
 
-    public static let defaultAuthor = Signature(name: "Elder", email: "elder@localhost")
-
     /// Opens the knowledge repo at `path` (its git dir), reading `elder.json` from HEAD. `cacheCapacity` is how
     /// many rebuilt commit states, and how many keyframe states, it keeps for later rebuilds (a full state each).
     public static func open(at path: String, cacheCapacity: Int = 8) throws -> KnowledgeStore {
@@ -61,6 +59,9 @@ public final class KnowledgeStore: @unchecked Sendable {
                               initial: StoredState, message: String = "Initial adapter state",
                               author: Signature? = nil, cacheCapacity: Int = 8) throws -> (KnowledgeStore, CommitResult) {
         try options.validate()
+        // Who the root commit is by, known before anything is written (a repo-local config does not exist yet).
+        let author = try author ?? Repository.defaultIdentity(.author)
+        let committer = try Repository.defaultIdentity(.committer)
         if let contents = try? FileManager.default.contentsOfDirectory(atPath: path), !contents.isEmpty {
             throw StoreError.alreadyExists(path)
         }
@@ -102,8 +103,8 @@ public final class KnowledgeStore: @unchecked Sendable {
         try keyframe.insertTree(RepoFormat.keyframeRoot, rootTree)
         try root.insertTree(RepoFormat.keyframeDir, try keyframe.write())
         let message = composeMessage(message, edit: nil, trailers: [], depth: 0, hash: hash)
-        let who = author ?? defaultAuthor
-        let id = try Commit.create(in: repository, updateRef: "refs/heads/main", author: who, committer: who,
+        let id = try Commit.create(in: repository, updateRef: "refs/heads/main", author: author,
+                                   committer: committer,
                                    message: message, tree: try root.write(), parents: [])
         store.stateCache.put(id, full)
         return (store, CommitResult(id: id, depth: 0, stateHash: hash, isKeyframe: true, tensorBytes: bytes))
@@ -194,8 +195,9 @@ public final class KnowledgeStore: @unchecked Sendable {
             try root.insertTree(RepoFormat.keyframeDir, try keyframe.write())
         }
         let message = Self.composeMessage(request.message, edit: request.edit?.id, trailers: request.trailers, depth: depth, hash: hash)
-        let who = request.author ?? Self.defaultAuthor
-        let id = try createCommitMovingRef(refName, branch: request.branch, author: who, committer: request.committer ?? who,
+        let author = try request.author ?? repository.identity(.author)
+        let committer = try request.committer ?? repository.identity(.committer)
+        let id = try createCommitMovingRef(refName, branch: request.branch, author: author, committer: committer,
                                            message: message, tree: try root.write(), parents: request.parents)
         stateCache.put(id, newState)
         return CommitResult(id: id, depth: depth, stateHash: hash, isKeyframe: isKeyframe, tensorBytes: bytes)
