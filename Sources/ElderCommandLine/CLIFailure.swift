@@ -37,7 +37,7 @@ public struct CLIFailure: Error, CustomStringConvertible {
         switch error {
         case let e as WorkspaceError:
             switch e {
-            case .editNotLive, .editAlreadyLive, .probesBroken, .notBisecting, .nothingToTest: return false
+            case .editNotLive, .editAlreadyLive, .probesBroken, .editDoesNotHold, .lostRace, .notBisecting, .nothingToTest: return false
             default: return true
             }
         case let e as GitError: return [.notFound, .ambiguous, .invalidSpec, .peel].contains(e.code)

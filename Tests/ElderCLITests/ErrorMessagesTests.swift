@@ -59,10 +59,40 @@ final class ErrorMessagesTests: XCTestCase {
         XCTAssertFailed(try ElderProcess.run(["ask", "The sky is"], in: repo), status: 1, containing: "elder reset REV")
     }
 
+    func testAnEditThatDoesNotHoldIsRefusedUnlessAllowedAndThenTheCommitSaysSo() throws {
+        // One training step cannot teach a long target: the model that would be committed does not give it.
+        let repo = try TinyRepo.make(extra: ["--set", "iterations=1"], allowNotHolding: false)
+        let head = try GitCLI.lines(["rev-parse", "main"], in: repo)
+        let refused = try ElderProcess.run(["edit", "The sky is", " a long and unlikely answer", "--id", "sky"], in: repo)
+        XCTAssertFailed(refused, status: 1, containing: "edit sky does not hold")
+        XCTAssertTrue(refused.stderr.contains("nothing committed") && refused.stderr.contains("--allow-not-holding"), refused.stderr)
+        XCTAssertTrue(refused.stderr.range(of: #"gives \d+ of \d+ tokens"#, options: .regularExpression) != nil, refused.stderr)
+        XCTAssertEqual(refused.stderr.split(separator: "\n").count, 1, refused.stderr)
+        XCTAssertEqual(try GitCLI.lines(["rev-parse", "main"], in: repo), head)
+        // A stream stops at it, with what landed before.
+        let file = TinyRepo.folder() + "/edits.jsonl"
+        try Data(#"{"id":"sky","prompt":"The sky is","target":" a long and unlikely answer"}"#.utf8).write(to: URL(fileURLWithPath: file))
+        XCTAssertFailed(try ElderProcess.run(["edit", "--file", file], in: repo), status: 1, containing: "does not hold")
+        XCTAssertEqual(try GitCLI.lines(["rev-parse", "main"], in: repo), head)
+        // Asked for, it is committed, and the commit says so.
+        XCTAssertSucceeded(try ElderProcess.run(["edit", "The sky is", " a long and unlikely answer", "--id", "sky",
+                                                 "--allow-not-holding", "-q"], in: repo))
+        XCTAssertEqual(try GitCLI.lines(["log", "-1", "--format=%(trailers:key=Allowed-Not-Holding,valueonly)"], in: repo), ["yes"])
+        XCTAssertEqual(try GitCLI.lines(["log", "-1", "--format=%(trailers:key=Reliability,valueonly)"], in: repo), ["0.000"])
+        // The repo's own setting does the same for every edit; a value it cannot read is refused in one line.
+        XCTAssertEqual(try GitCLI.run(["config", "elder.allowNotHolding", "maybe"], in: repo).status, 0)
+        XCTAssertFailed(try ElderProcess.run(["edit", "The sea is", " a long and unlikely answer"], in: repo), status: 128,
+                        containing: "git config elder.allowNotHolding is 'maybe': set it to true or false")
+        XCTAssertEqual(try GitCLI.run(["config", "elder.allowNotHolding", "true"], in: repo).status, 0)
+        XCTAssertSucceeded(try ElderProcess.run(["edit", "The sea is", " a long and unlikely answer", "-q"], in: repo))
+        XCTAssertEqual(try GitCLI.lines(["log", "-1", "--format=%(trailers:key=Allowed-Not-Holding,valueonly)"], in: repo), ["yes"])
+    }
+
     func testEvalFailsWhenALiveEditDoesNotHold() throws {
-        // One training step cannot teach a long target: the edit is committed (today) but does not hold.
+        // One training step cannot teach a long target: committed on request, the edit does not hold.
         let repo = try TinyRepo.make(extra: ["--set", "iterations=1"])
-        XCTAssertSucceeded(try ElderProcess.run(["edit", "The sky is", " a long and unlikely answer", "-m", "x", "-q"], in: repo))
+        XCTAssertSucceeded(try ElderProcess.run(["edit", "The sky is", " a long and unlikely answer", "-m", "x", "-q",
+                                                 "--allow-not-holding"], in: repo))
         let eval = try ElderProcess.run(["eval"], in: repo)
         XCTAssertFailed(eval, status: 1, containing: "live edit does not hold")
         XCTAssertSucceeded(try ElderProcess.run(["eval", "--no-require-edits", "-q"], in: repo))

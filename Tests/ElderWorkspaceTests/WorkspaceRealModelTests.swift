@@ -155,14 +155,25 @@ final class WorkspaceRealModelTests: XCTestCase {
     }
 
     /// When compaction breaks an edit (here a step of 40 × the update's rms rounds every value to 0), the
-    /// result says so, the retry is recorded, and what is committed is what was measured.
+    /// edit is refused with its numbers and nothing is committed; asked for, it is committed, the result
+    /// and the trailers say so, the retry is recorded, and what is committed is what was measured.
     func testCompactionThatBreaksTheEditIsReported() throws {
         let model = try RealModel.load()
         // A single LoRA (no reference queries to compute) keeps this test fast; the path is the same for every method.
         let ws = try Workspace.initialize(at: folder, model: model, method: .singleLoRA,
                                           storeOptions: StoreOptions(compaction: CompactionOptions(stepScale: 40)))
         let parent = try ws.resolve("main")
-        let result = try ws.edit(Self.france, message: "France moves its capital")
+        XCTAssertThrowsError(try ws.edit(Self.france, message: "France moves its capital")) { error in
+            guard case let WorkspaceError.editDoesNotHold(_, _, _, correct, total, trainedHeld, retrains) = error else {
+                return XCTFail("\(error)")
+            }
+            XCTAssertLessThan(correct, total)
+            XCTAssertTrue(trainedHeld)
+            XCTAssertEqual(retrains, 1)
+            XCTAssertTrue("\(error)".contains("storing the update on the repo's grid broke it"), "\(error)")
+        }
+        XCTAssertEqual(try ws.resolve("main"), parent)
+        let result = try ws.edit(Self.france, message: "France moves its capital", allowNotHolding: true)
         XCTAssertEqual(result.metrics.trainedReliability, 1)
         XCTAssertFalse(result.holds)
         XCTAssertEqual(result.metrics.reliability, 0)
@@ -172,6 +183,7 @@ final class WorkspaceRealModelTests: XCTestCase {
         XCTAssertEqual(try ws.ask(Self.france.prompt, maxTokens: 2).text, try ws.ask(Self.france.prompt, at: parent.hex, maxTokens: 2).text)
         let entry = try XCTUnwrap(ws.log(limit: 1).first)
         XCTAssertEqual(entry.metrics["Compaction-Broke-Edit"], "yes")
+        XCTAssertEqual(entry.metrics["Allowed-Not-Holding"], "yes")
         XCTAssertEqual(entry.metrics["Reliability"], "0.000")
         XCTAssertEqual(try ws.liveEdits().first?.metrics.survivedCompaction, false)
     }

@@ -36,13 +36,21 @@ public struct EditPlan: Sendable {
     public var supersedes: [EditRecordBody] = []
 }
 
-/// Trailers every commit that makes an edit carries, whatever its message (`-m`, a hook's rewrite): the
+/// Trailer keys of an edit commit. `of(prompt:target:)`: the trailers every commit that makes an edit carries, whatever its message (`-m`, a hook's rewrite): the
 /// prompt and the target, each a JSON string — the quotes keep the target's leading space, which
 /// `git interpret-trailers` would trim, and the escapes keep a value on one line. A value over the store's
 /// trailer limit (1000 bytes) is left out; the edit record in the tree always has both.
 enum EditTrailers {
     static let prompt = "Prompt"
     static let target = "Target"
+    /// `yes`: the edit does not hold on the committed state and the person asked for it to be committed.
+    static let allowedNotHolding = "Allowed-Not-Holding"
+    /// The branch tip the edit was trained on, when another writer moved the branch meanwhile and the
+    /// update was moved onto the new tip (`Workspace.rebaseEdit`).
+    static let trainedOn = "Trained-On"
+    /// `h/n`: edits that landed on the branch while the edit trained and still hold on the rebased state,
+    /// of those that held on the new tip.
+    static let rebaseChecked = "Rebase-Checked"
 
     static func of(prompt: String, target: String) -> [Trailer] {
         [(Self.prompt, prompt), (Self.target, target)].compactMap { key, value in

@@ -124,6 +124,25 @@ public struct RepoHistory {
     /// are what the edit supersedes (normally at most one). Needs no model.
     public func editPlan(_ request: EditRequest, on branch: String) throws -> EditPlan {
         guard let tip = try store.tip(of: branch) else { throw WorkspaceError.noSuchBranch(branch) }
+        return try editPlan(request, at: tip)
+    }
+
+    /// git config `elder.allowNotHolding` (repo-local or the person's own, never from a clone): whether an
+    /// edit that does not hold is committed (marked `Allowed-Not-Holding`) instead of refused. Default false.
+    public func allowsNotHolding() throws -> Bool {
+        guard let value = try repository.configValue(Self.allowNotHoldingKey, anyLevel: true) else { return false }
+        switch value.lowercased() {
+        case "true", "yes", "on", "1": return true
+        case "false", "no", "off", "0", "": return false
+        default:
+            throw WorkspaceError.invalidGitConfig(key: Self.allowNotHoldingKey, value: value, expected: "true or false")
+        }
+    }
+
+    public static let allowNotHoldingKey = "elder.allowNotHolding"
+
+    /// The same-prompt rule for `request` at the commit `tip`.
+    public func editPlan(_ request: EditRequest, at tip: ObjectID) throws -> EditPlan {
         let key = MergeConflicts.normalized(request.prompt)
         let same = try liveEdits(of: tip).filter { $0.id != request.id && MergeConflicts.normalized($0.prompt) == key }
         if let live = same.first(where: { $0.target == request.target }) { return EditPlan(tip: tip, upToDate: live) }

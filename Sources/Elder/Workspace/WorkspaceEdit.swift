@@ -20,9 +20,19 @@ public struct EditResult: Sendable {
     public var probes: [ProbeChange] = []
     /// False for a dry run: trained and measured, nothing committed (`commit` and `stateHash` are the tip's).
     public var committed = true
-    /// False when compaction broke the edit and retraining on the compacted state did not mend it:
-    /// the commit exists, but the committed state does not give the target on the prompt.
+    /// False when the committed state does not give the target on the prompt (training did not reach it,
+    /// or compaction broke it and retraining on the compacted state did not mend it): committed only with
+    /// `allowNotHolding` (else `editDoesNotHold`), or measured by a dry run.
     public var holds: Bool { metrics.survivedCompaction }
+    /// The branch moved while the edit trained: the tip it was trained on. The update was moved onto the
+    /// new tip (`Workspace.rebaseEdit`) and `metrics` were measured there.
+    public var rebasedFrom: ObjectID?
+    /// The edits that landed on the branch meanwhile, checked on the rebased state (each held before).
+    public var rebaseChecks: [LiveEditCheck] = []
+    /// The update did not fit the moved branch and the edit was trained again on its new tip.
+    public var retrainedAfterRace: Bool { raceRefusal != nil }
+    /// Why the first update did not fit the moved branch (`EditRebaseRefused`), when it was trained again.
+    public var raceRefusal: String?
 }
 
 extension Workspace {
@@ -53,14 +63,27 @@ extension Workspace {
     /// after) refuses the edit with `probesBroken`, nothing committed. `dryRun` trains, measures and checks,
     /// and commits nothing (the result then says whether the edit would hold and which probes it would break).
     ///
+    /// **An edit that does not hold** on the state that would be committed (after the retries) is refused
+    /// with `editDoesNotHold` and its numbers, nothing committed, unless `allowNotHolding` (nil: the repo's
+    /// git config `elder.allowNotHolding`, default false): then it is committed with the trailers
+    /// `Compaction-Broke-Edit: yes` and `Allowed-Not-Holding: yes`.
+    ///
+    /// **A lost race.** When another writer moved the branch while this edit trained, landing hands the
+    /// trained update to `rebaseEdit`, which moves it onto the new tip and measures it there; it lands when
+    /// it still holds and breaks none of the edits that landed meanwhile (trailer `Trained-On`). When it
+    /// does not fit (a same-prompt edit landed meanwhile, or the checks fail), the edit is trained again on
+    /// the new tip, at most `raceRetries` times, then refused with `lostRace`, nothing committed.
+    ///
     /// `plan`: the same-prompt rule's verdict (`RepoHistory.editPlan`) when the caller already asked it
     /// (the command line does, to answer "nothing to do" without loading the model); it is asked again only
     /// if the branch moved since. `trailers` close the message after the edit's own (a proposal's `Proposed-by`).
     @discardableResult
     public func edit(_ request: EditRequest, message: String? = nil, on branch: String = "main", retries: Int = 1,
                      author: Signature? = nil, gate: ProbeGateChoice = .standing, dryRun: Bool = false,
-                     plan: EditPlan? = nil, trailers: [Trailer] = []) throws -> EditResult {
+                     plan: EditPlan? = nil, trailers: [Trailer] = [], allowNotHolding: Bool? = nil,
+                     raceRetries: Int = 1) throws -> EditResult {
         if !dryRun { try store.repository.checkIdentities(author: author) }
+        let allowNotHolding = try allowNotHolding ?? history.allowsNotHolding()
         var request = request
         if request.id.isEmpty { request.id = Self.makeEditID(request) }
         guard Self.isValidEditID(request.id) else { throw WorkspaceError.invalidEditID(request.id) }
@@ -82,12 +105,10 @@ extension Workspace {
         var attempt = 0
         var compacted: StoredState
         var rms: (update: Double, remainder: Double)
-        var promptCheck: PromptCheck
         while true {
             (compacted, rms) = try compact(editor: editor, base: base)
             editor.adapter = StateConversion.applying(compacted, to: base.adapter)
-            promptCheck = measurer.check(editor: editor, prompt: request.prompt, target: request.target)
-            if promptCheck.exactMatch || attempt >= retries { break }
+            if measurer.check(editor: editor, prompt: request.prompt, target: request.target).exactMatch || attempt >= retries { break }
             // Compaction broke the edit: train again from the compacted state, then compact again.
             attempt += 1
             editor.forget(editID: request.id)
@@ -95,6 +116,58 @@ extension Workspace {
             outcome.iterations += again.iterations
             outcome.finalLoss = again.finalLoss
         }
+        var text = message ?? Self.defaultMessage(for: request)
+        if !superseded.isEmpty { text += "\n\n" + Self.supersedeNote(superseded, newTarget: request.target) }
+        let trained = TrainedEdit(request: request, branch: branch, message: text, trainedOn: tip, superseded: superseded,
+                                  outcome: outcome, trainedReliability: trainedCheck.exactMatch ? 1 : 0,
+                                  compactionRetries: attempt, rms: rms,
+                                  changedTensors: compacted.tensors.count + compacted.routers.count,
+                                  allowNotHolding: allowNotHolding, author: author, trailers: trailers)
+        // The commit's change from the tip: the superseded deltas taken out, then the new edit's update on top.
+        let changed = StoredState(tensors: reverted.tensors.merging(compacted.tensors) { _, new in new },
+                                  routers: reverted.routers.merging(compacted.routers) { _, new in new })
+        let (change, metrics) = try editChange(trained, state: editor, tensors: changed, parent: tip)
+        if !metrics.survivedCompaction, !allowNotHolding, !dryRun {
+            throw WorkspaceError.editDoesNotHold(editID: request.id, prompt: request.prompt, target: request.target,
+                                                 tokensCorrect: metrics.prompt.tokensCorrect, targetTokens: metrics.prompt.targetTokens,
+                                                 trainedHeld: trainedCheck.exactMatch, retrains: attempt)
+        }
+        // A lost race re-measures the same update on the new tip (`rebaseEdit`); `rebased` keeps the last one.
+        var rebased: (metrics: EditMetrics, checks: [LiveEditCheck])?
+        let landed: Landing
+        do {
+            // An edit measures itself (its metrics and trailers); the other live edits are not checked here.
+            landed = try land(change, verify: false, repair: false, gate: probeGate, dryRun: dryRun) { stale, newTip in
+                let r = try self.rebaseEdit(trained, change: stale, onto: newTip)
+                rebased = (r.metrics, r.checks)
+                return r.change
+            }
+        } catch let refused as EditRebaseRefused where raceRetries > 0 {
+            // The update no longer fits the moved branch: train it again there (the same-prompt rule read anew).
+            var again = try edit(request, message: message, on: branch, retries: retries, author: author, gate: gate,
+                                 dryRun: dryRun, trailers: trailers, allowNotHolding: allowNotHolding, raceRetries: raceRetries - 1)
+            again.raceRefusal = again.raceRefusal ?? refused.reason
+            return again
+        } catch let refused as EditRebaseRefused {
+            throw WorkspaceError.lostRace(editID: request.id, branch: branch, trainedOn: tip.short, reason: refused.reason)
+        }
+        var result = EditResult(commit: landed.commit, editID: request.id, metrics: rebased?.metrics ?? metrics,
+                                stateHash: landed.stateHash, tensorBytes: landed.tensorBytes, superseded: superseded,
+                                probes: landed.probes, committed: landed.committed)
+        if let rebased {
+            result.rebasedFrom = tip
+            result.rebaseChecks = rebased.checks
+        }
+        return result
+    }
+
+    /// The commit of a trained edit measured on `state`: the edit's checks on that state (the prompt, its
+    /// training paraphrases, untrained rewordings), its record and its trailers, on `parent`.
+    func editChange(_ trained: TrainedEdit, state editor: any Editor, tensors: StoredState, parent: ObjectID,
+                    rebaseTrailers: [Trailer] = []) throws -> (KnowledgeChange, EditMetrics) {
+        let request = trained.request
+        let measurer = Measurer(model: model)
+        let promptCheck = measurer.check(editor: editor, prompt: request.prompt, target: request.target)
         let paraphraseChecks = request.paraphrases.prefix(configuration.trainingParaphrases).map {
             measurer.check(editor: editor, prompt: $0, target: request.target)
         }
@@ -106,25 +179,21 @@ extension Workspace {
             paraphrases: paraphraseChecks,
             paraphraseReliability: paraphraseChecks.isEmpty ? nil
                 : Double(paraphraseChecks.filter(\.exactMatch).count) / Double(paraphraseChecks.count),
-            iterations: outcome.iterations, initialLoss: outcome.initialLoss, finalLoss: outcome.finalLoss,
-            trainedReliability: trainedCheck.exactMatch ? 1 : 0, compactionRetries: attempt,
-            survivedCompaction: promptCheck.exactMatch, remainderRMS: rms.remainder, updateRMS: rms.update,
-            changedTensors: compacted.tensors.count + compacted.routers.count)
+            iterations: trained.outcome.iterations, initialLoss: trained.outcome.initialLoss, finalLoss: trained.outcome.finalLoss,
+            trainedReliability: trained.trainedReliability, compactionRetries: trained.compactionRetries,
+            survivedCompaction: promptCheck.exactMatch, remainderRMS: trained.rms.remainder, updateRMS: trained.rms.update,
+            changedTensors: trained.changedTensors)
         metrics.rewordings = rewordingChecks
         metrics.rewordingReliability = rewordingChecks.isEmpty ? nil
             : Double(rewordingChecks.filter(\.exactMatch).count) / Double(rewordingChecks.count)
         metrics.fluency = measurer.fluency(editor: editor, prompt: request.prompt, target: request.target)
 
-        var text = message ?? Self.defaultMessage(for: request)
-        if !superseded.isEmpty { text += "\n\n" + Self.supersedeNote(superseded, newTarget: request.target) }
+        let superseded = trained.superseded
         let body = EditRecordBody(id: request.id, prompt: request.prompt, target: request.target, paraphrases: request.paraphrases,
-                                  label: request.label, message: text,
+                                  label: request.label, message: trained.message,
                                   allocation: editor.memory.entry(request.id)?.allocation.experts, metrics: metrics,
                                   supersedes: superseded.isEmpty ? nil : superseded)
-        // The commit's change from the tip: the superseded deltas taken out, then the new edit's update on top.
-        let changed = StoredState(tensors: reverted.tensors.merging(compacted.tensors) { _, new in new },
-                                  routers: reverted.routers.merging(compacted.routers) { _, new in new })
-        var change = KnowledgeChange(branch: branch, parents: [tip], state: editor, tensors: changed, message: text)
+        var change = KnowledgeChange(branch: trained.branch, parents: [parent], state: editor, tensors: tensors, message: trained.message)
         change.edit = try body.stored()
         change.removedEdits = superseded.map(\.id)
         change.trailers = EditTrailers.of(prompt: request.prompt, target: request.target)
@@ -136,17 +205,18 @@ extension Workspace {
             if f.check.repeatsTarget { change.trailers.append(Trailer("Repeats-Target", "yes")) }
         }
         change.trailers.append(Trailer("Iterations", "\(metrics.iterations)"))
-        if attempt > 0 { change.trailers.append(Trailer("Compaction-Retries", "\(attempt)")) }
-        if !metrics.survivedCompaction { change.trailers.append(Trailer("Compaction-Broke-Edit", "yes")) }
+        if trained.compactionRetries > 0 { change.trailers.append(Trailer("Compaction-Retries", "\(trained.compactionRetries)")) }
+        if !metrics.survivedCompaction {
+            change.trailers.append(Trailer("Compaction-Broke-Edit", "yes"))
+            // Only reachable with the person's consent (`allowNotHolding`); the history says it was asked for.
+            change.trailers.append(Trailer(EditTrailers.allowedNotHolding, "yes"))
+        }
         if !superseded.isEmpty {
             change.trailers.append(Trailer(SupersedeTrailers.supersedes, superseded.map(\.id).joined(separator: " ")))
         }
-        change.trailers += trailers
-        change.author = author
-        // An edit measures itself (its metrics and trailers); the other live edits are not checked here.
-        let landed = try land(change, verify: false, repair: false, gate: probeGate, dryRun: dryRun)
-        return EditResult(commit: landed.commit, editID: request.id, metrics: metrics, stateHash: landed.stateHash,
-                          tensorBytes: landed.tensorBytes, superseded: superseded, probes: landed.probes, committed: landed.committed)
+        change.trailers += rebaseTrailers + trained.trailers
+        change.author = trained.author
+        return (change, metrics)
     }
 
     /// The editor's changed tensors put onto the grid relative to `base`'s adapter (a fresh carry: see

@@ -45,6 +45,14 @@ public enum WorkspaceError: Error, CustomStringConvertible, Sendable, Equatable 
     case notBisecting
     /// The repo's standing probe gate (git config `key`) names a file that cannot be read.
     case unreadableProbeGate(key: String, problem: String)
+    /// A git config setting of Elder's holds a value it cannot use.
+    case invalidGitConfig(key: String, value: String, expected: String)
+    /// The edit does not give its target on the state that would be committed; nothing was committed.
+    case editDoesNotHold(editID: String, prompt: String, target: String, tokensCorrect: Int, targetTokens: Int,
+                         trainedHeld: Bool, retrains: Int)
+    /// Another writer moved the branch while the edit trained, and the update did not fit the new tip
+    /// (nor did training it again there); nothing was committed.
+    case lostRace(editID: String, branch: String, trainedOn: String, reason: String)
 
     public var description: String {
         switch self {
@@ -94,6 +102,19 @@ public enum WorkspaceError: Error, CustomStringConvertible, Sendable, Equatable 
         case let .unreadableProbeGate(key, problem):
             return "the repo's probe gate (git config \(key)) cannot be read: \(problem) — "
                 + "point it at a probe file with `git config \(key) FILE`, or skip it once with --no-verify"
+        case let .invalidGitConfig(key, value, expected):
+            return "git config \(key) is '\(Self.quoted(value))': set it to \(expected) (`git config \(key) VALUE`), or unset it"
+        case let .editDoesNotHold(id, prompt, target, correct, total, trainedHeld, retrains):
+            let why = trainedHeld
+                ? "the trained model gave it, storing the update on the repo's grid broke it"
+                    + (retrains > 0 ? " and \(retrains) retrain\(retrains == 1 ? "" : "s") did not mend it" : "")
+                : "training did not reach it"
+            return "edit \(id) does not hold: \"\(Self.quoted(prompt))\" gives \(correct) of \(total) tokens of \"\(Self.quoted(target))\" "
+                + "on the state that would be committed (\(why)); nothing committed — add paraphrases (--paraphrase), "
+                + "reword the prompt or raise iterations (elder.json), or commit it anyway with --allow-not-holding"
+        case let .lostRace(id, branch, trainedOn, reason):
+            return "edit \(id) lost a race: \(branch) moved while it trained on \(trainedOn), and the update does not fit "
+                + "the new tip (\(reason)), nor did training it again there; nothing committed — run the same command again"
         case .notBisecting:
             return "no bisection is in progress: start one with `elder bisect start BAD GOOD...`"
         case .nothingToTest:

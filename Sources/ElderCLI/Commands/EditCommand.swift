@@ -45,6 +45,14 @@ extension ElderCommand {
                 `git config elder.probes FILE` in it (a relative path is from the repo), else a probes.jsonl in \
                 the repo — the file the sample pre-edit hook protects too; --probes replaces it for one command, \
                 --no-verify skips it along with the hooks.
+                An edit that does not hold (the model that would be committed does not give TARGET on PROMPT, \
+                after one retrain) is refused: exit 1, nothing committed, the numbers in the message; in a --file \
+                stream the stream stops there. --allow-not-holding commits it anyway, with the trailer \
+                Allowed-Not-Holding: yes (`git config elder.allowNotHolding true` makes that the repo's default).
+                Edits in parallel: when another `elder edit` moves the branch while this one trains, the trained \
+                update is moved onto the new tip and checked there (it must still hold and break no edit that \
+                landed meanwhile; trailer Trained-On); when it does not fit, the edit is trained again on the new \
+                tip once, else refused with nothing committed.
                 """)
 
         @Argument(help: ArgumentHelp("The text the model completes.", valueName: "PROMPT"))
@@ -79,6 +87,10 @@ extension ElderCommand {
 
         @Option(name: .long, help: ArgumentHelp("Who made the change, as `git commit --author` takes it (default: git's author identity: GIT_AUTHOR_NAME/EMAIL, else user.name/user.email); the committer stays git's committer identity.", valueName: "\"NAME <EMAIL>\""))
         var author: String?
+
+        @Flag(name: .customLong("allow-not-holding"),
+              help: "Commit an edit even when the committed model does not give TARGET (the commit then says so); without it such an edit is refused.")
+        var allowNotHolding = false
 
         @Flag(name: .customLong("json-lines"),
               help: "With --file: print one JSON object per line as each edit lands (committed, skipped), then a summary or an error.")
@@ -119,7 +131,8 @@ extension ElderCommand {
             if let file {
                 try EditStream(file: file, format: format, branch: branch, path: path, noVerify: noVerify, author: author,
                                repo: repo, console: jsonLines ? Console(json: true, quiet: output.quiet) : console,
-                               jsonLines: jsonLines, gate: try history.probeGate(gateChoice)).run(history: history)
+                               jsonLines: jsonLines, gate: try history.probeGate(gateChoice),
+                               allowNotHolding: allowNotHolding ? true : nil).run(history: history)
                 return
             }
             guard let prompt, let target else { return }
@@ -146,7 +159,8 @@ extension ElderCommand {
             // The gate is read before any hook runs, so an unreadable probe file stops the edit at once.
             let gate = try history.probeGate(gateChoice)
             let line = try Self.apply(request, message: message, workspace: workspace, branch: branch, author: author,
-                                      hooks: noVerify ? nil : Hooks(repoPath: path), gate: gate, dryRun: dryRun, plan: plan)
+                                      hooks: noVerify ? nil : Hooks(repoPath: path), gate: gate, dryRun: dryRun, plan: plan,
+                                      allowNotHolding: allowNotHolding ? true : nil)
             try console.emit(line) {
                 (dryRun ? "[dry run: nothing committed on \(branch)] \(line.summary)\n" : "[\(branch) \(console.yellow(line.short))] \(line.summary)\n")
                     + "  " + line.human(console) + line.fluencyLine(console) + line.probeLines(console)
@@ -174,7 +188,8 @@ extension ElderCommand {
         /// Runs the hooks around `Workspace.edit` and times it: pre-edit, then commit-msg on the message,
         /// then training and the commit, then post-commit (whose failure only warns).
         static func apply(_ request: EditRequest, message: String?, workspace: Workspace, branch: String, author: Signature?,
-                          hooks: Hooks?, gate: ProbeGate?, dryRun: Bool = false, plan: EditPlan? = nil) throws -> EditLine {
+                          hooks: Hooks?, gate: ProbeGate?, dryRun: Bool = false, plan: EditPlan? = nil,
+                          allowNotHolding: Bool? = nil) throws -> EditLine {
             let started = Date()
             var text = message ?? Workspace.defaultMessage(for: request)
             if let hooks {
@@ -183,7 +198,7 @@ extension ElderCommand {
                 if !dryRun { text = try hooks.commitMessage(text) }  // a dry run writes no message
             }
             let result = try workspace.edit(request, message: text, on: branch, author: author, gate: gate.map(ProbeGateChoice.probes) ?? .off,
-                                            dryRun: dryRun, plan: plan)
+                                            dryRun: dryRun, plan: plan, allowNotHolding: allowNotHolding)
             var warning: String?
             if !result.upToDate, result.committed, let hooks, let w = hooks.postCommit(commit: result.commit.hex, editID: result.editID) {
                 warning = w
@@ -239,6 +254,13 @@ extension ElderCommand {
         var dryRun: Bool
         /// --probes: each probe before and after the edit (nil without --probes).
         var probes: [ProbeChange]?
+        /// Another writer moved the branch while the edit trained: the tip it was trained on (its update was
+        /// moved onto the new tip and checked there), and the edits that landed meanwhile, still holding.
+        var rebasedFrom: String?
+        var rebaseChecked: Int?
+        /// The update did not fit the moved branch: the edit was trained again on its new tip, and why.
+        var retrainedAfterRace: Bool
+        var raceRefusal: String?
         var brokenProbes: Int? { probes.map { $0.filter(\.broken).count } }
 
         var short: String { String(commit.prefix(10)) }
@@ -262,6 +284,10 @@ extension ElderCommand {
             upToDate = result.upToDate
             dryRun = !result.committed
             probes = result.probes.isEmpty ? nil : result.probes
+            rebasedFrom = result.rebasedFrom?.hex
+            rebaseChecked = result.rebasedFrom == nil ? nil : result.rebaseChecks.count
+            retrainedAfterRace = result.retrainedAfterRace
+            raceRefusal = result.raceRefusal
         }
 
         /// "\n  probes: 12 checked, 11 passed before, 0 broken" and a line per broken probe ("" without --probes).
@@ -293,6 +319,11 @@ extension ElderCommand {
             if compactionRetries > 0 { parts.append("\(compactionRetries) retrain") }
             parts.append(String(format: "%.1f s", seconds))
             for old in supersedes { parts.append("supersedes \(old.id) (\"\(old.target)\")") }
+            if let from = rebasedFrom {
+                parts.append("rebased: trained on \(from.prefix(10)), the branch moved; \(rebaseChecked ?? 0) edit"
+                             + "\(rebaseChecked == 1 ? "" : "s") landed meanwhile still hold")
+            }
+            if let why = raceRefusal { parts.append("trained again: the branch moved and the first update did not fit (\(why))") }
             return parts.joined(separator: " · ")
         }
     }

@@ -28,6 +28,8 @@ struct EditStream {
     var jsonLines = false
     /// --probes: each edit must not break them (the stream stops at one that does).
     var gate: ProbeGate? = nil
+    /// --allow-not-holding: commit edits that do not hold (nil: the repo's git config; else the stream stops at one).
+    var allowNotHolding: Bool? = nil
 
     struct Report: Encodable {
         var file: String
@@ -76,7 +78,7 @@ struct EditStream {
                 try ElderCommand.Edit.checkTarget(request.target)
                 showProgress(position: position, total: source.total, editID: request.id, report: report, started: started)
                 let line = try ElderCommand.Edit.apply(request, message: record.message, workspace: workspace, branch: branch,
-                                                       author: author, hooks: hooks, gate: gate, plan: plan)
+                                                       author: author, hooks: hooks, gate: gate, plan: plan, allowNotHolding: allowNotHolding)
                 live.insert(request.id)
                 report.committed.append(line)
                 counter.set(committed: report.committed.count)
@@ -183,7 +185,6 @@ final class InterruptCounter: @unchecked Sendable {
         let data = try EditStreamEvent.encode(event)
         lock.lock(); defer { lock.unlock() }
         FileHandle.standardOutput.write(data)
-        Console.printedDocument = true
     }
 
     func set(committed n: Int) { lock.lock(); committed = n; lock.unlock() }

@@ -1,4 +1,3 @@
-import ElderCommandLine
 import Foundation
 
 /// The lines `elder edit --file … --json-lines` prints, one compact JSON object each, told apart by
@@ -69,6 +68,6 @@ enum EditStreamEvent {
     static func encode<Event: Encodable>(_ event: Event) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(Versioned(event)) + Data("\n".utf8)
+        return try encoder.encode(event) + Data("\n".utf8)
     }
 }

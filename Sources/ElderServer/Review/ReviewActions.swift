@@ -86,7 +86,11 @@ enum ReviewActions {
         let history = workspace.history
         let start = try history.createBranch(branch, at: "main")
         do {
-            let result = try plainWords { try workspace.edit(request, message: proposal.message, on: branch, trailers: trailers) }
+            // A proposal lands on its own branch whether it holds or not: its page says whether it held, and
+            // approving it (a merge into main, verified) is the person's decision.
+            let result = try plainWords {
+                try workspace.edit(request, message: proposal.message, on: branch, trailers: trailers, allowNotHolding: true)
+            }
             if result.upToDate {
                 _ = try? history.deleteBranch(branch, force: true)
                 throw ReviewProblem(status: .ok, headline: "Nothing to propose: main already answers this.",
@@ -128,6 +132,9 @@ enum ReviewActions {
                                     headline: "This edit would break \(probes.count) of the repo's probe\(probes.count == 1 ? "" : "s"). Nothing was committed.",
                                     lines: probes.map { "“\($0.prompt)” answers “\($0.wanted ?? "")” now and would not any more." }
                                         + ["Reword the edit or add other wordings, or ask whoever keeps the probe file whether that probe is still right."])
+            case .lostRace:
+                throw ReviewProblem(status: .conflict, headline: "Main changed while this edit was trained, and the edit no longer fits it.",
+                                    lines: [error.description + "."])
             case let .mergeConflicts(_, theirs, conflicts):
                 throw ReviewProblem(status: .conflict,
                                     headline: "\(theirs) conflicts with main: \(conflicts.count) prompt\(conflicts.count == 1 ? "" : "s") would get two answers. Nothing was merged.",

@@ -99,21 +99,6 @@ extension KnowledgeStore {
         }
     }
 
-    /// Checks that a commit's recorded delta is its state minus its first parent's (both rebuilt, so both
-    /// hash-checked): a keyframe commit's state is read from its keyframe, not its delta, so a delta changed by
-    /// hand there would otherwise pass, and revert, merge and cherry-pick read deltas. A server checks this of
-    /// every pushed commit (`elder verify`).
-    public func checkDeltaMatchesStates(of commit: ObjectID) throws {
-        guard let parent = try Commit.lookup(commit, in: repository).parentIDs.first else { return }
-        let change = try gridState(of: commit).difference(from: try gridState(of: parent))
-        let recorded = try delta(of: commit)
-        func nonzero(_ g: [String: GridTensor]) -> [String: GridTensor] { g.filter { !$0.value.isZero } }
-        guard nonzero(recorded.tensors) == change.tensors, nonzero(recorded.routers) == change.routers else {
-            throw StoreError.corrupt(what: "commit \(commit.short)'s delta",
-                                     reason: "it is not the commit's state minus its parent's (a tensor blob changed by hand, or corrupt)")
-        }
-    }
-
     /// The edit records live at a version (`edits/`).
     public func liveEdits(at commit: ObjectID) throws -> [StoredEditRecord] {
         try readEdits(tree: try Commit.lookup(commit, in: repository).tree())
@@ -153,6 +138,19 @@ extension KnowledgeStore {
     /// Tensors of `tip`'s state with `commit`'s delta added once more (what a cherry-pick commits). Exact.
     public func pickedTensors(applying commit: ObjectID, onto tip: ObjectID) throws -> StoredState {
         try tensors(of: tip, adding: [commit], sign: 1)
+    }
+
+    /// A change computed on `base` and not committed (`tensors`: its changed tensors' values, on the grid)
+    /// moved onto `tip`: `tip`'s state plus the change's difference from `base`, as the tensors the change
+    /// names (what an edit that lost a race to another writer commits instead). Exact, as a cherry-pick is.
+    public func rebasedTensors(_ tensors: StoredState, from base: ObjectID, onto tip: ObjectID) throws -> StoredState {
+        let changed = try tensors.units(on: grid)
+        let baseState = try gridState(of: base)
+        let delta = GridState(tensors: try Self.changes(changed.tensors, from: baseState.tensors),
+                              routers: try Self.changes(changed.routers, from: baseState.routers))
+        var state = try gridState(of: tip)
+        try state.add(delta)
+        return pick(changed, from: state)
     }
 
     /// `tip`'s state plus `sign` times each commit's delta, as the tensors any of the deltas names.
