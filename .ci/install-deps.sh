@@ -22,3 +22,6 @@ fi
 # package goes into it anyway (PIP_BREAK_SYSTEM_PACKAGES; older pips ignore the variable).
 python3 -c "import openai" 2>/dev/null ||
     PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install -q --disable-pip-version-check "openai==3.51.0"
+# The JSON Schema validator the --json schemas are checked with (JSONSchemaTests runs docs/schemas/validate.py).
+python3 -c "import jsonschema" 2>/dev/null ||
+    PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install -q --disable-pip-version-check "jsonschema==4.26.0"

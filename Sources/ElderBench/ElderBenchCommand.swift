@@ -16,7 +16,7 @@ struct ElderBenchCommand: AsyncParsableCommand {
             """,
         version: Elder.version,
         subcommands: [Kernels.self, Model.self, Edit.self, Store.self, Lifelong.self, LifelongReportCommand.self, Deferral.self,
-                      Tokenizer.self, Serve.self, Debug.self])
+                      Tokenizer.self, Serve.self, Review.self, Debug.self])
 
     static func main() async { await CommandLineMain.run(Self.self) }
 }

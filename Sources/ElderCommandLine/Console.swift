@@ -30,12 +30,17 @@ public struct Console {
 
     public static var standardError: Console { Console(stream: STDERR_FILENO) }
 
-    /// Prints `value` as JSON with `--json`, else the human text (unless `--quiet`).
+    /// Whether this process printed a JSON document on standard output (an error then adds none).
+    nonisolated(unsafe) public static var printedDocument = false
+
+    /// Prints `value` as JSON with `--json`, else the human text (unless `--quiet`). A JSON object gets
+    /// `schemaVersion` (`JSONSchemaVersion`; its schema is docs/schemas/COMMAND.schema.json).
     public func emit<Value: Encodable>(_ value: Value, human: () -> String) throws {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            FileHandle.standardOutput.write(try encoder.encode(value) + Data("\n".utf8))
+            FileHandle.standardOutput.write(try encoder.encode(Versioned(value)) + Data("\n".utf8))
+            Self.printedDocument = true
         } else if !quiet {
             let text = human()
             FileHandle.standardOutput.write(Data((text.hasSuffix("\n") || text.isEmpty ? text : text + "\n").utf8))
@@ -68,4 +73,25 @@ public struct Console {
     public func yellow(_ s: String) -> String { style(s, "33") }
     public func cyan(_ s: String) -> String { style(s, "36") }
     private func style(_ s: String, _ code: String) -> String { colour ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
+}
+
+/// The version of the `--json` documents' shapes: raised when a field is removed or changes meaning (adding
+/// a field does not raise it). Each command's schema is docs/schemas/COMMAND.schema.json.
+public enum JSONSchemaVersion {
+    public static let current = 1
+}
+
+/// A document with `schemaVersion` beside the value's own keys (an array is printed as it is).
+public struct Versioned<Value: Encodable>: Encodable {
+    let value: Value
+    public init(_ value: Value) { self.value = value }
+
+    enum Key: String, CodingKey { case schemaVersion }
+
+    public func encode(to encoder: Encoder) throws {
+        try value.encode(to: encoder)
+        guard !(value is [Any]) else { return }
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(JSONSchemaVersion.current, forKey: .schemaVersion)
+    }
 }

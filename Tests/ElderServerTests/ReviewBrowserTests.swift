@@ -65,5 +65,16 @@ final class ReviewBrowserTests: XCTestCase {
         XCTAssertEqual(try ask(), before, "the old answer is back")
         let mainLog = try browser.dom(site + "/history?branch=main")
         XCTAssertTrue(mainLog.contains("class=\"tag revert\"") && mainLog.contains("class=\"tag merge\""), mainLog)
+
+        // ELDER_REVIEW_SCREENSHOTS=DIR: PNGs of the four pages as chromium draws them (the tiny model's answers).
+        if let folder = ProcessInfo.processInfo.environment["ELDER_REVIEW_SCREENSHOTS"], !folder.isEmpty {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let pages = [("history", "/history?branch=main", 1100, 900), ("edit", "/commit/" + editCommit, 1100, 1400),
+                         ("compare", "/compare?from=" + editCommit + "&to=main", 1100, 900),
+                         ("ask", "/ask" + ReviewClient.query([("prompt", prompt), ("version", editCommit)]), 1100, 800)]
+            for (name, path, width, height) in pages {
+                try browser.screenshot(site + path, to: folder + "/tiny-" + name + ".png", width: width, height: height)
+            }
+        }
     }
 }

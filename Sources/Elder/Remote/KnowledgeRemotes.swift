@@ -72,17 +72,28 @@ public enum KnowledgeRemotes {
     /// Checks what a clone or pull brings before any ref moves: every new commit (reachable from `tip`, not
     /// from `excluding`) is an Elder commit with this repo's `elder.json` whose delta packs declare only the
     /// adapter's tensors within the read limits (headers, not payloads), and `tip` is rebuilt (state hash) and
-    /// its codebook decoded against the editor's bounds. Returns the tip's state.
-    static func verify(_ store: KnowledgeStore, tip: ObjectID, excluding: [ObjectID], config: WorkspaceConfig) throws -> StoredState {
+    /// its codebook decoded against the editor's bounds. With `everyState`, every new commit is rebuilt, oldest
+    /// first, its state hash checked and its delta compared with its state minus its parent's (a server refusing
+    /// tampered pushes: a changed blob below the tip's keyframe would not show in the tip's state). Returns the
+    /// tip's state.
+    static func verify(_ store: KnowledgeStore, tip: ObjectID, excluding: [ObjectID], config: WorkspaceConfig,
+                       everyState: Bool = false) throws -> StoredState {
         store.schema = config.adapterShapes()
         let tree = try Commit.lookup(tip, in: store.repository).tree()
         let elderJSON = tree.entry(named: "elder.json")?.id
-        for commit in try store.repository.log(from: tip, excluding: excluding) {
+        let commits = try store.repository.log(from: tip, excluding: excluding)
+        for commit in commits {
             _ = try store.info(of: commit)
             guard try Commit.lookup(commit, in: store.repository).tree().entry(named: "elder.json")?.id == elderJSON else {
                 throw StoreError.corrupt(what: "commit \(commit.short)", reason: "its elder.json differs from the tip's")
             }
             try store.checkDelta(of: commit)
+        }
+        if everyState {
+            for commit in commits.reversed() {
+                _ = try store.gridState(of: commit)
+                try store.checkDeltaMatchesStates(of: commit)
+            }
         }
         let state = try store.state(of: tip)
         do {

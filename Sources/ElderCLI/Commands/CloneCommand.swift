@@ -1,5 +1,6 @@
 import ArgumentParser
 import Elder
+import ElderStore
 import ElderCommandLine
 import Foundation
 
@@ -43,6 +44,7 @@ extension ElderCommand {
             let console = output.console
             let path = URL(fileURLWithPath: directory).standardizedFileURL.path
             let result = try KnowledgeRemotes.clone(from: url, to: path, modelPath: modelPath)
+            try DiffDriverSetup.install(in: try Repository.open(at: result.path), executable: ElderExecutable.path)
             let report = Report(path: result.path, url: url, head: result.head.hex, branch: result.branch, stateHash: result.stateHash,
                                 liveEdits: result.liveEdits, model: result.model.fileName, modelPath: result.modelPath)
             try console.emit(report) {

@@ -185,6 +185,7 @@ final class InterruptCounter: @unchecked Sendable {
         let data = try EditStreamEvent.encode(event)
         lock.lock(); defer { lock.unlock() }
         FileHandle.standardOutput.write(data)
+        Console.printedDocument = true
     }
 
     func set(committed n: Int) { lock.lock(); committed = n; lock.unlock() }

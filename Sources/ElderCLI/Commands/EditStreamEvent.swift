@@ -1,3 +1,4 @@
+import ElderCommandLine
 import Foundation
 
 /// The lines `elder edit --file … --json-lines` prints, one compact JSON object each, told apart by
@@ -68,6 +69,6 @@ enum EditStreamEvent {
     static func encode<Event: Encodable>(_ event: Event) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(event) + Data("\n".utf8)
+        return try encoder.encode(Versioned(event)) + Data("\n".utf8)
     }
 }

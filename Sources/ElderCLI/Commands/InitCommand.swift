@@ -60,6 +60,7 @@ extension ElderCommand {
             let configuration = try EditorConfiguration.preset(chosen, blockCount: blocks).applying(try settings.overrides())
             let workspace = try Workspace.initialize(at: path, model: loaded, configuration: configuration)
             let head = try workspace.resolve("HEAD")
+            try DiffDriverSetup.install(in: workspace.store.repository, executable: ElderExecutable.path)
             let installed = hooks ? try Hooks(repoPath: workspace.path).installSamples() : []
             try console.emit(Report(path: path, model: workspace.config.model.fileName, sha256: workspace.config.model.sha256,
                                     method: chosen.rawValue, head: head.description,

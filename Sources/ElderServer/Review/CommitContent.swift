@@ -80,9 +80,22 @@ struct CommitContent {
         }()
         let revertible = [.edit, .revert, .restore].contains(details.role)
         return CommitContent(commit: entry.commit.hex, role: details.role.rawValue, author: "\(entry.author.name) <\(entry.author.email)>",
-                             date: PageDate.text(entry.time), message: entry.message,
+                             date: PageDate.text(entry.time), message: Self.withoutTrailers(entry.message),
                              edit: details.edit.map { Edit(id: $0.id, prompt: $0.prompt, target: $0.target) },
                              metrics: metrics, hasMetrics: !metrics.isEmpty, wordings: wordings, hasWordings: !wordings.isEmpty,
                              routing: routing, canRevert: revertible && onMain, branch: branch)
+    }
+
+    /// The message a person wrote: the commit message without its closing block of `Key: value` trailers
+    /// (the page lists those as metrics).
+    static func withoutTrailers(_ message: String) -> String {
+        var paragraphs = message.trimmingCharacters(in: .whitespacesAndNewlines).components(separatedBy: "\n\n")
+        guard paragraphs.count > 1, let last = paragraphs.last else { return message }
+        let isTrailer = { (line: Substring) in
+            guard let colon = line.firstIndex(of: ":"), colon > line.startIndex else { return false }
+            return line[..<colon].allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" }
+        }
+        if last.split(separator: "\n").allSatisfy(isTrailer) { paragraphs.removeLast() }
+        return paragraphs.joined(separator: "\n\n")
     }
 }

@@ -50,6 +50,11 @@ struct HistoryContent {
         var rows: [Row] = [], matching = 0, total = 0
         for id in try history.repository.log(from: tip) {
             total += 1
+            // Without a filter only the rows shown are read; the others are only counted.
+            if needle.isEmpty, rows.count >= limit {
+                matching += 1
+                continue
+            }
             let row = try Self.row(history, id)
             guard needle.isEmpty || row.haystack.contains(needle) else { continue }
             matching += 1

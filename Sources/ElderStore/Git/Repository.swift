@@ -37,6 +37,15 @@ public final class Repository: @unchecked Sendable {
         return Repository(handle: out!)
     }
 
+    /// Reads objects from `folder` too (an `objects` folder: git's quarantine of a push that a pre-receive hook
+    /// is judging, `GIT_QUARANTINE_PATH`, holds the pushed objects until the hook accepts them).
+    public func addObjectDirectory(_ folder: String) throws {
+        var raw: OpaquePointer?
+        try gitCheck(git_repository_odb(&raw, handle), "open the object database")
+        let odb = ObjectDatabaseHandle(raw!)
+        try gitCheck(git_odb_add_disk_alternate(odb.pointer, folder), "read objects from \(folder)")
+    }
+
     /// The git dir (`.git` folder, or the repository itself when bare), with a trailing slash.
     public var gitDirectory: String { String(cString: git_repository_path(handle)) }
     public var isBare: Bool { git_repository_is_bare(handle) == 1 }

@@ -38,11 +38,15 @@ public final class KnowledgeStore: @unchecked Sendable {
         self.treeStateCache = RebuildCache(capacity: cacheCapacity)
     }
 
-    /// Opens the knowledge repo at `path` (its git dir), reading `elder.json` from HEAD. `cacheCapacity` is how
-    /// many rebuilt commit states, and how many keyframe states, it keeps for later rebuilds (a full state each).
-    public static func open(at path: String, cacheCapacity: Int = 8) throws -> KnowledgeStore {
+    /// Opens the knowledge repo at `path` (its git dir), reading `elder.json` from HEAD (or from `commit`: a
+    /// server's repo whose HEAD names no commit yet). `cacheCapacity` is how many rebuilt commit states, and how
+    /// many keyframe states, it keeps for later rebuilds (a full state each). `objectDirectories` are further
+    /// object folders to read (git's quarantine of a push under way, for a pre-receive hook).
+    public static func open(at path: String, cacheCapacity: Int = 8, commit: ObjectID? = nil,
+                            objectDirectories: [String] = []) throws -> KnowledgeStore {
         let repository = try Repository.open(at: path)
-        guard let head = try repository.headCommit() else { throw StoreError.notAKnowledgeRepo(path) }
+        for folder in objectDirectories { try repository.addObjectDirectory(folder) }
+        guard let head = try commit ?? repository.headCommit() else { throw StoreError.notAKnowledgeRepo(path) }
         let tree = try Commit.lookup(head, in: repository).tree()
         guard let entry = tree.entry(named: RepoFormat.elderJSON), entry.kind == .blob else {
             throw StoreError.notAKnowledgeRepo(path)

@@ -99,6 +99,21 @@ extension KnowledgeStore {
         }
     }
 
+    /// Checks that a commit's recorded delta is its state minus its first parent's (both rebuilt, so both
+    /// hash-checked): a keyframe commit's state is read from its keyframe, not its delta, so a delta changed by
+    /// hand there would otherwise pass, and revert, merge and cherry-pick read deltas. A server checks this of
+    /// every pushed commit (`elder verify`).
+    public func checkDeltaMatchesStates(of commit: ObjectID) throws {
+        guard let parent = try Commit.lookup(commit, in: repository).parentIDs.first else { return }
+        let change = try gridState(of: commit).difference(from: try gridState(of: parent))
+        let recorded = try delta(of: commit)
+        func nonzero(_ g: [String: GridTensor]) -> [String: GridTensor] { g.filter { !$0.value.isZero } }
+        guard nonzero(recorded.tensors) == change.tensors, nonzero(recorded.routers) == change.routers else {
+            throw StoreError.corrupt(what: "commit \(commit.short)'s delta",
+                                     reason: "it is not the commit's state minus its parent's (a tensor blob changed by hand, or corrupt)")
+        }
+    }
+
     /// The edit records live at a version (`edits/`).
     public func liveEdits(at commit: ObjectID) throws -> [StoredEditRecord] {
         try readEdits(tree: try Commit.lookup(commit, in: repository).tree())

@@ -17,8 +17,9 @@ final class GitDaemon {
     /// `git://127.0.0.1:PORT/name`.
     func url(_ name: String) -> String { "git://127.0.0.1:\(port)/\(name)" }
 
-    /// Starts a daemon on a free port (tries a few), waiting until it answers `git ls-remote`.
-    static func start(base: String) throws -> GitDaemon {
+    /// Starts a daemon on a free port (tries a few), waiting until it answers `git ls-remote`; `environment` is
+    /// added to the daemon's (its hooks inherit it).
+    static func start(base: String, environment: [String: String] = [:]) throws -> GitDaemon {
         _ = try GitCLI.invoke(["init", "--bare", "-q", base + "/ready.git"], includingErrors: true)
         for _ in 0..<8 {
             let port = Int.random(in: 20_000..<60_000)
@@ -28,6 +29,7 @@ final class GitDaemon {
                                  "--listen=127.0.0.1", "--port=\(port)", base]
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
+            if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new } }
             try process.run()
             let daemon = GitDaemon(base: base, port: port, process: process)
             for _ in 0..<50 {
