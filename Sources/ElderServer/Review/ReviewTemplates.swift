@@ -140,7 +140,7 @@ enum ReviewTemplates {
         {{/hasWordings}}
         {{#routing}}
         <h2>Why the model answers as it does</h2>
-        <p>At this version, <span class="prompt">{{prompt}}</span> is answered “<strong>{{answer}}</strong>”.</p>
+        <p>At this version, the model completes “<span class="prompt">{{prompt}}</span>” with “<strong>{{answer}}</strong>”.</p>
         <pre>{{#lines}}{{.}}
         {{/lines}}</pre>
         {{/routing}}
