@@ -75,8 +75,9 @@ extension Workspace {
     /// the new tip, at most `raceRetries` times, then refused with `lostRace`, nothing committed.
     ///
     /// `plan`: the same-prompt rule's verdict (`RepoHistory.editPlan`) when the caller already asked it
-    /// (the command line does, to answer "nothing to do" without loading the model); it is asked again only
-    /// if the branch moved since. `trailers` close the message after the edit's own (a proposal's `Proposed-by`).
+    /// (the command line does, to answer "nothing to do" without loading the model, before the pre-edit
+    /// hook runs). The edit is then trained on the plan's tip — the state the caller and its hooks saw —
+    /// even when the branch moved since; landing treats that as a lost race. `trailers` close the message after the edit's own (a proposal's `Proposed-by`).
     @discardableResult
     public func edit(_ request: EditRequest, message: String? = nil, on branch: String = "main", retries: Int = 1,
                      author: Signature? = nil, gate: ProbeGateChoice = .standing, dryRun: Bool = false,
@@ -88,9 +89,9 @@ extension Workspace {
         if request.id.isEmpty { request.id = Self.makeEditID(request) }
         guard Self.isValidEditID(request.id) else { throw WorkspaceError.invalidEditID(request.id) }
         let probeGate = try history.probeGate(gate)
-        let tip = try tip(of: branch)
+        let tip = try plan?.tip ?? tip(of: branch)
         let tipVersion = try version(of: tip)
-        let plan = try plan.flatMap { $0.tip == tip ? $0 : nil } ?? history.editPlan(request, on: branch)
+        let plan = try plan ?? history.editPlan(request, on: branch)
         if let same = plan.upToDate {
             return EditResult(commit: tip, editID: same.id, metrics: same.metrics, stateHash: tipVersion.stateHash,
                               tensorBytes: 0, upToDate: true)
