@@ -11,14 +11,17 @@ extension ElderCommand {
             discussion: "Example: elder tokenize --model smollm2-135m --json -- \"Hello, world!\"")
 
         @OptionGroup var model: ModelOption
-        @Flag(help: "Print a JSON array of ints.") var json = false
+        @OptionGroup var output: OutputOptions
         @Flag(help: "Match special-token spellings such as <|im_start|>.") var special = false
         @Argument(help: "The text (after --).") var text: String
+
+        /// `--json`: the ids in the order the tokenizer gives them.
+        struct Report: Encodable { var ids: [Int] }
 
         func run() throws {
             let tokenizer = try model.loadTokenizer()
             let ids = tokenizer.encode(text, parseSpecial: special)
-            print(json ? "[" + ids.map(String.init).joined(separator: ",") + "]" : ids.map(String.init).joined(separator: " "))
+            try output.console.emit(Report(ids: ids)) { ids.map(String.init).joined(separator: " ") }
         }
     }
 }

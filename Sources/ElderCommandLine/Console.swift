@@ -81,7 +81,8 @@ public enum JSONSchemaVersion {
     public static let current = 1
 }
 
-/// A document with `schemaVersion` beside the value's own keys (an array is printed as it is).
+/// A document with `schemaVersion` beside the value's own keys. Every command prints an object; an array
+/// (which has no place for the key) would be printed as it is rather than fail.
 public struct Versioned<Value: Encodable>: Encodable {
     let value: Value
     public init(_ value: Value) { self.value = value }

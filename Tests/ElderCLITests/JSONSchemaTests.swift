@@ -56,6 +56,7 @@ final class JSONSchemaTests: XCTestCase {
         try keep("bisect", ["bisect", "start", "HEAD", "HEAD~3"])
         try keep("bisect.log", ["bisect", "log"])
         try keep("bisect", ["bisect", "reset"])
+        try keep("tokenize", ["tokenize", "--model", TinyRepo.modelPath, "fact 1 is"])
         let copy = parent + "/copy"
         try keep("clone", ["clone", repo, copy, "--model", TinyRepo.modelPath], in: parent)
         repo = copy

@@ -224,11 +224,14 @@ extension ElderCommand.Bisect {
             var commits: [String]
         }
 
+        /// `--json`: the marks in the order they were made.
+        struct Report: Encodable { var entries: [Entry] }
+
         func run() throws {
             let history = try RepoHistory.open(at: try repo.repoPath())
             let store = history.store
             let entries = try history.bisectLog()
-            try output.console.emit(entries.map { Entry(kind: $0.kind.rawValue, commits: $0.commits.map(\.hex)) }) {
+            try output.console.emit(Report(entries: entries.map { Entry(kind: $0.kind.rawValue, commits: $0.commits.map(\.hex)) })) {
                 entries.map { e in
                     let summary = e.kind == .start ? "" : (try? store.info(of: e.commits[0]))
                         .flatMap { $0.message.split(separator: "\n").first.map { "  \"\($0)\"" } } ?? ""
