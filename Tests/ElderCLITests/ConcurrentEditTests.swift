@@ -16,6 +16,16 @@ final class ConcurrentEditTests: XCTestCase {
             """, in: repo)
     }
 
+    /// The `--json` documents of edits that raced follow docs/schemas/edit.schema.json, which names the race
+    /// fields (`rebasedFrom`, `rebaseChecked`, `retrainedAfterRace`, `raceRefusal`).
+    static func assertFollowTheEditSchema(_ runs: [(status: Int32, stdout: String, stderr: String)]) throws {
+        let samples = TinyRepo.folder()
+        for (i, run) in runs.enumerated() {
+            try Data(run.stdout.utf8).write(to: URL(fileURLWithPath: "\(samples)/edit.\(i + 1).json"))
+        }
+        try JSONSchemaTests.assertValid(samples)
+    }
+
     /// Starts every edit at once and waits for all of them.
     static func runTogether(_ edits: [[String]], in repo: String) throws -> [(status: Int32, stdout: String, stderr: String)] {
         let running = try edits.map { try RunningElder.start(["edit"] + $0 + ["--json"], in: repo) }
@@ -67,6 +77,7 @@ final class ConcurrentEditTests: XCTestCase {
             XCTAssertEqual(json["rebaseChecked"] as? Int, Int(since))
         }
         XCTAssertGreaterThan(rebased, 0, "no edit lost the race: \(results)")
+        try Self.assertFollowTheEditSchema(runs)
         print("MEASURED: 3 concurrent edits: \(rebased) rebased, trained again after a race: "
               + "\(results.compactMap { $0["raceRefusal"] as? String })")
         XCTAssertEqual(try GitCLI.run(["fsck", "--strict"], in: repo).status, 0)
@@ -101,6 +112,8 @@ final class ConcurrentEditTests: XCTestCase {
         let results = try runs.map { try ElderRun(status: $0.status, stdout: $0.stdout, stderr: $0.stderr).json() }
         let later = try XCTUnwrap(results.first { $0["editID"] as? String == second })
         XCTAssertEqual(later["retrainedAfterRace"] as? Bool, true)
+        XCTAssertNotNil(later["raceRefusal"] as? String, "\(later)")
+        try Self.assertFollowTheEditSchema(runs)
         let ask = try ElderProcess.run(["ask", prompt, "--max-tokens", "5"], in: repo)
         XCTAssertTrue(ask.stdout.hasPrefix(prompt + (second == "lyon" ? " Lyon" : " Nice")), ask.stdout)
         XCTAssertSucceeded(try ElderProcess.run(["eval", "-q"], in: repo))
