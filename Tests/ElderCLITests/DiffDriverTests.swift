@@ -46,6 +46,8 @@ final class DiffDriverTests: XCTestCase {
             ("codebook", Array("ELDE".utf8) + [1, 0, 0, 0, 1, 0, 0, 0, 4, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0x7F]),
             ("json", Array("{\"a\": [1, 2,".utf8)),
             ("random", (0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 7919) }),
+            // Valid JSON over the repo's JSON limit (1 MB) is not parsed: its tree would take many times its bytes.
+            ("large json", Array(("{\"a\": [" + String(repeating: "0,", count: 1 << 19) + "0]}").utf8)),
         ]
         for (name, bytes) in cases {
             let path = folder + "/" + name

@@ -6,7 +6,8 @@ import Foundation
 /// pack as one line per tensor (shape, values that are not zero, largest and RMS value), an edit record as
 /// its prompt and target then its fields, a codebook file as its header and JSON, other JSON pretty-printed
 /// with sorted keys, anything else as its size. Nothing read can crash it: packs are read with
-/// their own bounds, and a blob that does not parse as what it looks like is shown as bytes.
+/// their own bounds, JSON only up to the repo's JSON limit (`RepoFormat.maxJSONBytes`: a parsed JSON tree
+/// takes many times its bytes), and a blob that does not parse as what it looks like is shown as bytes.
 public enum BlobText {
     /// The text of `blob`; tensor values are shown in units of `grid` (the repo's, when known) as floats.
     public static func render(_ blob: [UInt8], grid: Grid = StoreOptions().grid) -> String {
@@ -40,7 +41,8 @@ public enum BlobText {
     /// object's members one per line, an array of plain values on one line (a diff then shows which member
     /// changed, not a line per number).
     static func json(_ blob: [UInt8]) -> String? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(blob), options: [.fragmentsAllowed]) else { return nil }
+        guard blob.count <= RepoFormat.maxJSONBytes,
+              let object = try? JSONSerialization.jsonObject(with: Data(blob), options: [.fragmentsAllowed]) else { return nil }
         var text = ""
         write(object, indent: "", into: &text)
         text += "\n"

@@ -58,7 +58,7 @@ public enum KeyframeSumLayout: String, Sendable, Codable {
 }
 
 /// Paths, limits and trailer keys of knowledge-repo formats 1 to 3 (FORMAT.md is the reference).
-enum RepoFormat {
+public enum RepoFormat {
     static let version = 1
     static let elderJSON = "elder.json"
     static let editsDir = "edits"
@@ -78,7 +78,8 @@ enum RepoFormat {
     static let trailerEdit = "Elder-Edit"
     static let statePrefix = "sha256:"
 
-    static let maxJSONBytes = 1 << 20
+    /// The largest JSON blob read from a repo (edit records, `elder.json`, keyframe meta).
+    public static let maxJSONBytes = 1 << 20
     /// All of a commit's codebook files together (the per-edit layout takes ~5 KB per live edit: ~100,000 edits).
     static let maxCodebookBytes = 1 << 29
     static let maxEdits = 1_000_000
