@@ -172,7 +172,7 @@ extension ElderBenchCommand {
 
             let subject: EditorUnderTest
             var hooks = LifelongRunHooks(checkpointEvery: checkpointEvery)
-            hooks.baseGenerator = BaseModelGenerator(model: loaded.model, stop: loaded.stopTokenIDs)
+            hooks.baseGenerator = BaseModelGenerator(model: loaded)
             hooks.fluencyEdits = fluencyEdits
             if resume, hasCheckpoint {
                 let saved = try LifelongCheckpoint(contentsOf: checkpointPath)

@@ -36,23 +36,14 @@ func answerArgmax(_ logits: Tensor, promptLength: Int, answerLength: Int) -> [In
     }
 }
 
-/// The base model generating greedily, stopping at `stop` tokens.
+/// The base model generating greedily: `TextGenerator`'s loop (the one `elder generate` and `elder edit`'s
+/// base continuation run), stopping at the model's end-of-text tokens.
 public struct BaseModelGenerator: GreedyGenerator {
-    public let model: LlamaModel
-    public let stop: Set<Int>
-    public init(model: LlamaModel, stop: Set<Int>) { self.model = model; self.stop = stop }
+    public let generator: TextGenerator
+    public init(model: LoadedModel) { generator = TextGenerator(model) }
 
     public func greedy(prompt: [Int], maxTokens: Int) throws -> [Int] {
-        let cache = KVCache(configuration: model.configuration, reserve: prompt.count + maxTokens)
-        var logits = model.forward(prompt, cache: cache, lastOnly: true)
-        var out: [Int] = []
-        while out.count < maxTokens {
-            let next = argmax(logits.scalars)
-            if stop.contains(next) { break }
-            out.append(next)
-            if out.count < maxTokens { logits = model.forward([next], cache: cache, lastOnly: true) }
-        }
-        return out
+        generator.generate(tokens: prompt, options: GenerationOptions(maxTokens: maxTokens)).tokenIDs
     }
 }
 
