@@ -53,8 +53,11 @@ final class JSONSchemaTests: XCTestCase {
         try keep("reset", ["reset", "HEAD~1"])
         try keep("merge", ["merge", "side", "--no-repair"])
         try keep("verify", ["verify"])
+        try keep("export", ["export", "--out", parent + "/exported"])
         try keep("bisect", ["bisect", "start", "HEAD", "HEAD~3"])
         try keep("bisect.log", ["bisect", "log"])
+        try keep("bisect", ["bisect", "good"])
+        try keep("bisect", ["bisect", "run", "--probe", "fact 1 is", "--expect", " v1"], status: -1)
         try keep("bisect", ["bisect", "reset"])
         try keep("tokenize", ["tokenize", "--model", TinyRepo.modelPath, "fact 1 is"])
         let copy = parent + "/copy"
