@@ -1,6 +1,7 @@
 import ArgumentParser
 import Elder
 import ElderCommandLine
+import ElderModel
 
 /// The `elder` command: git for a language model's knowledge. One file per subcommand (Commands/);
 /// option groups of its own in Support/, those shared with `elder-bench` in ElderCommandLine.
@@ -27,5 +28,10 @@ struct ElderCommand: AsyncParsableCommand {
         ]
     )
 
-    static func main() async { await CommandLineMain.run(Self.self, rewriting: GitStyleArguments.apply) }
+    /// The product keeps float32 copies only of the matrices training reads: decoding, answering and serving
+    /// read the model file's quantized blocks (`FloatWeights.transient`).
+    static func main() async {
+        LoadedModel.floatWeights = .transient
+        await CommandLineMain.run(Self.self, rewriting: GitStyleArguments.apply)
+    }
 }

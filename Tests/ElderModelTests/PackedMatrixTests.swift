@@ -12,7 +12,7 @@ final class PackedMatrixTests: XCTestCase {
         var rng = SeededRandom(seed)
         var w = GGUFWriter()
         for format in QuantizedFormat.allCases {
-            let bytes = QuantizedKernelTests.randomBlocks(format, count: rows * columns / 32, rng: &rng)
+            let bytes = QuantizedKernelTests.randomBlocks(format, count: rows * columns / format.blockSize, rng: &rng)
             w.rawTensor("\(format)", dims: [UInt64(columns), UInt64(rows)], type: format.type.rawValue, bytes: Data(bytes))
         }
         let path = temporaryFolder() + "/m.gguf"
@@ -23,10 +23,10 @@ final class PackedMatrixTests: XCTestCase {
 
     func testFewRowProductsEqualTheKernelRowByRowAndBoundTheFloatError() throws {
         var rng = SeededRandom(31)
-        for matrix in try matrices(rows: 600, columns: 576, seed: 30) {   // 345,600 weights: split over threads
+        for matrix in try matrices(rows: 600, columns: 768, seed: 30) {   // 460,800 weights: split over threads
             let dense = matrix.dequantized()
             for t in 1...PackedMatrix.rowLimit {
-                let x = Tensor(shape: [t, 576], scalars: (0..<t * 576).map { _ in rng.normal() })
+                let x = Tensor(shape: [t, 768], scalars: (0..<t * 768).map { _ in rng.normal() })
                 let y = matrix.apply(x)
                 XCTAssertEqual(y.shape, [t, 600])
                 let reference = matmulNaive(x, dense, transposeB: true)
@@ -65,8 +65,8 @@ final class PackedMatrixTests: XCTestCase {
         var rng = SeededRandom(35)
         var w = GGUFWriter()
         for format in QuantizedFormat.allCases {
-            let bytes = QuantizedKernelTests.randomBlocks(format, count: 40 * 96 / 32, rng: &rng)
-            w.rawTensor("\(format)", dims: [96, 40], type: format.type.rawValue, bytes: Data(bytes))
+            let bytes = QuantizedKernelTests.randomBlocks(format, count: 40 * 256 / format.blockSize, rng: &rng)
+            w.rawTensor("\(format)", dims: [256, 40], type: format.type.rawValue, bytes: Data(bytes))
         }
         try w.data().write(to: URL(fileURLWithPath: dir + "/d.gguf"))
         let file = try GGUFFile(path: dir + "/d.gguf")
@@ -94,6 +94,25 @@ final class PackedMatrixTests: XCTestCase {
             worst = max(worst, zip(logits, referenceLogits).map { maxAbsDifference($0, $1) }.max() ?? 0)
         }
         print("quantized vs float32 decoding: max |logit diff| \(worst) over \(cases.count) golden prompts × 24 tokens")
+    }
+
+    /// A model whose products of many rows dequantize slab by slab keeps no float32 matrix, gives the logits
+    /// of the model that keeps them, and keeps exactly the matrices code reads as float32 (training's).
+    func testTransientFloatWeightsKeepNothingAndGiveTheSameLogits() throws {
+        let path = try RealModel.requirePath()
+        let transient = try LoadedModel.load(path: path, floatWeights: .transient)
+        let kept = try LoadedModel.load(path: path, floatWeights: .keptAfterFirstUse)
+        let ids = transient.tokenizer.encode("The history of the city begins with a small settlement on the river")
+        XCTAssertGreaterThan(ids.count, PackedMatrix.rowLimit)   // the many-row products, not the decode kernels
+        let a = transient.model.forward(ids), b = kept.model.forward(ids)
+        XCTAssertEqual(transient.model.floatWeightBytes, 0)
+        XCTAssertGreaterThan(kept.model.floatWeightBytes, 400 << 20)
+        // The same values multiplied by sgemm a slab at a time: at most the sum order differs.
+        XCTAssertLessThan(maxAbsDifference(a, b), 1e-4 * b.scalars.map(abs).max()!)
+        XCTAssertEqual(transient.model.embed(ids), kept.model.embed(ids))
+        let c = transient.configuration
+        _ = transient.model.blocks[c.layerCount - 1].mlp.down
+        XCTAssertEqual(transient.model.floatWeightBytes, c.hiddenSize * c.intermediateSize * 4)
     }
 
     /// `count` greedy tokens after `ids` (prompt in one pass, then one token at a time) and each step's logits.

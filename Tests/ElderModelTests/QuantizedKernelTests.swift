@@ -13,11 +13,15 @@ final class QuantizedKernelTests: XCTestCase {
         var bytes: [UInt8] = []
         for _ in 0..<count {
             var block = (0..<format.blockBytes).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
-            let scale = Float16(rng.uniform() * 0.05 + 0.001).bitPattern
-            (block[0], block[1]) = (UInt8(scale & 0xFF), UInt8(scale >> 8))
-            if format == .q4_1 {
-                let minimum = Float16(-rng.uniform() * 0.4).bitPattern
-                (block[2], block[3]) = (UInt8(minimum & 0xFF), UInt8(minimum >> 8))
+            func setHalf(_ at: Int, _ x: Float) {
+                let bits = Float16(x).bitPattern
+                (block[at], block[at + 1]) = (UInt8(bits & 0xFF), UInt8(bits >> 8))
+            }
+            switch format {
+            case .q4_1: setHalf(0, rng.uniform() * 0.05 + 0.001); setHalf(2, -rng.uniform() * 0.4)
+            case .q4_K: setHalf(0, rng.uniform() * 0.005 + 0.0001); setHalf(2, rng.uniform() * 0.005)   // × 6-bit scales
+            case .q6_K: setHalf(208, rng.uniform() * 0.002 + 0.0001)                                       // × int8 scales
+            case .q4_0, .q5_0, .q8_0: setHalf(0, rng.uniform() * 0.05 + 0.001)
             }
             bytes += block
         }
@@ -36,8 +40,43 @@ final class QuantizedKernelTests: XCTestCase {
             case .q4_1:
                 let q = bytes[(at + 4)..<(at + 20)]
                 out += q.map { half(at) * Float($0 & 0x0F) + half(at + 2) } + q.map { half(at) * Float($0 >> 4) + half(at + 2) }
+            case .q5_0:
+                // The fifth bit of value j is bit j of the u32 at 2; values j and j+16 share nibble byte j.
+                let qh = (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[at + 2 + $1]) << (8 * UInt32($1)) }
+                let q = Array(bytes[(at + 6)..<(at + 22)])
+                let d = half(at), m = -16 * d
+                out += (0..<32).map { j -> Float in
+                    let nibble = j < 16 ? UInt32(q[j] & 0x0F) : UInt32(q[j - 16] >> 4)
+                    return d * Float(nibble | ((qh >> UInt32(j)) & 1) << 4) + m
+                }
             case .q8_0:
                 out += bytes[(at + 2)..<(at + 34)].map { half(at) * Float(Int8(bitPattern: $0)) }
+            case .q4_K:
+                // 8 sub-blocks of 32: 6-bit scale and min packed in 12 bytes at 4; nibbles at 16, sub-block j in
+                // the low (even j) or high (odd j) nibbles of bytes 32·(j/2) ..< 32·(j/2)+32.
+                let s = Array(bytes[(at + 4)..<(at + 16)])
+                for j in 0..<8 {
+                    let scale = j < 4 ? s[j] & 63 : (s[j + 4] & 0x0F) | (s[j - 4] >> 6) << 4
+                    let minimum = j < 4 ? s[j + 4] & 63 : (s[j + 4] >> 4) | (s[j] >> 6) << 4
+                    let dj = half(at) * Float(scale), mj = half(at + 2) * Float(minimum)
+                    out += (0..<32).map { l -> Float in
+                        let byte = bytes[at + 16 + 32 * (j / 2) + l]
+                        return dj * Float(j % 2 == 0 ? byte & 0x0F : byte >> 4) - mj
+                    }
+                }
+            case .q6_K:
+                // Two halves of 128: low nibbles ql (64 bytes), 2-bit highs qh (32 bytes), 8 int8 scales of 16 values.
+                for h in 0..<2 {
+                    let ql = at + 64 * h, qh = at + 128 + 32 * h, sc = at + 192 + 8 * h
+                    for i in 0..<4 {
+                        out += (0..<32).map { l -> Float in
+                            let byte = bytes[ql + l + 32 * (i % 2)]
+                            let low = i < 2 ? byte & 0x0F : byte >> 4
+                            let q = Int(low | ((bytes[qh + l] >> UInt8(2 * i)) & 3) << 4) - 32
+                            return (half(at + 208) * Float(Int8(bitPattern: bytes[sc + 2 * i + l / 16]))) * Float(q)
+                        }
+                    }
+                }
             }
         }
         return out
@@ -47,8 +86,9 @@ final class QuantizedKernelTests: XCTestCase {
         var rng = SeededRandom(7)
         for format in QuantizedFormat.allCases {
             let bytes = Self.randomBlocks(format, count: 37, rng: &rng)
-            var got = [Float](repeating: .nan, count: 37 * 32)
-            bytes.withUnsafeBytes { b in got.withUnsafeMutableBufferPointer { format.dequantize(b.baseAddress!, $0.baseAddress!, count: 37 * 32) } }
+            let n = 37 * format.blockSize
+            var got = [Float](repeating: .nan, count: n)
+            bytes.withUnsafeBytes { b in got.withUnsafeMutableBufferPointer { format.dequantize(b.baseAddress!, $0.baseAddress!, count: n) } }
             XCTAssertEqual(got.map(\.bitPattern), Self.definition(format, bytes).map(\.bitPattern), "\(format)")
         }
     }
@@ -82,7 +122,7 @@ final class QuantizedKernelTests: XCTestCase {
         let k = 32 * 24
         for format in QuantizedFormat.allCases {
             for trial in 0..<20 {
-                let bytes = Self.randomBlocks(format, count: k / 32, rng: &rng)
+                let bytes = Self.randomBlocks(format, count: k / format.blockSize, rng: &rng)
                 let w = Self.definition(format, bytes)
                 let x = (0..<k).map { _ in rng.normal() * (trial % 2 == 0 ? 1 : 40) }
                 var a = [elder_block_q16](repeating: elder_block_q16(), count: k / 32)

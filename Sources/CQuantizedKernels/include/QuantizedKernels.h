@@ -1,6 +1,6 @@
 // Decode kernels over GGML's quantized weight blocks, with activations quantized to int16 blocks.
 //
-// One file per weight block format (q4_0.c, q4_1.c, q8_0.c): its dequantizer (the same values as the
+// One file per weight block format (q4_0.c, q4_1.c, q5_0.c, q8_0.c, q4_k.c, q6_k.c): its dequantizer (the same values as the
 // reference decoding in Swift, ElderModel's Dequantize / BlockFormats, bit for bit), its dot product
 // with quantized activations (AVX2 integer multiply-adds), and the plain-C reference of that dot
 // product the fast one is tested against. A new format adds one such file and one case in ElderModel's
@@ -55,6 +55,24 @@ float elder_dot_q4_1_q16_reference(const void *w, const void *activations, int64
 void elder_dequantize_q8_0(const void *blocks, float *y, int64_t k);
 float elder_dot_q8_0_q16(const void *w, const void *activations, int64_t k);
 float elder_dot_q8_0_q16_reference(const void *w, const void *activations, int64_t k);
+
+// MARK: Q5_0: {fp16 d; u32 qh, the fifth bits; 16 bytes of nibbles}, w = d·(q - 16).
+
+void elder_dequantize_q5_0(const void *blocks, float *y, int64_t k);
+float elder_dot_q5_0_q16(const void *w, const void *activations, int64_t k);
+float elder_dot_q5_0_q16_reference(const void *w, const void *activations, int64_t k);
+
+// MARK: Q4_K: super-blocks of 256 (k a multiple of 256), sub-blocks of 32 with 6-bit scales and mins.
+
+void elder_dequantize_q4_k(const void *blocks, float *y, int64_t k);
+float elder_dot_q4_k_q16(const void *w, const void *activations, int64_t k);
+float elder_dot_q4_k_q16_reference(const void *w, const void *activations, int64_t k);
+
+// MARK: Q6_K: super-blocks of 256 (k a multiple of 256), sub-blocks of 16 with int8 scales, w = d·scale·(q - 32).
+
+void elder_dequantize_q6_k(const void *blocks, float *y, int64_t k);
+float elder_dot_q6_k_q16(const void *w, const void *activations, int64_t k);
+float elder_dot_q6_k_q16_reference(const void *w, const void *activations, int64_t k);
 
 // MARK: threads
 

@@ -24,7 +24,7 @@ extension LlamaAttention {
                                                              headDim: c.headDimension, queryOffset: offset,
                                                              scale: c.block.attentionScale, window: window))
         }
-        return linear(mixed, wo, packed: packedO)
+        return linear(mixed, outputProjection)
     }
 }
 

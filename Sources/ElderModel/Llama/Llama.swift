@@ -9,23 +9,32 @@ import ElderTensor
 /// Grouped-query self-attention with rotary positions (per-head q/k norms and a sliding window if the
 /// block description has them).
 public struct LlamaAttention: Sendable {
-    public var wq: Tensor { didSet { packedQ = nil } }   // [Hq*hd, D]
-    public var wk: Tensor { didSet { packedK = nil } }   // [Hkv*hd, D]
-    public var wv: Tensor { didSet { packedV = nil } }   // [Hkv*hd, D]
-    public var wo: Tensor { didSet { packedO = nil } }   // [D, Hq*hd]
+    public var queryProjection: Weight    // [Hq*hd, D]
+    public var keyProjection: Weight      // [Hkv*hd, D]
+    public var valueProjection: Weight    // [Hkv*hd, D]
+    public var outputProjection: Weight   // [D, Hq*hd]
+    /// The float32 values of the projections (made from the blocks and kept on first read); setting one
+    /// makes it a float32 matrix.
+    public var wq: Tensor { get { queryProjection.float } set { queryProjection = Weight(newValue) } }
+    public var wk: Tensor { get { keyProjection.float } set { keyProjection = Weight(newValue) } }
+    public var wv: Tensor { get { valueProjection.float } set { valueProjection = Weight(newValue) } }
+    public var wo: Tensor { get { outputProjection.float } set { outputProjection = Weight(newValue) } }
     /// RMSNorm weights of each query and key head [hd] (`block.queryKeyNorm`), else nil.
     public var queryNorm: Tensor?
     public var keyNorm: Tensor?
     public let configuration: LlamaConfiguration
     /// The block this attention belongs to (local or global, its RoPE base).
     public let layer: Int
-    /// The same matrices in their GGUF block encoding, for decoding (dropped when a weight is set).
-    var packedQ, packedK, packedV, packedO: PackedMatrix?
-
     public init(wq: Tensor, wk: Tensor, wv: Tensor, wo: Tensor, configuration: LlamaConfiguration, layer: Int = 0,
                 queryNorm: Tensor? = nil, keyNorm: Tensor? = nil) {
-        (self.wq, self.wk, self.wv, self.wo, self.configuration) = (wq, wk, wv, wo, configuration)
-        (self.layer, self.queryNorm, self.keyNorm) = (layer, queryNorm, keyNorm)
+        self.init(query: Weight(wq), key: Weight(wk), value: Weight(wv), output: Weight(wo), configuration: configuration,
+                  layer: layer, queryNorm: queryNorm, keyNorm: keyNorm)
+    }
+
+    public init(query: Weight, key: Weight, value: Weight, output: Weight, configuration: LlamaConfiguration, layer: Int = 0,
+                queryNorm: Tensor? = nil, keyNorm: Tensor? = nil) {
+        (queryProjection, keyProjection, valueProjection, outputProjection) = (query, key, value, output)
+        (self.configuration, self.layer, self.queryNorm, self.keyNorm) = (configuration, layer, queryNorm, keyNorm)
     }
 
     /// The RoPE base of this block.
@@ -35,8 +44,13 @@ public struct LlamaAttention: Sendable {
 
     /// Queries [T, Hq*hd] and keys [T, Hkv*hd] of x, normalized per head if the block says so, rotated.
     public func queriesAndKeys(_ x: Tensor, positions: [Int]) -> (q: Tensor, k: Tensor) {
+        normalizedAndRotated(linear(x, queryProjection), linear(x, keyProjection), positions: positions)
+    }
+
+    /// The projected queries q and keys k, normalized per head if the block says so, rotated.
+    func normalizedAndRotated(_ q: Tensor, _ k: Tensor, positions: [Int]) -> (q: Tensor, k: Tensor) {
         let c = configuration
-        var q = linear(x, wq, packed: packedQ), k = linear(x, wk, packed: packedK)
+        var (q, k) = (q, k)
         if let queryNorm { q = headNorm(q, weight: queryNorm) }
         if let keyNorm { k = headNorm(k, weight: keyNorm) }
         return (rope(q, heads: c.headCount, headDim: c.headDimension, positions: positions, base: ropeBase, style: c.ropeStyle.style),
@@ -66,38 +80,59 @@ public struct LlamaAttention: Sendable {
             mixed = attention(q: q, k: k, v: v, heads: c.headCount, kvHeads: c.kvHeadCount,
                               headDim: c.headDimension, queryOffset: 0, scale: c.block.attentionScale, window: window)
         }
-        return linear(mixed, wo, packed: packedO)
+        return linear(mixed, outputProjection)
     }
 
     /// Queries q [T, Hq*hd] and keys k [T, Hkv*hd] with rotary positions, and values v [T, Hkv*hd], of x [T, D].
+    /// Decoding a few rows, the three products are one job over their blocks (x quantized once).
     func project(_ x: Tensor, positions: [Int]) -> (q: Tensor, k: Tensor, v: Tensor) {
+        if x.rowCount <= PackedMatrix.rowLimit, let pq = queryProjection.packed, let pk = keyProjection.packed,
+           let pv = valueProjection.packed {
+            let qkv = PackedMatrix.apply([pq, pk, pv], to: x)
+            let (q, k) = normalizedAndRotated(qkv[0], qkv[1], positions: positions)
+            return (q, k, qkv[2])
+        }
         let (q, k) = queriesAndKeys(x, positions: positions)
-        return (q, k, linear(x, wv, packed: packedV))
+        return (q, k, linear(x, valueProjection))
     }
 }
 
 /// The gated feed-forward network: down(act(gate x) * up x), act = SiLU (SwiGLU) or tanh-GELU (GeGLU).
 public struct LlamaMLP: Sendable {
-    public var gate: Tensor { didSet { packedGate = nil } }  // [F, D]
-    public var up: Tensor { didSet { packedUp = nil } }      // [F, D]
-    public var down: Tensor { didSet { packedDown = nil } }  // [D, F]
+    public var gateProjection: Weight   // [F, D]
+    public var upProjection: Weight     // [F, D]
+    public var downProjection: Weight   // [D, F]
     public let kind: BlockDescription.FeedForward
-    var packedGate, packedUp, packedDown: PackedMatrix?
+    /// The float32 values (see LlamaAttention.wq).
+    public var gate: Tensor { get { gateProjection.float } set { gateProjection = Weight(newValue) } }
+    public var up: Tensor { get { upProjection.float } set { upProjection = Weight(newValue) } }
+    public var down: Tensor { get { downProjection.float } set { downProjection = Weight(newValue) } }
 
     public init(gate: Tensor, up: Tensor, down: Tensor, kind: BlockDescription.FeedForward = .swiGLU) {
-        (self.gate, self.up, self.down, self.kind) = (gate, up, down, kind)
+        self.init(gate: Weight(gate), up: Weight(up), down: Weight(down), kind: kind)
+    }
+
+    public init(gate: Weight, up: Weight, down: Weight, kind: BlockDescription.FeedForward = .swiGLU) {
+        (gateProjection, upProjection, downProjection, self.kind) = (gate, up, down, kind)
     }
 
     /// The gated activation v [T, F] that enters the down projection (the editor's key vector).
+    /// Decoding a few rows, gate and up are one job over their blocks (x quantized once).
     public func activation(_ x: Tensor) -> Tensor {
-        let g = linear(x, gate, packed: packedGate), u = linear(x, up, packed: packedUp)
+        let g: Tensor, u: Tensor
+        if x.rowCount <= PackedMatrix.rowLimit, let pg = gateProjection.packed, let pu = upProjection.packed {
+            let gu = PackedMatrix.apply([pg, pu], to: x)
+            (g, u) = (gu[0], gu[1])
+        } else {
+            (g, u) = (linear(x, gateProjection), linear(x, upProjection))
+        }
         switch kind {
         case .swiGLU: return swiglu(gate: g, up: u)
         case .geGLUTanh: return geglu(gate: g, up: u)
         }
     }
     /// The frozen down projection W0 v: [T, F] -> [T, D].
-    public func project(_ v: Tensor) -> Tensor { linear(v, down, packed: packedDown) }
+    public func project(_ v: Tensor) -> Tensor { linear(v, downProjection) }
 
     public func forward(_ x: Tensor) -> Tensor { project(activation(x)) }
 }
@@ -155,44 +190,71 @@ public struct LlamaBlock: Sendable {
     }
 }
 
-/// A LLaMA-family causal language model with float32 weights (dequantized at load).
+/// A LLaMA-family causal language model: float32 weights, or a GGUF file's blocks read in place (see Weight).
 public struct LlamaModel: Sendable {
     public let configuration: LlamaConfiguration
-    public var embedding: Tensor      // [V, D]
+    public var embeddingTable: Weight     // [V, D]
     public var blocks: [LlamaBlock]
     public var finalNorm: Tensor      // [D]
-    /// The LM head [V, D]; with tied embeddings it shares `embedding`'s storage.
-    public var head: Tensor { didSet { packedHead = nil } }
-    var packedHead: PackedMatrix?
+    /// The LM head [V, D]; with tied embeddings the same matrix as `embeddingTable`.
+    public var headProjection: Weight
+    /// The float32 values (see LlamaAttention.wq).
+    public var embedding: Tensor { get { embeddingTable.float } set { embeddingTable = Weight(newValue) } }
+    public var head: Tensor { get { headProjection.float } set { headProjection = Weight(newValue) } }
 
     public init(configuration: LlamaConfiguration, embedding: Tensor, blocks: [LlamaBlock], finalNorm: Tensor, head: Tensor) {
+        self.init(configuration: configuration, embedding: Weight(embedding), blocks: blocks, finalNorm: finalNorm, head: Weight(head))
+    }
+
+    public init(configuration: LlamaConfiguration, embedding: Weight, blocks: [LlamaBlock], finalNorm: Tensor, head: Weight) {
         self.configuration = configuration
-        self.embedding = embedding
+        self.embeddingTable = embedding
         self.blocks = blocks
         self.finalNorm = finalNorm
-        self.head = head
+        self.headProjection = head
     }
 
     public func block(_ i: Int) -> LlamaBlock { blocks[i] }
 
-    /// Whether decoding reads quantized blocks (GGUF Q4_0/Q4_1/Q8_0 weights) instead of float32.
-    public var usesPackedDecoding: Bool { packedHead != nil || blocks.contains { $0.attention.packedQ != nil } }
+    /// Whether decoding reads quantized blocks (GGUF weights in a `QuantizedFormat`) instead of float32.
+    public var usesPackedDecoding: Bool { headProjection.packed != nil || blocks.contains { $0.attention.queryProjection.packed != nil } }
 
-    /// The same model with decoding on the float32 weights only.
+    /// The same model with every product on float32 weights (made from the blocks now).
     public func withoutPackedDecoding() -> LlamaModel {
         var m = self
-        m.packedHead = nil
+        m.embeddingTable = embeddingTable.floatOnly()
+        m.headProjection = configuration.tiedEmbeddings ? m.embeddingTable : headProjection.floatOnly()
         for i in m.blocks.indices {
-            m.blocks[i].attention.packedQ = nil; m.blocks[i].attention.packedK = nil
-            m.blocks[i].attention.packedV = nil; m.blocks[i].attention.packedO = nil
-            m.blocks[i].mlp.packedGate = nil; m.blocks[i].mlp.packedUp = nil; m.blocks[i].mlp.packedDown = nil
+            let a = m.blocks[i].attention, f = m.blocks[i].mlp
+            m.blocks[i].attention.queryProjection = a.queryProjection.floatOnly()
+            m.blocks[i].attention.keyProjection = a.keyProjection.floatOnly()
+            m.blocks[i].attention.valueProjection = a.valueProjection.floatOnly()
+            m.blocks[i].attention.outputProjection = a.outputProjection.floatOnly()
+            m.blocks[i].mlp.gateProjection = f.gateProjection.floatOnly()
+            m.blocks[i].mlp.upProjection = f.upProjection.floatOnly()
+            m.blocks[i].mlp.downProjection = f.downProjection.floatOnly()
         }
         return m
     }
 
+    /// The float32 matrices this model holds now, in bytes (the rest is read from the file's blocks).
+    public var floatWeightBytes: Int {
+        var matrices = [embeddingTable] + (configuration.tiedEmbeddings ? [] : [headProjection])
+        for b in blocks {
+            matrices += [b.attention.queryProjection, b.attention.keyProjection, b.attention.valueProjection,
+                         b.attention.outputProjection, b.mlp.gateProjection, b.mlp.upProjection, b.mlp.downProjection]
+        }
+        return matrices.reduce(0) { $0 + ($1.storage.materialized()?.count ?? 0) * 4 }
+    }
+
     /// Token embeddings [T, D] of `ids` (the residual stream before block 0), scaled if the block says so.
     public func embed(_ ids: [Int]) -> Tensor {
-        let e = ElderTensor.embedding(embedding, ids: ids)
+        let e: Tensor
+        if let packed = embeddingTable.packed, !embeddingTable.holdsFloat {
+            e = packed.rows(ids)
+        } else {
+            e = ElderTensor.embedding(embedding, ids: ids)
+        }
         return configuration.block.embeddingScale.map { scale(e, by: $0) } ?? e
     }
 
@@ -209,7 +271,7 @@ public struct LlamaModel: Sendable {
 
     /// Logits [T, V] of the final residual stream h [T, D].
     public func logits(_ h: Tensor) -> Tensor {
-        linear(rmsNorm(h, weight: finalNorm, eps: configuration.rmsNormEpsilon), head, packed: packedHead)
+        linear(rmsNorm(h, weight: finalNorm, eps: configuration.rmsNormEpsilon), headProjection)
     }
 
     /// Logits of `ids` placed after the cache's positions (or at 0...). With `lastOnly`, only the last

@@ -55,8 +55,11 @@ public struct LlamaWeightNames: Sendable {
 
 extension LlamaModel {
     /// Loads every weight of `configuration` from `source`. Fails listing all missing tensors, or the
-    /// first tensor whose shape is wrong, before dequantizing anything.
-    public init(configuration c: LlamaConfiguration, source: TensorSource, names: LlamaWeightNames) throws {
+    /// first tensor whose shape is wrong, before dequantizing anything. A GGUF matrix in a block format
+    /// the decode kernels read (`QuantizedFormat`) is read in place and dequantized when needed, as
+    /// `floatWeights` says; every other tensor is float32 from the start.
+    public init(configuration c: LlamaConfiguration, source: TensorSource, names: LlamaWeightNames,
+                floatWeights: FloatWeights = .keptAfterFirstUse) throws {
         let D = c.hiddenSize, F = c.intermediateSize, V = c.vocabularySize, hd = c.headDimension
         var expected: [(String, [Int])] = [(names.embedding, [V, D]), (names.finalNorm, [D])]
         if !c.tiedEmbeddings { expected.append((names.head, [V, D])) }
@@ -83,40 +86,37 @@ extension LlamaModel {
         for (name, shape) in expected where source.shape(of: name) != shape {
             throw CheckpointError.wrongShape(path: source.sourcePath, tensor: name, expected: shape, found: source.shape(of: name) ?? [])
         }
-        // Dequantize in parallel: each tensor is independent and the file is memory-mapped.
-        let loaded = try Self.loadAll(expected.map(\.0), from: source)
-        let embedding = loaded[names.embedding]!
+        // Matrices read in place; the rest dequantized in parallel (independent tensors, memory-mapped file).
+        var packed: [String: PackedMatrix] = [:]
+        if let gguf = source as? GGUFFile {
+            var matrices = [names.embedding] + (c.tiedEmbeddings ? [] : [names.head])
+            for i in 0..<c.layerCount {
+                let n = names.block(i)
+                matrices += [n.q, n.k, n.v, n.o, n.gate, n.up, n.down]
+            }
+            for name in matrices { packed[name] = try gguf.packedMatrix(name) }
+        }
+        let loaded = try Self.loadAll(expected.map(\.0).filter { packed[$0] == nil }, from: source)
+        func weight(_ name: String) -> Weight {
+            if let matrix = packed[name] { return Weight(packed: matrix, float: nil, policy: floatWeights) }
+            return Weight(loaded[name]!)
+        }
+        let embedding = weight(names.embedding)
         let blocks = (0..<c.layerCount).map { i -> LlamaBlock in
             let n = names.block(i)
             let qk = c.block.queryKeyNorm, post = c.block.postNorms
             return LlamaBlock(attentionNorm: loaded[n.attentionNorm]!,
-                              attention: LlamaAttention(wq: loaded[n.q]!, wk: loaded[n.k]!, wv: loaded[n.v]!, wo: loaded[n.o]!,
+                              attention: LlamaAttention(query: weight(n.q), key: weight(n.k), value: weight(n.v), output: weight(n.o),
                                                         configuration: c, layer: i,
                                                         queryNorm: qk ? n.queryNorm.flatMap { loaded[$0] } : nil,
                                                         keyNorm: qk ? n.keyNorm.flatMap { loaded[$0] } : nil),
                               mlpNorm: loaded[n.mlpNorm]!,
-                              mlp: LlamaMLP(gate: loaded[n.gate]!, up: loaded[n.up]!, down: loaded[n.down]!, kind: c.block.feedForward),
+                              mlp: LlamaMLP(gate: weight(n.gate), up: weight(n.up), down: weight(n.down), kind: c.block.feedForward),
                               postAttentionNorm: post ? n.postAttentionNorm.flatMap { loaded[$0] } : nil,
                               postMLPNorm: post ? n.postMLPNorm.flatMap { loaded[$0] } : nil)
         }
         self.init(configuration: c, embedding: embedding, blocks: blocks, finalNorm: loaded[names.finalNorm]!,
-                  head: c.tiedEmbeddings ? embedding : loaded[names.head]!)
-        if let gguf = source as? GGUFFile { try attachPackedWeights(gguf, names: names) }
-    }
-
-    /// Keeps the quantized blocks of every projection and the head for decoding (see PackedMatrix).
-    mutating func attachPackedWeights(_ gguf: GGUFFile, names: LlamaWeightNames) throws {
-        packedHead = try gguf.packedMatrix(configuration.tiedEmbeddings ? names.embedding : names.head)
-        for i in blocks.indices {
-            let n = names.block(i)
-            blocks[i].attention.packedQ = try gguf.packedMatrix(n.q)
-            blocks[i].attention.packedK = try gguf.packedMatrix(n.k)
-            blocks[i].attention.packedV = try gguf.packedMatrix(n.v)
-            blocks[i].attention.packedO = try gguf.packedMatrix(n.o)
-            blocks[i].mlp.packedGate = try gguf.packedMatrix(n.gate)
-            blocks[i].mlp.packedUp = try gguf.packedMatrix(n.up)
-            blocks[i].mlp.packedDown = try gguf.packedMatrix(n.down)
-        }
+                  head: c.tiedEmbeddings ? embedding : weight(names.head))
     }
 
     private static func loadAll(_ names: [String], from source: TensorSource) throws -> [String: Tensor] {

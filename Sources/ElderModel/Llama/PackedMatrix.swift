@@ -7,13 +7,6 @@ import ElderTensor
 // product per block (the C kernels of `QuantizedFormat`), the rows of W split over the worker pool: decoding
 // reads 4.5-8.5 bits per weight and converts none of them to float. With more rows, sgemm on float32 wins.
 
-/// y = x · Wᵀ for x [T, K] and W [N, K]: from `packed` (W's quantized blocks) when decoding a few
-/// rows, else the float32 product (ElderTensor's matmul, which has its own few-row path).
-public func linear(_ x: Tensor, _ w: Tensor, packed: PackedMatrix? = nil) -> Tensor {
-    if let packed, x.rowCount <= PackedMatrix.rowLimit { return packed.apply(x) }
-    return matmul(x, w, transposeB: true)
-}
-
 /// A weight matrix W [N, K] kept in its GGUF block encoding, read in place.
 public struct PackedMatrix: Sendable {
     public let format: QuantizedFormat
@@ -89,6 +82,46 @@ public struct PackedMatrix: Sendable {
             defer { start += t * m.rows }
             return Tensor(shape: [t, m.rows], scalars: Array(y[start..<start + t * m.rows]))
         }
+    }
+
+    /// Float32 values of W kept at a time by `product`: 256 KB, which stays in cache while sgemm reads it.
+    static let slabValues = 1 << 16
+
+    /// y [T, N] = x [T, K] · Wᵀ for many rows of x without keeping W in float32: a slab of W's rows is
+    /// dequantized at a time (the values `dequantized()` gives) and multiplied by sgemm.
+    public func product(_ x: Tensor) -> Tensor {
+        let t = x.rowCount, k = columns
+        precondition(x.lastDimension == k, "PackedMatrix.product: x \(x.shape) vs \(columns) columns")
+        let slabRows = max(1, min(rows, Self.slabValues / k))
+        var y = Tensor(zeros: [t, rows])
+        var slab = Tensor(zeros: [slabRows, k]), part = Tensor(zeros: [t, slabRows])
+        var start = 0
+        while start < rows {
+            let n = min(slabRows, rows - start)
+            if n != slab.rowCount { (slab, part) = (Tensor(zeros: [n, k]), Tensor(zeros: [t, n])) }
+            dequantizeRows(start..<start + n, into: &slab.scalars)
+            matmul(into: &part, x, slab, transposeB: true)
+            y.scalars.withUnsafeMutableBufferPointer { yp in
+                part.scalars.withUnsafeBufferPointer { pp in
+                    for r in 0..<t { (yp.baseAddress! + r * rows + start).update(from: pp.baseAddress! + r * n, count: n) }
+                }
+            }
+            start += n
+        }
+        return y
+    }
+
+    /// Rows `ids` of W as float32 [ids.count, K] (an embedding lookup on a quantized table). Ids must lie
+    /// in 0..<N (programmer error otherwise).
+    public func rows(_ ids: [Int]) -> Tensor {
+        var out = Tensor(zeros: [ids.count, columns])
+        var row = [Float](repeating: 0, count: columns)
+        for (t, id) in ids.enumerated() {
+            precondition(id >= 0 && id < rows, "PackedMatrix.rows: id \(id) out of 0..<\(rows)")
+            dequantizeRows(id..<id + 1, into: &row)
+            out.scalars.replaceSubrange(t * columns..<(t + 1) * columns, with: row)
+        }
+        return out
     }
 
     /// out[0..<rows.count × K] = the values of rows `rows`.

@@ -1,5 +1,6 @@
 import ElderTensor
 import Foundation
+import Synchronization
 
 /// A model ready to use: the transformer, its tokenizer and (for instruct models) its chat format,
 /// loaded from a GGUF file or a Hugging Face safetensors folder.
@@ -21,18 +22,26 @@ public final class LoadedModel: @unchecked Sendable {
         self.stopTokenIDs = stopTokenIDs
     }
 
+    /// What models this process loads from GGUF files do about float32 copies of their matrices: the lab keeps
+    /// them after first use (speed), the `elder` command keeps only what training reads (`FloatWeights`).
+    public static var floatWeights: FloatWeights {
+        get { floatWeightsPolicy.withLock { $0 } }
+        set { floatWeightsPolicy.withLock { $0 = newValue } }
+    }
+    private static let floatWeightsPolicy = Mutex<FloatWeights>(.keptAfterFirstUse)
+
     /// Loads `nameOrPath` as `ModelLocator` resolves it.
     public static func load(_ nameOrPath: String) throws -> LoadedModel {
         try load(path: ModelLocator.resolve(nameOrPath))
     }
 
     /// Loads a `.gguf` file or a folder holding `config.json`, safetensors weights and `tokenizer.json`.
-    public static func load(path: String) throws -> LoadedModel {
+    public static func load(path: String, floatWeights: FloatWeights = LoadedModel.floatWeights) throws -> LoadedModel {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw ModelLocatorError.notFound(path)
         }
-        return isDirectory.boolValue ? try loadHuggingFace(folder: path) : try loadGGUF(path: path)
+        return isDirectory.boolValue ? try loadHuggingFace(folder: path) : try loadGGUF(path: path, floatWeights: floatWeights)
     }
 
     /// Only the tokenizer of a `.gguf` file or a checkpoint folder (no weights are read).
@@ -60,14 +69,14 @@ public final class LoadedModel: @unchecked Sendable {
         }
     }
 
-    static func loadGGUF(path: String) throws -> LoadedModel {
+    static func loadGGUF(path: String, floatWeights: FloatWeights) throws -> LoadedModel {
         let gguf = try GGUFFile(path: path)
         let configuration = try LlamaConfiguration(gguf: gguf)
         let tokenizer = try tokenizer(gguf: gguf)
         guard tokenizer.vocabularySize <= configuration.vocabularySize else {
             throw CheckpointError.invalid(path: path, reason: "tokenizer has \(tokenizer.vocabularySize) tokens, model \(configuration.vocabularySize)")
         }
-        let model = try LlamaModel(configuration: configuration, source: gguf, names: .gguf)
+        let model = try LlamaModel(configuration: configuration, source: gguf, names: .gguf, floatWeights: floatWeights)
         let template = gguf.metadata["tokenizer.chat_template"]?.string.flatMap { ChatTemplate(jinja: $0, tokenizer: tokenizer) }
         return LoadedModel(path: path, model: model, tokenizer: tokenizer, chatTemplate: template,
                            stopTokenIDs: Set([tokenizer.eosTokenID].compactMap { $0 } + (template?.endOfTurnTokenID.map { [$0] } ?? [])))

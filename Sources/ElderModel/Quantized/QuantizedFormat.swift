@@ -8,7 +8,7 @@ import CQuantizedKernels
 /// QuantizedKernelTests run every case against its references (the Swift dequantizer of Dequantize /
 /// BlockFormats, the C reference dot product) and the float32 product.
 public enum QuantizedFormat: Sendable, CaseIterable {
-    case q4_0, q4_1, q8_0
+    case q4_0, q4_1, q5_0, q8_0, q4_K, q6_K
 
     public init?(_ type: GGMLType) {
         guard let format = Self.allCases.first(where: { $0.type == type }) else { return nil }
@@ -19,7 +19,10 @@ public enum QuantizedFormat: Sendable, CaseIterable {
         switch self {
         case .q4_0: return .q4_0
         case .q4_1: return .q4_1
+        case .q5_0: return .q5_0
         case .q8_0: return .q8_0
+        case .q4_K: return .q4_K
+        case .q6_K: return .q6_K
         }
     }
 
@@ -30,7 +33,7 @@ public enum QuantizedFormat: Sendable, CaseIterable {
     /// The activation blocks this format's dot product reads.
     public var activations: ActivationFormat {
         switch self {
-        case .q4_0, .q4_1, .q8_0: return .q16
+        case .q4_0, .q4_1, .q5_0, .q8_0, .q4_K, .q6_K: return .q16
         }
     }
 
@@ -39,7 +42,10 @@ public enum QuantizedFormat: Sendable, CaseIterable {
         switch self {
         case .q4_0: elder_dequantize_q4_0(blocks, y, Int64(k))
         case .q4_1: elder_dequantize_q4_1(blocks, y, Int64(k))
+        case .q5_0: elder_dequantize_q5_0(blocks, y, Int64(k))
         case .q8_0: elder_dequantize_q8_0(blocks, y, Int64(k))
+        case .q4_K: elder_dequantize_q4_k(blocks, y, Int64(k))
+        case .q6_K: elder_dequantize_q6_k(blocks, y, Int64(k))
         }
     }
 
@@ -51,7 +57,10 @@ public enum QuantizedFormat: Sendable, CaseIterable {
         switch self {
         case .q4_0: return elder_dot_q4_0_q16
         case .q4_1: return elder_dot_q4_1_q16
+        case .q5_0: return elder_dot_q5_0_q16
         case .q8_0: return elder_dot_q8_0_q16
+        case .q4_K: return elder_dot_q4_k_q16
+        case .q6_K: return elder_dot_q6_k_q16
         }
     }
 
@@ -60,7 +69,10 @@ public enum QuantizedFormat: Sendable, CaseIterable {
         switch self {
         case .q4_0: return elder_dot_q4_0_q16_reference
         case .q4_1: return elder_dot_q4_1_q16_reference
+        case .q5_0: return elder_dot_q5_0_q16_reference
         case .q8_0: return elder_dot_q8_0_q16_reference
+        case .q4_K: return elder_dot_q4_k_q16_reference
+        case .q6_K: return elder_dot_q6_k_q16_reference
         }
     }
 }
