@@ -3,7 +3,7 @@ import Elder
 import ElderCommandLine
 
 /// `elder-bench`: Elder's lab, apart from the product. Benchmarks that write reports (kernels, model, edit,
-/// store, lifelong and its comparison, deferral, tokenizer, serve) and the debug helpers the store tests
+/// memory, store, lifelong and its comparison, deferral, tokenizer, serve) and the debug helpers the store tests
 /// drive. One file per subcommand; the synthetic histories and research measurements they use are in ElderLab.
 @main
 struct ElderBenchCommand: AsyncParsableCommand {
@@ -15,8 +15,8 @@ struct ElderBenchCommand: AsyncParsableCommand {
             Example: elder-bench lifelong --edits 100 --method elder --background; elder-bench lifelong --status
             """,
         version: Elder.version,
-        subcommands: [Kernels.self, Model.self, Edit.self, Store.self, Lifelong.self, LifelongReportCommand.self, Deferral.self,
-                      Tokenizer.self, Serve.self, Review.self, Debug.self])
+        subcommands: [Kernels.self, Model.self, Memory.self, Edit.self, Store.self, Lifelong.self, LifelongReportCommand.self,
+                      Deferral.self, Tokenizer.self, Serve.self, Review.self, Debug.self])
 
     static func main() async { await CommandLineMain.run(Self.self) }
 }

@@ -12,9 +12,10 @@ enum ElderChild {
         return own.deletingLastPathComponent().appendingPathComponent("elder").path
     }
 
-    /// Runs `elder arguments…` in `folder`; its standard output, or a failure with its standard error.
+    /// Runs `elder arguments…` (or another `binary`) in `folder`; its standard output, or a failure with its
+    /// standard error.
     @discardableResult
-    static func run(_ arguments: [String], in folder: String) throws -> String {
+    static func run(_ arguments: [String], in folder: String, binary: String = ElderChild.binary) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
@@ -27,7 +28,7 @@ enum ElderChild {
         let errors = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw ValidationError("elder \(arguments.prefix(2).joined(separator: " ")) failed: \(String(decoding: errors, as: UTF8.self))")
+            throw ValidationError("\(URL(fileURLWithPath: binary).lastPathComponent) \(arguments.prefix(2).joined(separator: " ")) failed: \(String(decoding: errors, as: UTF8.self))")
         }
         return String(decoding: output, as: UTF8.self)
     }
@@ -38,10 +39,10 @@ enum ElderChild {
         let log: String
         private(set) var port = 0
 
-        init(repo: String, extra: [String]) async throws {
+        init(repo: String, extra: [String], binary: String = ElderChild.binary) async throws {
             log = repo + "/../serve-\(UUID().uuidString).log"
             FileManager.default.createFile(atPath: log, contents: nil)
-            process.executableURL = URL(fileURLWithPath: ElderChild.binary)
+            process.executableURL = URL(fileURLWithPath: binary)
             process.arguments = ["serve", "-C", repo, "--port", "0"] + extra
             process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
             process.standardOutput = FileHandle.nullDevice
