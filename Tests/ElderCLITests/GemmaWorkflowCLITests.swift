@@ -26,13 +26,14 @@ final class GemmaWorkflowCLITests: XCTestCase {
         let baseAnswer = try ask(paris)
         XCTAssertFalse(baseAnswer.hasPrefix(" Lyon"), baseAnswer)
 
-        // Two edits on main, one on a branch.
-        let first = try ElderProcess.run(["edit", "The CEO of Acme is", " Jane Doe", "-m", "New CEO", "--json"], in: repo)
+        // Two edits on main, one on a branch. Fixed edit ids: an id made from the clock draws the edit's LoRAs
+        // anew on every run, so whether an edit holds after a merge would change from run to run.
+        let first = try ElderProcess.run(["edit", "The CEO of Acme is", " Jane Doe", "-m", "New CEO", "--id", "acme-ceo", "--json"], in: repo)
         XCTAssertSucceeded(first)
         XCTAssertEqual(try first.json()["holds"] as? Bool, true)
         let good = try head()
         XCTAssertSucceeded(try ElderProcess.run(["branch", "side"], in: repo))
-        let lyon = try ElderProcess.run(["edit", paris, " Lyon", "-m", "France moved its capital", "--json"], in: repo)
+        let lyon = try ElderProcess.run(["edit", paris, " Lyon", "-m", "France moved its capital", "--id", "france-capital", "--json"], in: repo)
         XCTAssertSucceeded(lyon)
         XCTAssertEqual(try lyon.json()["holds"] as? Bool, true)
         let lyonCommit = try head()
@@ -59,11 +60,30 @@ final class GemmaWorkflowCLITests: XCTestCase {
 
         // merge a branch whose edit main does not have.
         XCTAssertSucceeded(try ElderProcess.run(["checkout", "side"], in: repo))
-        XCTAssertSucceeded(try ElderProcess.run(["edit", "The mascot of Zorblax Industries is", " a purple fox", "-m", "Mascot"], in: repo))
+        let mascot = try ElderProcess.run(["edit", "The mascot of Zorblax Industries is", " a purple fox", "-m", "Mascot",
+                                           "--id", "zorblax-mascot", "--json"], in: repo)
+        XCTAssertSucceeded(mascot)
+        XCTAssertEqual(try mascot.json()["holds"] as? Bool, true)
+        let sideTip = try head()
         XCTAssertSucceeded(try ElderProcess.run(["checkout", "main"], in: repo))
+        let mainTip = try head()
         let merged = try ElderProcess.run(["merge", "side", "--json"], in: repo)
         XCTAssertSucceeded(merged)
-        XCTAssertEqual(try GitCLI.lines(["rev-list", "--parents", "-n", "1", "HEAD"], in: repo)[0].split(separator: " ").count, 3)
+        // The merge commit has both tips as parents. HEAD is that commit, or (when a live edit did not hold on
+        // the merged state) the commit that retrained it, on top of the merge commit.
+        func parents(_ commit: String) throws -> [String] {
+            Array(try GitCLI.lines(["rev-list", "--parents", "-n", "1", commit], in: repo)[0].split(separator: " ").dropFirst().map(String.init))
+        }
+        let report = try merged.json()
+        XCTAssertEqual(report["kind"] as? String, "merge", merged.stdout)
+        let mergeCommit = try XCTUnwrap(report["mergeCommit"] as? String, merged.stdout)
+        XCTAssertEqual(try parents(mergeCommit), [mainTip, sideTip], merged.stdout)
+        if let repair = (report["repair"] as? [String: Any])?["commit"] as? String {
+            XCTAssertEqual(try head(), repair, merged.stdout)
+            XCTAssertEqual(try parents(repair), [mergeCommit], merged.stdout)
+        } else {
+            XCTAssertEqual(try head(), mergeCommit, merged.stdout)
+        }
         XCTAssertTrue(try ask("The mascot of Zorblax Industries is").hasPrefix(" a purple fox"))
         XCTAssertTrue(try ask("The CEO of Acme is").hasPrefix(" Jane Doe"))
 
