@@ -114,7 +114,7 @@ extension ElderBenchCommand {
         }
 
         /// The prompt: a fixed English text repeated to `promptTokens` tokens.
-        private func benchPrompt(_ tokenizer: any Tokenizer) -> [Int] {
+        private func benchPrompt(_ tokenizer: any ElderModel.Tokenizer) -> [Int] {
             let text = "The history of the city begins with a small settlement on the river, where traders met to exchange goods. "
             var prompt = tokenizer.encode(text)
             while prompt.count < promptTokens { prompt += tokenizer.encode(text) }

@@ -44,14 +44,17 @@ final class GemmaForwardGoldenTests: XCTestCase {
         print("gemma forward golden: max |logit diff| \(worstLogit), max |logsumexp diff| \(worstLSE)")
     }
 
+    /// The KV cache on float32 products in both passes (the quantized decode kernels, whose int16 activations
+    /// move logits by a few 1e-3, are checked against the reference by the greedy continuations above).
     func testCachedDecodingMatchesFullForward() throws {
         let loaded = try RealGemma.load()
+        let model = loaded.model.withoutPackedDecoding()
         let ids = loaded.tokenizer.encode("The Eiffel Tower is located in the city of")
-        let full = loaded.model.forward(ids)
+        let full = model.forward(ids)
         let cache = KVCache(configuration: loaded.configuration)
-        _ = loaded.model.forward(Array(ids.prefix(4)), cache: cache)
+        _ = model.forward(Array(ids.prefix(4)), cache: cache)
         var last = Tensor(zeros: [1])
-        for id in ids.dropFirst(4) { last = loaded.model.forward([id], cache: cache) }
+        for id in ids.dropFirst(4) { last = model.forward([id], cache: cache) }
         let expected = Tensor(shape: [1, full.lastDimension], scalars: full.row(ids.count - 1))
         XCTAssertLessThan(maxAbsDifference(last, expected), 2e-3)
     }
