@@ -1,6 +1,8 @@
 /// Rewordings of a prompt made by fixed rules, for edits given as a prompt and a target alone (the way a
 /// person types `elder edit PROMPT TARGET`): the 135M model cannot paraphrase, so variation comes from
-/// frames around the prompt that keep its words and its end (the answer still follows the last word).
+/// frames around the prompt that keep its words and its end (the answer still follows the last word), and
+/// from one rule of English word order that puts the subject first ("The CEO of Acme is" → "Acme's CEO
+/// is"), when the prompt has that shape.
 ///
 /// Two disjoint families: `training` frames are trained on beside the prompt; `checks` frames are never
 /// trained on, so `elder edit` can say how an edit carries over to wordings it did not see. Neither is
@@ -9,7 +11,7 @@ public enum PromptRewording {
     /// Frames trained with the prompt, in the order they are used: context before the sentence, and the
     /// sentence as the answer to a question.
     public static let trainingFrames: [Frame] = [
-        .prefix("Fact: "), .prefix("Here is what we know. "), .lowercasedPrefix("Note that "),
+        .subjectFirst, .prefix("Fact: "), .prefix("Here is what we know. "), .lowercasedPrefix("Note that "),
         .prefix("Q: Complete the sentence.\nA: "), .lowercasedPrefix("According to the records, "),
         .prefix("Update: "), .lowercasedPrefix("It is true that "), .prefix("From the FAQ: "),
     ]
@@ -26,23 +28,49 @@ public enum PromptRewording {
         /// Text before the prompt, the prompt's first letter lowercased when its first word is an article or
         /// a pronoun ("The CEO …" → "Note that the CEO …"); names keep their capitals.
         case lowercasedPrefix(String)
+        /// "The RELATION of SUBJECT is" → "SUBJECT's RELATION is" (`PromptRewording.subjectFirst`); nil when
+        /// the prompt has another shape.
+        case subjectFirst
 
-        public func apply(_ prompt: String) -> String {
+        public func apply(_ prompt: String) -> String? {
             switch self {
             case .prefix(let text): return text + prompt
             case .lowercasedPrefix(let text): return text + PromptRewording.lowercasingArticle(prompt)
+            case .subjectFirst: return PromptRewording.subjectFirst(prompt)
             }
         }
     }
 
+    static let linkingVerbs: Set<String> = ["is", "was", "are", "were"]
+
+    /// The possessive word order of "The RELATION of SUBJECT VERB" (VERB one of is/was/are/were): "The
+    /// country of citizenship of Ada Lovelace is" → "Ada Lovelace's country of citizenship is". SUBJECT
+    /// starts at the first word after an "of" that begins with a capital letter (so "The capital of France"
+    /// splits at "France", "The CEO of Acme" at "Acme"); nil when there is no such word or no linking verb
+    /// at the end. A rule of English word order, not of any relation.
+    static func subjectFirst(_ prompt: String) -> String? {
+        let words = prompt.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+        guard words.count >= 5, words[0] == "The" || words[0] == "the", let verb = words.last,
+              linkingVerbs.contains(verb) else { return nil }
+        let middle = Array(words[1..<(words.count - 1)])
+        guard let start = middle.indices.dropFirst().first(where: { i in
+            middle[i - 1] == "of" && i >= 2 && (middle[i].first?.isUppercase ?? false)
+        }) else { return nil }
+        let relation = middle[..<(start - 1)].joined(separator: " ")
+        let subject = middle[start...].joined(separator: " ")
+        guard !relation.isEmpty, !subject.isEmpty else { return nil }
+        let possessive = subject.hasSuffix("s") ? subject + "'" : subject + "'s"
+        return "\(possessive) \(relation) \(verb)"
+    }
+
     /// The first `count` training rewordings of `prompt` (different from it and from each other).
     public static func training(_ prompt: String, count: Int) -> [String] {
-        distinct(trainingFrames.map { $0.apply(prompt) }, excluding: prompt).prefix(max(0, count)).map { $0 }
+        distinct(trainingFrames.compactMap { $0.apply(prompt) }, excluding: prompt).prefix(max(0, count)).map { $0 }
     }
 
     /// The check rewordings of `prompt`.
     public static func checks(_ prompt: String) -> [String] {
-        distinct(checkFrames.map { $0.apply(prompt) }, excluding: prompt)
+        distinct(checkFrames.compactMap { $0.apply(prompt) }, excluding: prompt)
     }
 
     static let articles: Set<String> = ["The", "A", "An", "This", "That", "These", "Those", "Its", "His", "Her", "Their", "Our", "My"]

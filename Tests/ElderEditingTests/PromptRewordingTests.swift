@@ -1,0 +1,30 @@
+@testable import ElderEditing
+import XCTest
+
+/// The rule-made rewordings: the subject-first word order on hand-checked prompts, and the frames.
+final class PromptRewordingTests: XCTestCase {
+    func testSubjectFirstMovesTheSubjectBeforeTheRelation() {
+        XCTAssertEqual(PromptRewording.subjectFirst("The capital of France is"), "France's capital is")
+        XCTAssertEqual(PromptRewording.subjectFirst("The CEO of Acme Corporation is"), "Acme Corporation's CEO is")
+        XCTAssertEqual(PromptRewording.subjectFirst("The country of citizenship of Ada Lovelace was"),
+                       "Ada Lovelace's country of citizenship was")
+        XCTAssertEqual(PromptRewording.subjectFirst("The official language of Armenian Kingdom of Cilicia is"),
+                       "Armenian Kingdom of Cilicia's official language is")
+        XCTAssertEqual(PromptRewording.subjectFirst("The headquarters of Acme Industries are"), "Acme Industries' headquarters are")
+    }
+
+    func testSubjectFirstLeavesOtherShapesAlone() {
+        XCTAssertNil(PromptRewording.subjectFirst("The basic plan costs"))            // no linking verb
+        XCTAssertNil(PromptRewording.subjectFirst("Acme's CEO is"))                   // not "The … of …"
+        XCTAssertNil(PromptRewording.subjectFirst("The capital of the country is"))   // no capitalized subject
+        XCTAssertNil(PromptRewording.subjectFirst("The of France is"))                // no relation
+    }
+
+    func testTrainingRewordingsPutTheSubjectFirstThenFrame() {
+        XCTAssertEqual(PromptRewording.training("The capital of France is", count: 2),
+                       ["France's capital is", "Fact: The capital of France is"])
+        // A prompt the word-order rule does not fit gets the frames only.
+        XCTAssertEqual(PromptRewording.training("The basic plan costs", count: 1), ["Fact: The basic plan costs"])
+        XCTAssertEqual(PromptRewording.checks("The capital of France is").count, 3)
+    }
+}
