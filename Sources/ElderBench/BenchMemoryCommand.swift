@@ -56,7 +56,7 @@ extension ElderBenchCommand {
             let server = try await ElderChild.Server(repo: repo, extra: ["--cache-mb", "1024"], binary: binary)
             let versions = ["v0", "v1", "v2", "v3"]
             let load = ServeLoad(port: server.port, prompts: Serve.prompts, maxTokens: 8)
-            let served = await load.run(clients: versions.count, versions: versions, seconds: 0.001)
+            let served = await load.run(clients: versions.count, versions: versions, for: .requests(each: 1))
             let serve = server.memory().peak
             let cached = try await server.metric("elder_version_cache_entries_count") ?? 0
             server.stop()

@@ -54,11 +54,11 @@ extension ElderBenchCommand {
             var runs: [ServeLoad.Result] = []
             let batched = try await ElderChild.Server(repo: repo, extra: ["--cache-mb", "1024"])
             let load = ServeLoad(port: batched.port, prompts: Self.prompts, maxTokens: maxTokens)
-            _ = await load.run(clients: versions.count, versions: versions, seconds: 0.001)   // every version rebuilt once
+            _ = await load.run(clients: versions.count, versions: versions, for: .requests(each: 1))   // every version rebuilt once
             for set in [["main"], versions] {
                 for clients in [1, 4, 16] {
                     print("load: \(clients) client(s) on \(set.joined(separator: ", ")) for \(seconds) s")
-                    runs.append(await load.run(clients: clients, versions: set, seconds: seconds))
+                    runs.append(await load.run(clients: clients, versions: set, for: .seconds(seconds)))
                 }
             }
             let memory = batched.memory()
@@ -68,8 +68,8 @@ extension ElderBenchCommand {
             print("load: 16 clients on main, --batch-size 1")
             let single = try await ElderChild.Server(repo: repo, extra: ["--batch-size", "1"])
             let singleLoad = ServeLoad(port: single.port, prompts: Self.prompts, maxTokens: maxTokens)
-            _ = await singleLoad.run(clients: 1, versions: ["main"], seconds: 0.001)
-            let unbatched = await singleLoad.run(clients: 16, versions: ["main"], seconds: seconds)
+            _ = await singleLoad.run(clients: 1, versions: ["main"], for: .requests(each: 1))
+            let unbatched = await singleLoad.run(clients: 16, versions: ["main"], for: .seconds(seconds))
             single.stop()
 
             print("baseline: elder ask in a loop (\(askRuns) runs)")

@@ -5,7 +5,7 @@ import FoundationNetworking
 #endif
 
 /// A load on a running `elder serve` from real HTTP clients on loopback (URLSession, libcurl underneath):
-/// `clients` loops, each sending one streamed completion after another until the deadline, timing the
+/// `clients` loops, each sending one streamed completion after another for a time or a number of answers, timing the
 /// first token and the whole answer of each.
 struct ServeLoad {
     struct Sample: Sendable {
@@ -34,20 +34,34 @@ struct ServeLoad {
     let prompts: [String]
     let maxTokens: Int
 
-    /// Runs `clients` concurrent loops for `seconds`, client i asking version `versions[i % count]`.
-    func run(clients: Int, versions: [String], seconds: Double) async -> Result {
+    /// How long each client of a load keeps asking.
+    enum Length {
+        /// Until this many seconds after the start (a request under way is finished).
+        case seconds(Double)
+        /// This many answers each, however long they take (warming a server up, touching every version).
+        case requests(each: Int)
+
+        func goesOn(after sent: Int, since start: Date) -> Bool {
+            switch self {
+            case .seconds(let seconds): Date() < start.addingTimeInterval(seconds)
+            case .requests(let each): sent < each
+            }
+        }
+    }
+
+    /// Runs `clients` concurrent loops for `length`, client i asking version `versions[i % count]`.
+    func run(clients: Int, versions: [String], for length: Length) async -> Result {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.httpMaximumConnectionsPerHost = max(clients, 1) * 2
         configuration.timeoutIntervalForRequest = 600
         let streams = StreamRouter()
         let session = URLSession(configuration: configuration, delegate: streams, delegateQueue: nil)
         let start = Date()
-        let deadline = start.addingTimeInterval(seconds)
         let results = await withTaskGroup(of: ([Sample], Int).self) { group in
             for client in 0..<clients {
                 group.addTask {
                     var samples: [Sample] = [], failures = 0, n = 0
-                    while Date() < deadline {
+                    while length.goesOn(after: n, since: start) {
                         let prompt = prompts[(client + n) % prompts.count]
                         n += 1
                         if let sample = await one(session: session, streams: streams, version: versions[client % versions.count],
