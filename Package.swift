@@ -44,7 +44,9 @@ let package = Package(
         .target(name: "ElderRecords"),
         .target(name: "ElderEval", dependencies: ["ElderTensor", "ElderModel", "ElderEditing", "ElderRecords", "ElderStable"]),
         .target(name: "Elder", dependencies: ["ElderModel", "ElderEditing", "ElderStore", "ElderRecords", "ElderTensor", "ElderStable"],
-                exclude: ["WORKSPACE.md"]),
+                exclude: ["WORKSPACE.md"],
+                // What `elder export` writes beside the tensors: the rule's specification and the reference loader.
+                resources: [.embedInCode("Export/Shipped/README.md"), .embedInCode("Export/Shipped/elder_route.py")]),
         // What both executables share: the failure line and exit status, output, --model and --set.
         .target(name: "ElderCommandLine", dependencies: [
             "Elder", "ElderEditing", "ElderModel", "ElderRecords", "ElderStore",

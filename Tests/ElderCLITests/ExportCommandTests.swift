@@ -6,80 +6,95 @@ import ElderTestSupport
 import Foundation
 import XCTest
 
-/// `elder export`: PEFT adapters per expert, routers and codebook, read back bit for bit.
+/// `elder export`: the live edits' LoRAs as PEFT adapters, the routing vectors and settings, the README and
+/// the loader, read back bit for bit against the version's state.
 final class ExportCommandTests: XCTestCase {
-    func testExportIsPEFTLayoutAndBitExact() throws {
+    func testExportHoldsLiveEditsRoutingAndLoader() throws {
         let repo = try TinyRepo.make()
         let edits = try TinyEdits.commit([(" The capital of Zorbia is", " Quell"), (" The river of Zorbia is", " Vell")], in: repo)
         let out = TinyRepo.folder() + "/export"
         let run = try ElderProcess.run(["export", "HEAD", "--out", out, "--json"], in: repo)
         XCTAssertSucceeded(run)
         XCTAssertEqual(try run.json()["commit"] as? String, edits[1].commit.hex)
+        XCTAssertEqual(try run.json()["adapters"] as? Int, 2)
 
-        let store = try KnowledgeStore.open(at: repo)
-        let state = try store.state(of: edits[1].commit)
-        let config = try WorkspaceConfig.decode(store.workspaceConfigJSON).editor
-        let architecture = try LoadedModel.load(path: TinyRepo.modelPath).configuration
-        let (r, f, d) = (config.rank, architecture.intermediateSize, architecture.hiddenSize)
-        let manifest = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/elder-export.json")))
-                                     as? [String: Any])
+        let workspace = try Workspace.open(at: repo, model: TinyRepo.modelPath)
+        let version = try workspace.version(of: edits[1].commit)
+        let editor = try workspace.editor(for: version)
+        let config = workspace.configuration
+        let architecture = workspace.model.configuration
+        let (r, k, f, d) = (config.rank, config.topK, architecture.intermediateSize, architecture.hiddenSize)
+        let manifest = try readJSON(out + "/elder-export.json")
+        XCTAssertEqual(manifest["version"] as? Int, 2)
         XCTAssertEqual(manifest["stateHash"] as? String, edits[1].stateHash)
-        XCTAssertEqual((manifest["liveEdits"] as? [[String: Any]])?.count, 2)
-        let experts = try XCTUnwrap(manifest["experts"] as? [[String: Any]])
-        XCTAssertEqual(experts.count, config.layers.count * config.experts)
-        var trained = 0
-        for layer in config.layers {
-            for j in 0..<config.experts {
-                let folder = out + "/expert-\(layer)-\(j)"
-                // adapter_config.json: a standard PEFT LoRA on this block's down_proj.
-                let peft = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/adapter_config.json")))
-                                         as? [String: Any])
-                XCTAssertEqual(peft["peft_type"] as? String, "LORA")
-                XCTAssertEqual(peft["r"] as? Int, r)
-                XCTAssertEqual((peft["lora_alpha"] as? NSNumber)?.doubleValue, Double(config.scaling) * Double(r))
-                XCTAssertEqual(peft["target_modules"] as? [String], ["down_proj"])
-                XCTAssertEqual(peft["layers_to_transform"] as? [Int], [layer])
-                XCTAssertEqual(peft["task_type"] as? String, "CAUSAL_LM")
-                // adapter_model.safetensors: PEFT names and shapes, Elder's values bit for bit.
-                let file = try SafetensorsFile(path: folder + "/adapter_model.safetensors")
+        let rule = try XCTUnwrap(manifest["rule"] as? [String: Any])
+        guard case let .similarityMargin(margin, referenceMargin, minimum) = config.deferral else { return XCTFail("default deferral") }
+        XCTAssertEqual(rule["queryBlock"] as? Int, config.query.layer)
+        XCTAssertEqual((rule["margin"] as? NSNumber)?.floatValue, margin)
+        XCTAssertEqual((rule["referenceMargin"] as? NSNumber)?.floatValue, referenceMargin)
+        XCTAssertEqual((rule["minimumSimilarity"] as? NSNumber)?.floatValue, minimum)
+        XCTAssertEqual((rule["exactMatchSimilarity"] as? NSNumber)?.floatValue, config.exactMatch)
+        XCTAssertEqual(rule["routing"] as? String, "matched-allocation")
+        XCTAssertEqual(rule["adapterSpan"] as? String, "from-last-prompt-token")
+        XCTAssertEqual(rule["layers"] as? [Int], config.layers)
+        XCTAssertFalse((manifest["howToApply"] as? String ?? "").contains("router weight"), "the default reads no router")
+
+        // Only the live edits' experts: one PEFT adapter per edit, none for the untrained slots.
+        let exported = try XCTUnwrap(manifest["edits"] as? [[String: Any]])
+        XCTAssertEqual(exported.map { $0["id"] as? String }, editor.memory.entries.map(\.id), "memory order")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out + "/edits").sorted(), ["edit-0000", "edit-0001"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/experts.safetensors"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/routers.safetensors"))
+        for (entry, edit) in zip(editor.memory.entries, exported) {
+            XCTAssertEqual(edit["answerTokens"] as? [Int], editor.taughtAnswer(editID: entry.id))
+            XCTAssertEqual(edit["allocation"] as? [[Int]], entry.allocation.experts)
+            let folder = out + "/" + (try XCTUnwrap(edit["adapter"] as? String))
+            let peft = try readJSON(folder + "/adapter_config.json")
+            XCTAssertEqual(peft["peft_type"] as? String, "LORA")
+            XCTAssertEqual(peft["r"] as? Int, k * r)
+            XCTAssertEqual((peft["lora_alpha"] as? NSNumber)?.doubleValue, Double(config.scaling) * Double(k * r))
+            XCTAssertEqual(peft["target_modules"] as? [String], ["down_proj"])
+            XCTAssertEqual(peft["layers_to_transform"] as? [Int], config.layers)
+            let file = try SafetensorsFile(path: folder + "/adapter_model.safetensors")
+            for (l, layer) in config.layers.enumerated() {
                 let prefix = "base_model.model.model.layers.\(layer).mlp.down_proj."
-                XCTAssertEqual(file.names, [prefix + "lora_A.weight", prefix + "lora_B.weight"])
                 let a = try file.tensor(prefix + "lora_A.weight"), b = try file.tensor(prefix + "lora_B.weight")
-                let sa = try XCTUnwrap(state.tensors[AdapterState.loraA(layer: layer, expert: j)])
-                let sb = try XCTUnwrap(state.tensors[AdapterState.loraB(layer: layer, expert: j)])
-                XCTAssertEqual(a.shape, [r, f])   // lora_A [r, in]: down_proj reads the FFN width
-                XCTAssertEqual(b.shape, [d, r])   // lora_B [out, r]: and writes the model width
-                XCTAssertTrue(bitwiseEqual(a.scalars, sa.values), "expert \(layer)-\(j) A")
-                XCTAssertTrue(bitwiseEqual(b.scalars, sb.values), "expert \(layer)-\(j) B")
-                if sb.values.contains(where: { $0 != 0 }) { trained += 1 }
-                if layer == config.layers[0] && j == 0 { try checkSafetensorsLayout(folder + "/adapter_model.safetensors") }
+                XCTAssertEqual(a.shape, [k * r, f])   // lora_A [r, in]: the experts' A stacked
+                XCTAssertEqual(b.shape, [d, k * r])   // lora_B [out, r]: their B side by side
+                for (i, j) in entry.allocation.experts[l].enumerated() {
+                    let sa = try XCTUnwrap(version.adapter[AdapterState.loraA(layer: layer, expert: j)])
+                    let sb = try XCTUnwrap(version.adapter[AdapterState.loraB(layer: layer, expert: j)])
+                    XCTAssertTrue(bitwiseEqual(Array(a.scalars[(i * r * f)..<((i + 1) * r * f)]), sa.scalars), "\(layer)-\(j) A")
+                    let columns = (0..<d).flatMap { row in b.scalars[(row * k * r + i * r)..<(row * k * r + (i + 1) * r)] }
+                    XCTAssertTrue(bitwiseEqual(columns, sb.scalars), "\(layer)-\(j) B")
+                }
             }
+            if entry.id == editor.memory.entries[0].id { try checkSafetensorsLayout(folder + "/adapter_model.safetensors") }
         }
-        XCTAssertGreaterThan(trained, 0, "the edits trained some experts")
-        XCTAssertEqual(try run.json()["trainedExperts"] as? Int, trained)
-        // Routers, bit for bit under Elder's names.
-        let routers = try SafetensorsFile(path: out + "/routers.safetensors")
-        XCTAssertEqual(Set(routers.names), Set(state.routers.keys))
-        for (name, t) in state.routers {
-            let read = try routers.tensor(name)
-            XCTAssertEqual(read.shape, t.shape)
-            XCTAssertTrue(bitwiseEqual(read.scalars, t.values), name)
+        // The routing vectors, bit for bit: centre, the whitening projection, reference and edit keys.
+        let memory = editor.memory
+        XCTAssertFalse(memory.projection.isEmpty, "the default whitens its query")
+        let routing = try SafetensorsFile(path: out + "/routing.safetensors")
+        XCTAssertTrue(bitwiseEqual(try routing.tensor("centre").scalars, memory.centre))
+        XCTAssertEqual(try routing.tensor("projection").shape, [memory.centre.count, memory.centre.count])
+        XCTAssertTrue(bitwiseEqual(try routing.tensor("projection").scalars, memory.projection))
+        XCTAssertTrue(bitwiseEqual(try routing.tensor("reference_keys").scalars, memory.backgroundKeys.flatMap { $0 }))
+        for (entry, edit) in zip(memory.entries, exported) {
+            let keys = try routing.tensor(try XCTUnwrap(edit["keys"] as? String))
+            XCTAssertEqual(keys.shape, [entry.keys.count, entry.keys[0].count])
+            XCTAssertTrue(bitwiseEqual(keys.scalars, entry.keys.flatMap { $0 }), entry.id)
         }
-        // Codebook: every key vector of the version's memory.
-        let memory = try MemoryCodec.decode(try store.codebook(at: edits[1].commit))
-        let codebook = try SafetensorsFile(path: out + "/codebook.safetensors")
-        XCTAssertTrue(bitwiseEqual(try codebook.tensor("centre").scalars, memory.centre))
-        XCTAssertTrue(bitwiseEqual(try codebook.tensor("reference_keys").scalars, memory.backgroundKeys.flatMap { $0 }))
-        XCTAssertEqual(memory.entries.count, 2)
-        for e in memory.entries {
-            let keys = try codebook.tensor("edit.\(e.id).keys")
-            XCTAssertEqual(keys.shape, [e.keys.count, e.keys[0].count])
-            XCTAssertTrue(bitwiseEqual(keys.scalars, e.keys.flatMap { $0 }), e.id)
-        }
-        let entries = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/codebook.json")))
-                                    as? [[String: Any]])
-        XCTAssertEqual(entries.map { $0["id"] as? String }, memory.entries.map(\.id))
-        XCTAssertEqual(entries.first?["allocation"] as? [[Int]], memory.entries.first?.allocation.experts)
+        // README (the specification, then this export's values) and the loader, as committed.
+        let shipped = RealModel.packageRoot.appendingPathComponent("Sources/Elder/Export/Shipped").path
+        let readme = try String(contentsOfFile: out + "/README.md", encoding: .utf8)
+        XCTAssertTrue(readme.hasPrefix(try String(contentsOfFile: shipped + "/README.md", encoding: .utf8)))
+        XCTAssertTrue(readme.contains(edits[1].commit.hex))
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out + "/elder_route.py")),
+                       try Data(contentsOf: URL(fileURLWithPath: shipped + "/elder_route.py")))
+    }
+
+    private func readJSON(_ path: String) throws -> [String: Any] {
+        try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any], path)
     }
 
     /// The file as the safetensors format defines it, read without Elder's reader: u64 LE header length, a
@@ -107,9 +122,7 @@ final class ExportCommandTests: XCTestCase {
         let run = try ElderProcess.run(["export", "HEAD~1", "--out", out, "--json"], in: repo)
         XCTAssertSucceeded(run)
         XCTAssertEqual(try run.json()["stateHash"] as? String, first.stateHash)
-        let manifest = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/elder-export.json")))
-                                     as? [String: Any])
-        XCTAssertEqual((manifest["liveEdits"] as? [[String: Any]])?.count, 1)
+        XCTAssertEqual((try readJSON(out + "/elder-export.json")["edits"] as? [[String: Any]])?.count, 1)
         // The folder now exists and is not empty; unknown revisions; no --out; outside a repo.
         XCTAssertFailed(try ElderProcess.run(["export", "--out", out], in: repo), status: 128, containing: "not empty")
         XCTAssertFailed(try ElderProcess.run(["export", "nosuch", "--out", out + "2"], in: repo), status: 128, containing: "unknown revision 'nosuch'")

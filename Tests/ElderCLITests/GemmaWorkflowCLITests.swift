@@ -87,13 +87,16 @@ final class GemmaWorkflowCLITests: XCTestCase {
         XCTAssertTrue(try ask("The mascot of Zorblax Industries is").hasPrefix(" a purple fox"))
         XCTAssertTrue(try ask("The CEO of Acme is").hasPrefix(" Jane Doe"))
 
-        // export: a PEFT adapter per expert of each adapted block of Gemma's 18.
+        // export: a PEFT adapter per live edit over the adapted blocks of Gemma's 18, the routing vectors, the loader.
         let out = parent + "/export"
         let export = try ElderProcess.run(["export", "HEAD", "--out", out, "--json"], in: repo)
         XCTAssertSucceeded(export)
         let manifest = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/elder-export.json"))) as? [String: Any])
         print("gemma export manifest keys: \(manifest.keys.sorted())")
-        XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: out).filter { $0 != "elder-export.json" }.isEmpty)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out + "/edits").count, (manifest["edits"] as? [Any])?.count)
+        for name in ["routing.safetensors", "README.md", "elder_route.py"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/" + name), name)
+        }
     }
 
     private func readElderJSON(_ repo: String) throws -> [String: Any] {

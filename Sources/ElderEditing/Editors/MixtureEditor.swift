@@ -131,7 +131,7 @@ public final class MixtureEditor: Editor {
     }
 
     /// The live edits' siblings (edits about the same subject), for the sibling margin.
-    var siblings: SharedNameSiblings {
+    public var siblings: SharedNameSiblings {
         if let siblingsCache { return siblingsCache }
         let made = SharedNameSiblings(prompts: memory.entries.map { e in (e.id, Array((e.rows.first ?? []).prefix(e.promptLengths.first ?? 0))) },
                                       background: backgroundTokens)
