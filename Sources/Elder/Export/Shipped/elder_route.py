@@ -9,7 +9,7 @@ The model runs in PyTorch through transformers, which reads the GGUF file and de
     python3 elder_route.py EXPORT_DIR --model MODEL.gguf "The capital of France is"
     python3 elder_route.py EXPORT_DIR --model MODEL.gguf --prompts prompts.txt --json
 
-Needs: numpy, safetensors, torch, transformers, gguf.
+Needs: numpy, safetensors, torch, transformers (with accelerate, to read a GGUF), gguf.
 """
 import argparse
 import hashlib
