@@ -25,12 +25,3 @@ python3 -c "import openai" 2>/dev/null ||
 # The JSON Schema validator the --json schemas are checked with (JSONSchemaTests runs docs/schemas/validate.py).
 python3 -c "import jsonschema" 2>/dev/null ||
     PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install -q --disable-pip-version-check "jsonschema==4.26.0"
-# The export's reference loader (elder_route.py) runs on PyTorch + transformers reading the GGUF; its test
-# compares it with `elder ask`. A CPU build of torch that pip can see (a local wheel, through pip's own
-# configuration) is preferred: measured on this kind of machine, torch 2.13.0+cpu + transformers + accelerate + gguf +
-# safetensors install in ~5 min into 1.2 GB, where PyPI's default torch brings 2.9 GB of CUDA wheels.
-if ! python3 -c "import torch, transformers, accelerate, gguf, safetensors" 2>/dev/null; then
-    cpu=$(python3 -m pip index versions torch 2>/dev/null | grep -o '[0-9][0-9.]*+cpu' | head -1 || true)
-    PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install -q --disable-pip-version-check "torch${cpu:+==$cpu}" \
-        "transformers==5.25.0" "accelerate==1.16.0" "gguf==0.19.0" "safetensors==0.8.0" numpy
-fi

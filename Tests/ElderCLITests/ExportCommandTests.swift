@@ -64,8 +64,11 @@ final class ExportCommandTests: XCTestCase {
                 for (i, j) in entry.allocation.experts[l].enumerated() {
                     let sa = try XCTUnwrap(version.adapter[AdapterState.loraA(layer: layer, expert: j)])
                     let sb = try XCTUnwrap(version.adapter[AdapterState.loraB(layer: layer, expert: j)])
-                    XCTAssertTrue(bitwiseEqual(Array(a.scalars[(i * r * f)..<((i + 1) * r * f)]), sa.scalars), "\(layer)-\(j) A")
-                    let columns = (0..<d).flatMap { row in b.scalars[(row * k * r + i * r)..<(row * k * r + (i + 1) * r)] }
+                    let rows = (i * r * f)..<((i + 1) * r * f)
+                    XCTAssertTrue(bitwiseEqual(Array(a.scalars[rows]), sa.scalars), "\(layer)-\(j) A")
+                    let width = k * r, first = i * r
+                    var columns: [Float] = []
+                    for row in 0..<d { columns += b.scalars[(row * width + first)..<(row * width + first + r)] }
                     XCTAssertTrue(bitwiseEqual(columns, sb.scalars), "\(layer)-\(j) B")
                 }
             }

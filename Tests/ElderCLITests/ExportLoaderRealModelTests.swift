@@ -5,7 +5,7 @@ import XCTest
 /// The export's reference loader (`elder_route.py`: PyTorch + transformers reading the GGUF) against
 /// `elder ask` on the real SmolLM2 model: a 20-edit repo from Samples/edits/wikidata-50.jsonl, its
 /// edited prompts, held-out wordings never trained on, and unrelated prompts, answered token for token
-/// alike. Skipped under ELDER_FAST; needs torch, transformers, accelerate, gguf and safetensors (.ci/install-deps.sh).
+/// alike. Skipped under ELDER_FAST; needs torch, transformers, accelerate, gguf and safetensors (.ci/install-loader-deps.sh).
 final class ExportLoaderRealModelTests: XCTestCase {
     func testLoaderAnswersAsElderAskOnTwentyEdits() throws {
         let model = try RealModel.requirePath()
@@ -73,9 +73,9 @@ final class ExportLoaderRealModelTests: XCTestCase {
                                          in: NSTemporaryDirectory(), executable: "/usr/bin/env")
         guard check.status == 0 else {
             if ProcessInfo.processInfo.environment["CI"] != nil {
-                XCTFail("the loader's Python packages are missing: bash .ci/install-deps.sh")
+                XCTFail("the loader's Python packages are missing: bash .ci/install-loader-deps.sh")
             }
-            throw XCTSkip("torch, transformers, accelerate, gguf or safetensors is missing for python3 (see .ci/install-deps.sh)")
+            throw XCTSkip("torch, transformers, accelerate, gguf or safetensors is missing for python3 (bash .ci/install-loader-deps.sh)")
         }
     }
 }
