@@ -42,8 +42,10 @@ final class ExportLoaderRealModelTests: XCTestCase {
             elder.append((json["tokens"] as? [Int] ?? [], (json["routing"] as? [String: Any])?["fired"] as? Bool ?? false))
         }
         let started = Date()
+        // One PyTorch thread, as the tests give BLAS one: on the shared 2 cores, two spinning OpenMP threads made
+        // each forward pass about 10 times slower.
         let loader = try ElderProcess.run(["python3", out + "/elder_route.py", out, "--model", model, "--prompts", parent + "/prompts.txt",
-                                           "--json"], in: parent, executable: "/usr/bin/env")
+                                           "--json"], in: parent, environment: ["OMP_NUM_THREADS": "1"], executable: "/usr/bin/env")
         let seconds = Date().timeIntervalSince(started)
         XCTAssertEqual(loader.status, 0, loader.stderr)
         let answers = try loader.stdout.split(separator: "\n").map {
