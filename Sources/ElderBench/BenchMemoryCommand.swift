@@ -36,18 +36,8 @@ extension ElderBenchCommand {
             }
             let modelPath = try ModelOption.asUserError { try ModelLocator.resolve(model.model) }
             let loadBefore = loadAverage()
-            let folder = NSTemporaryDirectory() + "elder-bench-memory-\(getpid())"
-            try? FileManager.default.removeItem(atPath: folder)
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let (folder, repo) = try Serve.makeFourVersionRepo(model: modelPath, named: "elder-bench-memory", binary: binary)
             defer { try? FileManager.default.removeItem(atPath: folder) }
-            let repo = folder + "/facts"
-            print("building a repo with four versions in \(repo)")
-            try ElderChild.run(["init", repo, "--model", modelPath, "--quiet"], in: folder, binary: binary)
-            try ElderChild.run(["tag", "v0"], in: repo, binary: binary)
-            for (i, edit) in Serve.edits.enumerated() {
-                try ElderChild.run(["edit", edit.0, edit.1, "-m", "Bench edit \(i + 1)", "--quiet"], in: repo, binary: binary)
-                try ElderChild.run(["tag", "v\(i + 1)"], in: repo, binary: binary)
-            }
             print("elder ask")
             let ask = try peakResident(binary, ["ask", "The capital of France is", "--max-tokens", "16"], in: repo)
             print("elder edit")

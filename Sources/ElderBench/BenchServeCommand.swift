@@ -37,18 +37,8 @@ extension ElderBenchCommand {
         func run() async throws {
             let modelPath = try ModelOption.asUserError { try ModelLocator.resolve(model.model) }
             let loadBefore = Self.loadAverage()
-            let folder = NSTemporaryDirectory() + "elder-bench-serve-\(getpid())"
-            try? FileManager.default.removeItem(atPath: folder)
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let (folder, repo) = try Self.makeFourVersionRepo(model: modelPath, named: "elder-bench-serve")
             defer { try? FileManager.default.removeItem(atPath: folder) }
-            let repo = folder + "/facts"
-            print("building a repo with four versions in \(repo)")
-            try ElderChild.run(["init", repo, "--model", modelPath, "--quiet"], in: folder)
-            try ElderChild.run(["tag", "v0"], in: repo)
-            for (i, edit) in Self.edits.enumerated() {
-                try ElderChild.run(["edit", edit.0, edit.1, "-m", "Bench edit \(i + 1)", "--quiet"], in: repo)
-                try ElderChild.run(["tag", "v\(i + 1)"], in: repo)
-            }
             let versions = ["v0", "v1", "v2", "v3"]
 
             var runs: [ServeLoad.Result] = []
@@ -84,6 +74,30 @@ extension ElderBenchCommand {
             let askRate = Double(askTokens) / askSeconds.reduce(0, +)
             try write(runs: runs, unbatched: unbatched, memory: memory, cached: Int(cached), load: (loadBefore, Self.loadAverage()),
                       askSeconds: askSeconds, askRate: askRate, model: modelPath)
+        }
+
+        /// A new folder under the temporary directory holding `facts`, a knowledge repo with four versions (tags
+        /// v0…v3: the base model and then one more of `edits` each), made by `binary`. The caller removes the
+        /// folder; a failure removes it here.
+        static func makeFourVersionRepo(model: String, named name: String,
+                                        binary: String = ElderChild.binary) throws -> (folder: String, repo: String) {
+            let folder = NSTemporaryDirectory() + "\(name)-\(getpid())"
+            try? FileManager.default.removeItem(atPath: folder)
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let repo = folder + "/facts"
+            do {
+                print("building a repo with four versions in \(repo)")
+                try ElderChild.run(["init", repo, "--model", model, "--quiet"], in: folder, binary: binary)
+                try ElderChild.run(["tag", "v0"], in: repo, binary: binary)
+                for (i, edit) in edits.enumerated() {
+                    try ElderChild.run(["edit", edit.0, edit.1, "-m", "Bench edit \(i + 1)", "--quiet"], in: repo, binary: binary)
+                    try ElderChild.run(["tag", "v\(i + 1)"], in: repo, binary: binary)
+                }
+            } catch {
+                try? FileManager.default.removeItem(atPath: folder)
+                throw error
+            }
+            return (folder, repo)
         }
 
         /// The 1-minute load average (Linux /proc/loadavg): how busy the machine was beside the benchmark.

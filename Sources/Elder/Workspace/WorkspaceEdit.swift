@@ -77,7 +77,8 @@ extension Workspace {
     /// `plan`: the same-prompt rule's verdict (`RepoHistory.editPlan`) when the caller already asked it
     /// (the command line does, to answer "nothing to do" without loading the model, before the pre-edit
     /// hook runs). The edit is then trained on the plan's tip — the state the caller and its hooks saw —
-    /// even when the branch moved since; landing treats that as a lost race. `trailers` close the message after the edit's own (a proposal's `Proposed-by`).
+    /// even when the branch moved since; landing treats that as a lost race. `trailers` close the message
+    /// after the edit's own (a proposal's `Proposed-by`).
     @discardableResult
     public func edit(_ request: EditRequest, message: String? = nil, on branch: String = "main", retries: Int = 1,
                      author: Signature? = nil, gate: ProbeGateChoice = .standing, dryRun: Bool = false,

@@ -53,12 +53,12 @@ public enum PromptRewording {
         guard words.count >= 5, words[0] == "The" || words[0] == "the", let verb = words.last,
               linkingVerbs.contains(verb) else { return nil }
         let middle = Array(words[1..<(words.count - 1)])
-        guard let start = middle.indices.dropFirst().first(where: { i in
-            middle[i - 1] == "of" && i >= 2 && (middle[i].first?.isUppercase ?? false)
-        }) else { return nil }
+        // From index 2 on, so that at least one word of relation stands before the "of".
+        guard let start = middle.indices.dropFirst(2).first(where: { middle[$0 - 1] == "of" && (middle[$0].first?.isUppercase ?? false) })
+        else { return nil }
         let relation = middle[..<(start - 1)].joined(separator: " ")
-        let subject = middle[start...].joined(separator: " ")
-        guard !relation.isEmpty, !subject.isEmpty else { return nil }
+        let subject = middle[start...].joined(separator: " ")   // not empty: its first word has a capital
+        guard !relation.isEmpty else { return nil }
         let possessive = subject.hasSuffix("s") ? subject + "'" : subject + "'s"
         return "\(possessive) \(relation) \(verb)"
     }
