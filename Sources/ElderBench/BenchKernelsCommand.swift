@@ -134,11 +134,6 @@ func warmUp() {
 }
 
 /// The first three fields of /proc/loadavg ("?" where unavailable): how busy the shared machine was.
-func loadAverage() -> String {
-    guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return "?" }
-    return text.split(separator: " ").prefix(3).joined(separator: " ")
-}
-
 func nowSeconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
 

@@ -59,7 +59,7 @@ extension ElderBenchCommand {
             let buildSeconds = Date().timeIntervalSince(buildStart)
             print("built \(edits) edits in \(String(format: "%.1f", buildSeconds)) s")
 
-            let loadBefore = Serve.loadAverage()
+            let loadBefore = loadAverage()
             let server = try await ElderChild.Server(repo: repo, extra: [])
             defer { server.stop() }
             let pages = [("History as it opens (newest 100)", "/history?branch=main"),
@@ -81,7 +81,7 @@ extension ElderBenchCommand {
                 let serverTimes = Self.historyLines(server.log).dropFirst(logged).compactMap { $0["ms"].flatMap(Double.init) }
                 results.append(PageResult(label: label, path: path, serverMS: Array(serverTimes), clientMS: client, bytes: bytes, rows: rows))
             }
-            try write(results, buildSeconds: buildSeconds, load: (loadBefore, Serve.loadAverage()), model: modelPath)
+            try write(results, buildSeconds: buildSeconds, load: (loadBefore, loadAverage()), model: modelPath)
         }
 
         /// One trained edit, then `edits - 1` records-only commits through the landing path.

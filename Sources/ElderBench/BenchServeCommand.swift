@@ -36,7 +36,7 @@ extension ElderBenchCommand {
 
         func run() async throws {
             let modelPath = try ModelOption.asUserError { try ModelLocator.resolve(model.model) }
-            let loadBefore = Self.loadAverage()
+            let loadBefore = loadAverage()
             let (folder, repo) = try Self.makeFourVersionRepo(model: modelPath, named: "elder-bench-serve")
             defer { try? FileManager.default.removeItem(atPath: folder) }
             let versions = ["v0", "v1", "v2", "v3"]
@@ -72,7 +72,7 @@ extension ElderBenchCommand {
                 askTokens += (report?["tokens"] as? [Any])?.count ?? 0
             }
             let askRate = Double(askTokens) / askSeconds.reduce(0, +)
-            try write(runs: runs, unbatched: unbatched, memory: memory, cached: Int(cached), load: (loadBefore, Self.loadAverage()),
+            try write(runs: runs, unbatched: unbatched, memory: memory, cached: Int(cached), load: (loadBefore, loadAverage()),
                       askSeconds: askSeconds, askRate: askRate, model: modelPath)
         }
 
@@ -98,11 +98,6 @@ extension ElderBenchCommand {
                 throw error
             }
             return (folder, repo)
-        }
-
-        /// The 1-minute load average (Linux /proc/loadavg): how busy the machine was beside the benchmark.
-        static func loadAverage() -> String {
-            ((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "").split(separator: " ").first.map(String.init) ?? "unknown"
         }
 
         func write(runs: [ServeLoad.Result], unbatched: ServeLoad.Result, memory: (peak: Int, now: Int), cached: Int, load: (String, String),
