@@ -61,6 +61,36 @@ final class KnowledgeStoreTests: XCTestCase {
         XCTAssertEqual(try store.tip(of: "main"), first.id)
     }
 
+    /// Versions rebuilt by one store share the float buffers of the tensors they hold alike (a history's
+    /// versions differ in a few tensors), and a store that keeps nothing (`cacheCapacity: 0`, as `elder ask`
+    /// opens it) rebuilds the same values, hash-checked.
+    func testVersionsShareUnchangedTensorsAndAStoreKeepingNothingRebuildsTheSame() throws {
+        let (_, writer, root) = try makeStore()
+        let first = try writer.commitEdit(number: 1)
+        let second = try writer.commitEdit(number: 2)
+        let store = try KnowledgeStore.open(at: dir)
+        let a = try store.state(of: first.id), b = try store.state(of: second.id)
+        func address(_ t: StoredTensor) -> UnsafeRawPointer? { t.values.withUnsafeBytes { $0.baseAddress } }
+        var shared = 0, changed = 0
+        for (name, t) in a.tensors.merging(a.routers, uniquingKeysWith: { x, _ in x }) {
+            let other = try XCTUnwrap(b[name], name)
+            if other == t {
+                XCTAssertEqual(address(other), address(t), "\(name) is held twice")
+                shared += 1
+            } else {
+                changed += 1
+            }
+        }
+        XCTAssertGreaterThan(shared, 0)
+        XCTAssertGreaterThan(changed, 0)
+        let keepsNothing = try KnowledgeStore.open(at: dir, cacheCapacity: 0)
+        for (id, expected) in [(root.id, try store.state(of: root.id)), (first.id, a), (second.id, b), (first.id, a)] {
+            let rebuilt = try keepsNothing.state(of: id)
+            XCTAssertEqual(rebuilt, expected)
+            XCTAssertEqual(rebuilt.sha256, try store.info(of: id).stateHash)
+        }
+    }
+
     /// A ref lock left behind by a writer killed inside libgit2's ref update is cleared.
     func testStaleRefLockFromAKilledWriterIsCleared() throws {
         let (_, writer, _) = try makeStore()

@@ -91,6 +91,27 @@ final class TensorCodecTests: XCTestCase {
         XCTAssertEqual(state.sha256, String(expected))
     }
 
+    /// The hash of a state in grid units (converted a slice at a time, never as a whole float copy) is the hash
+    /// of its float values, whose serialization the test above checks: tensors longer than a slice, the
+    /// extreme units, both groups, an empty router group.
+    func testStateHashOfGridUnitsIsTheHashOfTheirFloats() throws {
+        let grid = Grid(log2Step: -20)
+        var random = SeededRandom(seed: 21)
+        func tensor(_ shape: [Int]) -> GridTensor {
+            let count = shape.reduce(1, *)
+            var units = (0..<count).map { _ in Int32(Int64(random.next() % (2 * UInt64(Grid.maxUnits) + 1)) - Int64(Grid.maxUnits)) }
+            units[0] = Grid.maxUnits
+            units[count - 1] = -Grid.maxUnits
+            return GridTensor(shape: shape, units: units)
+        }
+        let state = GridState(tensors: ["L0.lora0.A": tensor([8, 6001]), "L0.lora0.B": tensor([3]), "b": tensor([2, 2, 2])],
+                              routers: ["L0.router.W": tensor([40_000]), "L0.router.b": tensor([1])])
+        XCTAssertEqual(StateHash.compute(state, on: grid), StateHash.compute(state.floats(on: grid)))
+        let adapterOnly = GridState(tensors: state.tensors)
+        XCTAssertEqual(StateHash.compute(adapterOnly, on: Grid(log2Step: 3)), StateHash.compute(adapterOnly.floats(on: Grid(log2Step: 3))))
+        XCTAssertNotEqual(StateHash.compute(adapterOnly, on: grid), StateHash.compute(state, on: grid))
+    }
+
     func testCompactionPutsValuesOnTheGridAndCarriesTheRest() throws {
         let grid = Grid(log2Step: -20)
         var random = SeededRandom(seed: 9)

@@ -46,6 +46,12 @@ public struct GridTensor: Sendable, Equatable {
     }
 
     public var isZero: Bool { !units.contains { $0 != 0 } }
+
+    /// Its float values on `grid` (exact: every unit count in range is a float).
+    public func floats(on grid: Grid) -> StoredTensor {
+        let step = grid.step
+        return StoredTensor(shape: shape, values: units.map { Float($0) * step })
+    }
 }
 
 /// An adapter state or a state difference in grid units (the store's exact internal form).
@@ -65,13 +71,7 @@ public struct GridState: Sendable, Equatable {
 
     /// The float values of this state on `grid`.
     public func floats(on grid: Grid) -> StoredState {
-        func convert(_ g: [String: GridTensor]) -> [String: StoredTensor] {
-            g.mapValues { t in
-                let step = grid.step
-                return StoredTensor(shape: t.shape, values: t.units.map { Float($0) * step })
-            }
-        }
-        return StoredState(tensors: convert(tensors), routers: convert(routers))
+        StoredState(tensors: tensors.mapValues { $0.floats(on: grid) }, routers: routers.mapValues { $0.floats(on: grid) })
     }
 
     /// Adds `delta` to this state in place; tensors missing here start at zero.

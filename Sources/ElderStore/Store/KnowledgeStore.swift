@@ -23,7 +23,10 @@ public final class KnowledgeStore: @unchecked Sendable {
     let zstd = ZstdContext()
     var blobCache: [ObjectID: [String: GridTensor]] = [:]
     var blobCacheBytes = 0
-    let maxBlobCacheBytes = 64 << 20
+    let maxBlobCacheBytes: Int
+    /// The float tensor last converted under each name, with the units it came from (`floats(_:)`): versions
+    /// rebuilt by this store share the buffers of the tensors they hold alike. Empty when the store keeps no states.
+    var lastConverted: [String: (units: GridTensor, floats: StoredTensor)] = [:]
     /// Delta bytes since its keyframe, by commit; keyframe sum bytes, by tree (KeyframePolicy).
     var replayCache: [ObjectID: Int] = [:]
     var sumBytesCache: [ObjectID: Int] = [:]
@@ -36,11 +39,13 @@ public final class KnowledgeStore: @unchecked Sendable {
         self.workspaceConfigJSON = workspace
         self.stateCache = RebuildCache(capacity: cacheCapacity)
         self.treeStateCache = RebuildCache(capacity: cacheCapacity)
+        self.maxBlobCacheBytes = cacheCapacity > 0 ? 64 << 20 : 0
     }
 
     /// Opens the knowledge repo at `path` (its git dir), reading `elder.json` from HEAD (or from `commit`: a
     /// server's repo whose HEAD names no commit yet). `cacheCapacity` is how many rebuilt commit states, and how
-    /// many keyframe states, it keeps for later rebuilds (a full state each). `objectDirectories` are further
+    /// many keyframe states, it keeps for later rebuilds (a full state each); 0 keeps none and no decoded packs
+    /// either, for a process that rebuilds one version once (`elder ask`). `objectDirectories` are further
     /// object folders to read (git's quarantine of a push under way, for a pre-receive hook).
     public static func open(at path: String, cacheCapacity: Int = 8, commit: ObjectID? = nil,
                             objectDirectories: [String] = []) throws -> KnowledgeStore {
@@ -90,7 +95,7 @@ public final class KnowledgeStore: @unchecked Sendable {
             }
             try full.add(generated)
         }
-        let hash = StateHash.compute(full.floats(on: options.grid))
+        let hash = StateHash.compute(full, on: options.grid)
 
         var bytes = 0
         let root = try TreeBuilder(repository: repository)
@@ -172,7 +177,7 @@ public final class KnowledgeStore: @unchecked Sendable {
         delta.routers = try Self.changes(newUnits.routers, from: parentState.routers)
         var newState = parentState
         try newState.add(delta)
-        let hash = StateHash.compute(newState.floats(on: grid))
+        let hash = StateHash.compute(newState, on: grid)
         let depth = parentInfo.depth + 1
 
         var bytes = 0

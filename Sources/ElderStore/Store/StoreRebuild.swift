@@ -11,7 +11,25 @@ extension KnowledgeStore {
     }
 
     public func state(of commit: ObjectID) throws -> StoredState {
-        try gridState(of: commit).floats(on: grid)
+        floats(try gridState(of: commit))
+    }
+
+    /// `state`'s float values, a tensor at a time: each grid tensor is let go once converted (so a store that
+    /// keeps no states holds a version once, not in both forms), and a tensor equal to the last one converted
+    /// under its name shares that float buffer (versions of one history differ in a few tensors; a server
+    /// keeping several then holds the rest once). Exact either way: a value is `Float(units) * step`.
+    func floats(_ state: consuming GridState) -> StoredState {
+        var out = StoredState()
+        while let entry = state.tensors.popFirst() { out.tensors[entry.key] = floats(entry.key, entry.value) }
+        while let entry = state.routers.popFirst() { out.routers[entry.key] = floats(entry.key, entry.value) }
+        return out
+    }
+
+    private func floats(_ name: String, _ tensor: GridTensor) -> StoredTensor {
+        if let last = lastConverted[name], last.units == tensor { return last.floats }
+        let floats = tensor.floats(on: grid)
+        if stateCache.capacity > 0 { lastConverted[name] = (tensor, floats) }
+        return floats
     }
 
     /// The state in grid units; verified against the commit's recorded hash when rebuilt.
@@ -44,7 +62,7 @@ extension KnowledgeStore {
         for id in chain {
             try state.add(try readDelta(tree: try Commit.lookup(id, in: repository).tree(), of: id, budget: &budget))
         }
-        let hash = StateHash.compute(state.floats(on: grid))
+        let hash = StateHash.compute(state, on: grid)
         guard hash == target.stateHash else {
             throw StoreError.hashMismatch(commit: commit, recorded: target.stateHash, rebuilt: hash)
         }
@@ -205,5 +223,6 @@ extension KnowledgeStore {
         treeStateCache.removeAll()
         blobCache = [:]
         blobCacheBytes = 0
+        lastConverted = [:]
     }
 }

@@ -210,7 +210,9 @@ extension KnowledgeStore {
                 guard generated.tensors.keys.allSatisfy({ root.tensors[$0] == nil && root.routers[$0] == nil }) else {
                     throw StoreError.corrupt(what: "keyframe/root", reason: "a generated tensor is also stored")
                 }
-                try root.add(generated)
+                // Adapter tensors (all a generator makes) the root does not hold: zero plus their units is those
+                // units, so they are put in as they are, not added to zeros in a second copy.
+                root.tensors.merge(generated.tensors) { stored, _ in stored }
             }
             treeStateCache.put(ref.root, root)
         }
