@@ -113,8 +113,9 @@ public final class Workspace {
     /// Opens the knowledge repo at `path` with the model it records: the file at the path `init` saved in
     /// the repo's local config (`elder.model`), else the model cache's file of that name. Fails with
     /// `modelNotFound` if there is none, `modelMismatch` if the file found is not the recorded one.
-    public static func open(at path: String) throws -> Workspace {
-        let store = try KnowledgeStore.open(at: path)
+    /// `storeCacheCapacity`: the states the store keeps for later rebuilds (`KnowledgeStore.open`).
+    public static func open(at path: String, storeCacheCapacity: Int = 8) throws -> Workspace {
+        let store = try KnowledgeStore.open(at: path, cacheCapacity: storeCacheCapacity)
         let config = try WorkspaceConfig.decode(store.workspaceConfigJSON)
         var candidates: [String] = []
         if let local = try store.repository.configValue(modelPathKey), !local.isEmpty { candidates.append(local) }
@@ -126,8 +127,8 @@ public final class Workspace {
     }
 
     /// Opens the knowledge repo at `path` with `model` (a known name or a path).
-    public static func open(at path: String, model nameOrPath: String) throws -> Workspace {
-        try open(at: path, model: try LoadedModel.load(nameOrPath))
+    public static func open(at path: String, model nameOrPath: String, storeCacheCapacity: Int = 8) throws -> Workspace {
+        try open(at: path, model: try LoadedModel.load(nameOrPath), storeCacheCapacity: storeCacheCapacity)
     }
 
     /// Opens the knowledge repo at `path` with a loaded model, which must be the repo's (same SHA-256).

@@ -49,7 +49,8 @@ extension ElderCommand {
         func run() throws {
             let console = output.console
             _ = try repo.repoPath()
-            let workspace = try repo.openWorkspace()
+            // One version rebuilt once: the store keeps no states, so the version is held once, as floats.
+            let workspace = try repo.openWorkspace(storeCacheCapacity: 0)
             let answer = try workspace.ask(prompt, at: rev, maxTokens: maxTokens)
             let report = Report(commit: answer.commit.hex, prompt: prompt, answer: answer.text, tokens: answer.tokens,
                                 routing: answer.routing)

@@ -34,11 +34,12 @@ struct RepoOptions: ParsableArguments {
         try Workspace.openStore(at: try repoPath())
     }
 
-    /// The workspace (store + model), loading the model the repo records or `--model`.
-    func openWorkspace() throws -> Workspace {
+    /// The workspace (store + model), loading the model the repo records or `--model`; its store keeps
+    /// `storeCacheCapacity` rebuilt states (`KnowledgeStore.open`).
+    func openWorkspace(storeCacheCapacity: Int = 8) throws -> Workspace {
         let path = try repoPath()
-        if let modelPath { return try Workspace.open(at: path, model: modelPath) }
-        return try Workspace.open(at: path)
+        if let modelPath { return try Workspace.open(at: path, model: modelPath, storeCacheCapacity: storeCacheCapacity) }
+        return try Workspace.open(at: path, storeCacheCapacity: storeCacheCapacity)
     }
 
     /// The branch HEAD names, or a failure saying how to get onto one (edits need a branch to move).
