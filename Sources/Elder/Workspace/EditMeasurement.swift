@@ -85,9 +85,9 @@ struct Measurer {
     func check(editor: any Editor, prompt: String, targetTokens t: [Int]) -> PromptCheck {
         let p = model.tokenizer.encode(prompt)
         let edited = EditedModel(editor: editor, model: model.model)
-        let (logits, routing) = edited.teacherForcedLogits(prompt: p, continuation: t)
+        let (logits, routing) = edited.answerLogits(prompt: p, answer: t)
         var correct = 0
-        for i in 0..<t.count where argmax(logits.row(p.count - 1 + i)) == t[i] { correct += 1 }
+        for i in 0..<t.count where argmax(logits.row(i)) == t[i] { correct += 1 }
         return PromptCheck(prompt: prompt, exactMatch: !t.isEmpty && correct == t.count, tokensCorrect: correct,
                            targetTokens: t.count, fired: routing.fired, matchedEdit: routing.matchedEdit)
     }

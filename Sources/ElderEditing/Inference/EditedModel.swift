@@ -68,6 +68,19 @@ public final class EditedModel {
     /// `routing`: a decision to use instead of the deferral's (e.g. `Editor.routing(toEdit:)`).
     public func teacherForcedLogits(prompt: [Int], continuation: [Int],
                                     routing forced: RoutingExplanation? = nil) -> (logits: Tensor, routing: RoutingExplanation) {
+        teacherForced(prompt: prompt, continuation: continuation, rows: 0..<(prompt.count + continuation.count), routing: forced)
+    }
+
+    /// The rows of `teacherForcedLogits` that predict `answer` ([answer.count, V], row i: answer[i]), the
+    /// only rows scoring an answer reads; the head runs on those rows alone.
+    public func answerLogits(prompt: [Int], answer: [Int],
+                             routing forced: RoutingExplanation? = nil) -> (logits: Tensor, routing: RoutingExplanation) {
+        teacherForced(prompt: prompt, continuation: answer, rows: (prompt.count - 1)..<(prompt.count + answer.count - 1), routing: forced)
+    }
+
+    /// Rows `rows` of the teacher-forced logits of prompt + continuation.
+    private func teacherForced(prompt: [Int], continuation: [Int], rows: Range<Int>,
+                               routing forced: RoutingExplanation?) -> (logits: Tensor, routing: RoutingExplanation) {
         let frozen = FrozenPass(model: model, configuration: configuration)
         let ids = prompt + continuation
         let (lower, query) = frozen.lower(ids, promptLength: prompt.count)
@@ -76,16 +89,20 @@ public final class EditedModel {
         let fromRow = configuration.adapterSpan == .wholeSequence ? 0 : prompt.count - 1
         let h = model.run(lower, layers: firstAdapted..<model.blocks.count, positions: Array(0..<ids.count),
                           hooks: hooks(fromRow: fromRow, promptLastRow: prompt.count - 1))
-        var logits = model.logits(h)
+        var logits = model.logits(h, rows: rows)
         let final = routing ?? decision
         if final.fired, configuration.stopAfterAnswer != false, let answer = final.matchedEdit.flatMap(editor.taughtAnswer),
            continuation.count > answer.count, continuation.starts(with: answer) {
             // Rows from the answer's last token on predict what follows the answer: the base model's rows.
-            let base = model.forward(ids)
-            let first = prompt.count - 1 + answer.count, v = logits.lastDimension
-            var scalars = logits.scalars
-            scalars.replaceSubrange((first * v)..., with: base.scalars[(first * v)...])
-            logits = Tensor(shape: logits.shape, scalars: scalars)
+            let first = max(prompt.count - 1 + answer.count, rows.lowerBound)
+            if first < rows.upperBound {
+                let baseH = model.run(model.embed(ids), layers: 0..<model.blocks.count, positions: Array(0..<ids.count))
+                let base = model.logits(baseH, rows: rows)   // the same rows as the edited ones: the same product
+                let v = logits.lastDimension, from = (first - rows.lowerBound) * v
+                var scalars = logits.scalars
+                scalars.replaceSubrange(from..., with: base.scalars[from...])
+                logits = Tensor(shape: logits.shape, scalars: scalars)
+            }
         }
         return (logits, final)
     }

@@ -32,10 +32,10 @@ public struct GeneralizationDiagnosis: Equatable, Codable, Sendable {
             for prompt in edit.heldout {
                 let p = try encoder.encode(prompt)
                 func exact(_ logits: Tensor) -> Bool {
-                    (0..<target.count).allSatisfy { argmax(logits.row(p.count - 1 + $0)) == target[$0] }
+                    (0..<target.count).allSatisfy { argmax(logits.row($0)) == target[$0] }
                 }
                 d.prompts += 1
-                let (logits, routing) = subject.edited.teacherForcedLogits(prompt: p, continuation: target)
+                let (logits, routing) = subject.edited.answerLogits(prompt: p, answer: target)
                 let ok = exact(logits)
                 if ok { d.right += 1 }
                 if routing.fired, let matched = routing.matchedEdit {
@@ -51,7 +51,7 @@ public struct GeneralizationDiagnosis: Equatable, Codable, Sendable {
                     d.notFired += 1
                 }
                 if let own = subject.editor.routing(toEdit: id),
-                   exact(subject.edited.teacherForcedLogits(prompt: p, continuation: target, routing: own).logits) {
+                   exact(subject.edited.answerLogits(prompt: p, answer: target, routing: own).logits) {
                     d.rightWhenRoutedOwn += 1
                 }
             }

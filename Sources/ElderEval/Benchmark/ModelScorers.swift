@@ -10,8 +10,7 @@ public struct BaseModelScorer: TeacherForcedScorer {
     public init(model: LlamaModel) { self.model = model }
 
     public func argmaxTokens(prompt: [Int], target: [Int]) throws -> [Int] {
-        let logits = model.forward(prompt + target)
-        return answerArgmax(logits, promptLength: prompt.count, answerLength: target.count)
+        answerArgmax(model.answerLogits(prompt: prompt, answer: target))
     }
 }
 
@@ -22,18 +21,13 @@ public struct EditedModelScorer: TeacherForcedScorer {
     public init(edited: EditedModel) { self.edited = edited }
 
     public func argmaxTokens(prompt: [Int], target: [Int]) throws -> [Int] {
-        let (logits, _) = edited.teacherForcedLogits(prompt: prompt, continuation: target)
-        return answerArgmax(logits, promptLength: prompt.count, answerLength: target.count)
+        answerArgmax(edited.answerLogits(prompt: prompt, answer: target).logits)
     }
 }
 
-/// The argmax at each answer position: rows promptLength-1 ..< promptLength-1+answerLength of logits [T, V].
-func answerArgmax(_ logits: Tensor, promptLength: Int, answerLength: Int) -> [Int] {
-    let v = logits.lastDimension
-    return (0..<answerLength).map { i in
-        let row = promptLength - 1 + i
-        return argmax(Array(logits.scalars[(row * v)..<((row + 1) * v)]))
-    }
+/// The argmax of each row of answer logits [answer length, V].
+func answerArgmax(_ logits: Tensor) -> [Int] {
+    (0..<logits.rowCount).map { argmax(logits.row($0)) }
 }
 
 /// The base model generating greedily: `TextGenerator`'s loop (the one `elder generate` and `elder edit`'s

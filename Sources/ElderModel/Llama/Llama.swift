@@ -274,6 +274,23 @@ public struct LlamaModel: Sendable {
         linear(rmsNorm(h, weight: finalNorm, eps: configuration.rmsNormEpsilon), headProjection)
     }
 
+    /// Logits [rows.count, V] of rows `rows` of h [T, D] only: scoring an answer needs the rows that predict
+    /// it, and the head is the largest product of a pass (V × D; Gemma 3's V is 262,144).
+    public func logits(_ h: Tensor, rows: Range<Int>) -> Tensor {
+        if rows == 0..<h.rowCount { return logits(h) }
+        if rows.isEmpty { return Tensor(shape: [0, configuration.vocabularySize], scalars: []) }
+        let d = h.lastDimension
+        return logits(Tensor(shape: [rows.count, d], scalars: Array(h.scalars[(rows.lowerBound * d)..<(rows.upperBound * d)])))
+    }
+
+    /// Logits [answer.count, V] of `prompt + answer` at the rows that predict the answer (row i: answer[i]).
+    public func answerLogits(prompt: [Int], answer: [Int]) -> Tensor {
+        precondition(!prompt.isEmpty, "answerLogits: an empty prompt has no row that predicts the answer")
+        let ids = prompt + answer
+        let h = run(embed(ids), layers: 0..<blocks.count, positions: Array(0..<ids.count))
+        return logits(h, rows: (prompt.count - 1)..<(ids.count - 1))
+    }
+
     /// Logits of `ids` placed after the cache's positions (or at 0...). With `lastOnly`, only the last
     /// row's logits [1, V] are computed (what generation needs).
     public func forward(_ ids: [Int], cache: KVCache? = nil, hooks: [Int: BlockHooks] = [:], lastOnly: Bool = false) -> Tensor {
