@@ -61,3 +61,15 @@ float elder_dot_q4_1_q16(const void *w, const void *activations, int64_t k) {
     return elder_dot_q4_1_q16_reference(w, activations, k);
 #endif
 }
+
+#if defined(__AVX2__)
+static inline elder_unpacked_block unpack(const uint8_t *q) {
+    elder_unpacked_block e;
+    e.d = elder_half(q);
+    e.m = elder_half(q + 2);
+    elder_nibbles16(q + 4, &e.lo, &e.hi);
+    return e;
+}
+#endif
+
+ELDER_DEFINE_DOT_ROWS(elder_dot_q4_1_q16_rows, elder_dot_q4_1_q16, BLOCK_BYTES, unpack, 1, 1.0f)

@@ -83,3 +83,5 @@ float elder_dot_q4_k_q16(const void *w, const void *activations, int64_t k) {
     return elder_dot_q4_k_q16_reference(w, activations, k);
 #endif
 }
+
+ELDER_DEFINE_DOT_EACH_ROW(elder_dot_q4_k_q16_rows, elder_dot_q4_k_q16, 256, BLOCK_BYTES)

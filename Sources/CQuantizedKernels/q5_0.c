@@ -71,3 +71,22 @@ float elder_dot_q5_0_q16(const void *w, const void *activations, int64_t k) {
     return elder_dot_q5_0_q16_reference(w, activations, k);
 #endif
 }
+
+#if defined(__AVX2__)
+static inline elder_unpacked_block unpack(const uint8_t *q) {
+    const __m256i bits = _mm256_setr_epi16(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, (short)0x8000);
+    const __m256i sixteen = _mm256_set1_epi16(16);
+    elder_unpacked_block e;
+    e.d = e.m = elder_half(q);
+    uint32_t qh;
+    memcpy(&qh, q + 2, 4);
+    elder_nibbles16(q + 6, &e.lo, &e.hi);
+    const __m256i hl = _mm256_and_si256(bits, _mm256_set1_epi16((short)(qh & 0xFFFF)));
+    const __m256i hh = _mm256_and_si256(bits, _mm256_set1_epi16((short)(qh >> 16)));
+    e.lo = _mm256_or_si256(e.lo, _mm256_and_si256(_mm256_cmpeq_epi16(hl, bits), sixteen));
+    e.hi = _mm256_or_si256(e.hi, _mm256_and_si256(_mm256_cmpeq_epi16(hh, bits), sixteen));
+    return e;
+}
+#endif
+
+ELDER_DEFINE_DOT_ROWS(elder_dot_q5_0_q16_rows, elder_dot_q5_0_q16, BLOCK_BYTES, unpack, 1, -16.0f)

@@ -82,3 +82,5 @@ float elder_dot_q6_k_q16(const void *w, const void *activations, int64_t k) {
     return elder_dot_q6_k_q16_reference(w, activations, k);
 #endif
 }
+
+ELDER_DEFINE_DOT_EACH_ROW(elder_dot_q6_k_q16_rows, elder_dot_q6_k_q16, 256, BLOCK_BYTES)

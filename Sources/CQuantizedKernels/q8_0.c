@@ -56,3 +56,15 @@ float elder_dot_q8_0_q16(const void *w, const void *activations, int64_t k) {
     return elder_dot_q8_0_q16_reference(w, activations, k);
 #endif
 }
+
+#if defined(__AVX2__)
+static inline elder_unpacked_block unpack(const uint8_t *q) {
+    elder_unpacked_block e;
+    e.d = e.m = elder_half(q);
+    e.lo = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(q + 2)));
+    e.hi = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(q + 18)));
+    return e;
+}
+#endif
+
+ELDER_DEFINE_DOT_ROWS(elder_dot_q8_0_q16_rows, elder_dot_q8_0_q16, BLOCK_BYTES, unpack, 0, 0.0f)

@@ -143,4 +143,47 @@ final class QuantizedKernelTests: XCTestCase {
             }
         }
     }
+
+    /// The many-row products (a server's batch of decodes) give every pair of weight row and activation row
+    /// the bits of the one-row product, whatever the count of rows (groups of four and the rest, more weight
+    /// rows than a tile, a row length with blocks after the last group of four), and stay within the
+    /// reference's rounding.
+    func testManyRowProductsGiveEveryRowTheBitsOfTheOneRowProduct() {
+        var rng = SeededRandom(10)
+        for format in QuantizedFormat.allCases {
+            for k in format.blockSize == 256 ? [512] : [32 * 18, 32 * 24] {
+                let weightRows = 37
+                let bytes = Self.randomBlocks(format, count: weightRows * k / format.blockSize, rng: &rng)
+                let rowBytes = k / format.blockSize * format.blockBytes
+                for rows in [1, 3, 4, 7, 16] {
+                    let x = (0..<rows * k).map { _ in rng.normal() * (rows % 2 == 0 ? 1 : 30) }
+                    var a = [elder_block_q16](repeating: elder_block_q16(), count: rows * k / 32)
+                    a.withUnsafeMutableBufferPointer { ap in
+                        for r in 0..<rows { elder_quantize_q16(Array(x[(r * k)..<((r + 1) * k)]), ap.baseAddress! + r * k / 32, Int64(k)) }
+                    }
+                    var y = [Float](repeating: .nan, count: rows * weightRows)
+                    bytes.withUnsafeBytes { w in
+                        a.withUnsafeBytes { ap in
+                            y.withUnsafeMutableBufferPointer { yp in
+                                format.dotRows(w.baseAddress!, Int64(weightRows), ap.baseAddress!, Int64(k / 32 * MemoryLayout<elder_block_q16>.stride),
+                                               Int64(rows), Int64(k), yp.baseAddress!, Int64(weightRows))
+                            }
+                            for r in 0..<rows {
+                                let row = ap.baseAddress! + r * k / 32 * MemoryLayout<elder_block_q16>.stride
+                                for i in 0..<weightRows {
+                                    let one = format.dot(w.baseAddress! + i * rowBytes, row, Int64(k))
+                                    let reference = format.referenceDot(w.baseAddress! + i * rowBytes, row, Int64(k))
+                                    let got = y[r * weightRows + i]
+                                    XCTAssertEqual(got.bitPattern, one.bitPattern, "\(format) k \(k) rows \(rows): row \(r) × weight row \(i)")
+                                    let w32 = Self.definition(format, Array(bytes[(i * rowBytes)..<((i + 1) * rowBytes)]))
+                                    let magnitude = zip(w32, x[(r * k)..<((r + 1) * k)]).reduce(0.0) { $0 + abs(Double($1.0) * Double($1.1)) }
+                                    XCTAssertEqual(Double(got), Double(reference), accuracy: 1e-6 * magnitude + 1e-30, "\(format) vs reference")
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

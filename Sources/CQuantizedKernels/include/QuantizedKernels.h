@@ -10,6 +10,11 @@
 // up to 0.12 and changed 5 of 12 greedy continuations; int16 costs about the same (vpmaddwd instead
 // of vpmaddubsw) and keeps the float32 reference's tokens (docs/PERFORMANCE.md).
 //
+// `_rows`: out[r·outStride + i] = the dot product of weight row i (of `weightRows`, one after the other) with
+// activation row r (of `rows`, row r at activations + r·activationRowBytes), each the bits the one-row dot
+// product gives; Q4_0, Q4_1, Q5_0 and Q8_0 unpack each weight block once for four activation rows
+// (blocks.h, `elder_dot_rows`), the K-quants call the one-row product per pair.
+//
 // k is a row's length in values (a multiple of 32). Weight rows are read straight from the
 // checkpoint's bytes (unaligned, little-endian fp16 scales).
 
@@ -43,36 +48,48 @@ void elder_quantize_q16_reference(const float *x, elder_block_q16 *blocks, int64
 void elder_dequantize_q4_0(const void *blocks, float *y, int64_t k);
 float elder_dot_q4_0_q16(const void *w, const void *activations, int64_t k);
 float elder_dot_q4_0_q16_reference(const void *w, const void *activations, int64_t k);
+void elder_dot_q4_0_q16_rows(const void *w, int64_t weightRows, const void *activations, int64_t activationRowBytes,
+                             int64_t rows, int64_t k, float *out, int64_t outStride);
 
 // MARK: Q4_1: {fp16 d; fp16 m; 16 bytes of nibbles}, w = d·q + m.
 
 void elder_dequantize_q4_1(const void *blocks, float *y, int64_t k);
 float elder_dot_q4_1_q16(const void *w, const void *activations, int64_t k);
 float elder_dot_q4_1_q16_reference(const void *w, const void *activations, int64_t k);
+void elder_dot_q4_1_q16_rows(const void *w, int64_t weightRows, const void *activations, int64_t activationRowBytes,
+                             int64_t rows, int64_t k, float *out, int64_t outStride);
 
 // MARK: Q8_0: {fp16 d; 32 int8}, w = d·q.
 
 void elder_dequantize_q8_0(const void *blocks, float *y, int64_t k);
 float elder_dot_q8_0_q16(const void *w, const void *activations, int64_t k);
 float elder_dot_q8_0_q16_reference(const void *w, const void *activations, int64_t k);
+void elder_dot_q8_0_q16_rows(const void *w, int64_t weightRows, const void *activations, int64_t activationRowBytes,
+                             int64_t rows, int64_t k, float *out, int64_t outStride);
 
 // MARK: Q5_0: {fp16 d; u32 qh, the fifth bits; 16 bytes of nibbles}, w = d·(q - 16).
 
 void elder_dequantize_q5_0(const void *blocks, float *y, int64_t k);
 float elder_dot_q5_0_q16(const void *w, const void *activations, int64_t k);
 float elder_dot_q5_0_q16_reference(const void *w, const void *activations, int64_t k);
+void elder_dot_q5_0_q16_rows(const void *w, int64_t weightRows, const void *activations, int64_t activationRowBytes,
+                             int64_t rows, int64_t k, float *out, int64_t outStride);
 
 // MARK: Q4_K: super-blocks of 256 (k a multiple of 256), sub-blocks of 32 with 6-bit scales and mins.
 
 void elder_dequantize_q4_k(const void *blocks, float *y, int64_t k);
 float elder_dot_q4_k_q16(const void *w, const void *activations, int64_t k);
 float elder_dot_q4_k_q16_reference(const void *w, const void *activations, int64_t k);
+void elder_dot_q4_k_q16_rows(const void *w, int64_t weightRows, const void *activations, int64_t activationRowBytes,
+                             int64_t rows, int64_t k, float *out, int64_t outStride);
 
 // MARK: Q6_K: super-blocks of 256 (k a multiple of 256), sub-blocks of 16 with int8 scales, w = d·scale·(q - 32).
 
 void elder_dequantize_q6_k(const void *blocks, float *y, int64_t k);
 float elder_dot_q6_k_q16(const void *w, const void *activations, int64_t k);
 float elder_dot_q6_k_q16_reference(const void *w, const void *activations, int64_t k);
+void elder_dot_q6_k_q16_rows(const void *w, int64_t weightRows, const void *activations, int64_t activationRowBytes,
+                             int64_t rows, int64_t k, float *out, int64_t outStride);
 
 // MARK: threads
 

@@ -3,10 +3,11 @@ import ElderTensor
 // Decode-time products straight from GGUF's quantized blocks.
 //
 // W [N, K] is N rows of K/blockSize blocks, read in place from the memory-mapped checkpoint. With a few
-// rows of x (decoding: T ≤ rowLimit, or ≤ transientRowLimit without float32 copies), x is quantized to int16 blocks and every row of W is an integer dot
-// product per block (the C kernels of `QuantizedFormat`), the rows of W split over the worker pool: decoding
-// reads 4.5-8.5 bits per weight and converts none of them to float. With more rows, sgemm on float32 wins
-// (on float32 kept, or made a slab at a time).
+// rows of x (decoding: T ≤ rowLimit, or ≤ transientRowLimit without float32 copies), x is quantized to int16
+// blocks and every row of W is an integer dot product per block with each row of x (the C kernels of
+// `QuantizedFormat`, which unpack a block of W once for four rows of x), the rows of W split over the
+// worker pool: decoding reads 4.5-8.5 bits per weight and converts none of them to float. With more rows,
+// sgemm on float32 wins (on float32 kept, or made a slab at a time).
 
 /// A weight matrix W [N, K] kept in its GGUF block encoding, read in place.
 public struct PackedMatrix: Sendable {
@@ -20,7 +21,8 @@ public struct PackedMatrix: Sendable {
 
     /// Rows of x up to which `linear` reads the blocks of a matrix that keeps no float32 copy
     /// (`FloatWeights.transient`): the float32 way then dequantizes the whole matrix for each product, which
-    /// costs more than this many integer dot products per row of W (a server's batch of 16 decodes).
+    /// costs more than this many rows of integer dot products (a server's batch of 16 decodes; measured in
+    /// docs/ARCHITECTURE.md, "Serving, measured").
     public static let transientRowLimit = 16
 
     /// Products of at least this many weights are split over the worker pool.
@@ -71,13 +73,10 @@ public struct PackedMatrix: Sendable {
                             defer { first += matrix.rows }
                             let lo = max(part * chunk - first, 0), hi = min((part + 1) * chunk - first, matrix.rows)
                             if lo >= hi { continue }
-                            let dot = matrix.format.dot, stride = matrix.rowBytes
                             let a = activations[formats.firstIndex(of: matrix.format.activations)!]
-                            let out = yb + t * first, n = matrix.rows
-                            for row in lo..<hi {
-                                let w = weights[m] + row * stride
-                                for r in 0..<t { out[r * n + row] = dot(w, a.pointer + r * a.rowBytes, Int64(k)) }
-                            }
+                            let n = matrix.rows
+                            matrix.format.dotRows(weights[m] + lo * matrix.rowBytes, Int64(hi - lo), a.pointer, Int64(a.rowBytes),
+                                                  Int64(t), Int64(k), yb + t * first + lo, Int64(n))
                         }
                     }
                 }

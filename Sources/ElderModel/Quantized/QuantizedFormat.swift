@@ -64,6 +64,25 @@ public enum QuantizedFormat: Sendable, CaseIterable {
         }
     }
 
+    /// y[r × yStride + i] = Σ w·x of weight row i (of `weightRows`, one after the other at `w`) with activation
+    /// row r (of `rows`, row r at activations + r × activationRowBytes), each the bits `dot` gives that pair.
+    public typealias DotRows = @convention(c) (UnsafeRawPointer?, Int64, UnsafeRawPointer?, Int64, Int64, Int64,
+                                               UnsafeMutablePointer<Float>?, Int64) -> Void
+
+    /// The products of several weight rows with several activation rows (decoding a batch of sequences): Q4_0,
+    /// Q4_1, Q5_0 and Q8_0 unpack each weight block once for four activation rows
+    /// (CQuantizedKernels/blocks.h); the K-quants run `dot` per pair.
+    public var dotRows: DotRows {
+        switch self {
+        case .q4_0: return elder_dot_q4_0_q16_rows
+        case .q4_1: return elder_dot_q4_1_q16_rows
+        case .q5_0: return elder_dot_q5_0_q16_rows
+        case .q8_0: return elder_dot_q8_0_q16_rows
+        case .q4_K: return elder_dot_q4_k_q16_rows
+        case .q6_K: return elder_dot_q6_k_q16_rows
+        }
+    }
+
     /// The plain-C loop the fast dot product is tested against.
     public var referenceDot: Dot {
         switch self {
