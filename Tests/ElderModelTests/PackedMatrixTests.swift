@@ -102,9 +102,8 @@ final class PackedMatrixTests: XCTestCase {
         let path = try RealModel.requirePath()
         let transient = try LoadedModel.load(path: path, floatWeights: .transient)
         let kept = try LoadedModel.load(path: path, floatWeights: .keptAfterFirstUse)
-        let ids = transient.tokenizer.encode("The history of the city begins with a small settlement on the river, "
-                                             + "where traders met to exchange goods and news")
-        XCTAssertGreaterThan(ids.count, PackedMatrix.transientRowLimit)   // the many-row products, not the decode kernels
+        let ids = transient.tokenizer.encode("The history of the city begins with a small settlement on the river")
+        XCTAssertGreaterThan(ids.count, PackedMatrix.rowLimit)   // the many-row products, not the decode kernels
         let a = transient.model.forward(ids), b = kept.model.forward(ids)
         XCTAssertEqual(transient.model.floatWeightBytes, 0)
         XCTAssertGreaterThan(kept.model.floatWeightBytes, 400 << 20)
@@ -114,29 +113,6 @@ final class PackedMatrixTests: XCTestCase {
         let c = transient.configuration
         _ = transient.model.blocks[c.layerCount - 1].mlp.down
         XCTAssertEqual(transient.model.floatWeightBytes, c.hiddenSize * c.intermediateSize * 4)
-    }
-
-    /// Without float32 copies, a batch of more than `rowLimit` sequences (a server's 16 clients) decodes from
-    /// the blocks: every row gets the bits of its sequence decoded alone, and no float32 matrix is made.
-    func testATransientBatchOfSixteenDecodesEachRowAsAlone() throws {
-        let loaded = try LoadedModel.load(path: try RealModel.requirePath(), floatWeights: .transient)
-        let model = loaded.model
-        var batchCaches: [KVCache] = [], aloneCaches: [KVCache] = [], next: [Int] = []
-        for i in 0..<PackedMatrix.transientRowLimit {
-            let ids = loaded.tokenizer.encode(["The capital of", "My favourite food is", "In \(1900 + 7 * i) the"][i % 3])
-            for caches in [0, 1] {
-                let cache = KVCache(configuration: model.configuration)
-                let logits = model.forward(ids, cache: cache, lastOnly: true)
-                if caches == 0 { batchCaches.append(cache); next.append(topK(logits.scalars, k: 1)[0].index) } else { aloneCaches.append(cache) }
-            }
-        }
-        let batch = model.decode(next, caches: batchCaches)
-        XCTAssertEqual(batch.shape, [PackedMatrix.transientRowLimit, model.configuration.vocabularySize])
-        for (b, token) in next.enumerated() {
-            let alone = model.decode([token], caches: [aloneCaches[b]])
-            XCTAssertEqual(batch.row(b).map(\.bitPattern), alone.scalars.map(\.bitPattern), "sequence \(b)")
-        }
-        XCTAssertEqual(model.floatWeightBytes, 0)
     }
 
     /// `count` greedy tokens after `ids` (prompt in one pass, then one token at a time) and each step's logits.

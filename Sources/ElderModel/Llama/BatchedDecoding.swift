@@ -4,9 +4,8 @@ import ElderTensor
 // the next token of sequence b, which has its own KV cache and position. The projections run once over
 // all B rows (the weights are read once per step instead of once per sequence); attention runs per
 // sequence over its own cache. Each row goes through the same kernels as a lone decode of that row
-// while the product reads the blocks (B ≤ PackedMatrix.rowLimit, or ≤ transientRowLimit when the model keeps
-// no float32 copies, as `elder serve`'s does): the quantized product treats rows independently, so the
-// result is the same bits; with more rows the float32 product sums in another order.
+// while B ≤ PackedMatrix.rowLimit (the quantized product treats rows independently), so the result is
+// the same bits; with more rows the float32 product sums in another order.
 //   B sequences, D hidden size, Hq*hd query width, Hkv*hd key/value width, V vocabulary.
 
 extension LlamaAttention {

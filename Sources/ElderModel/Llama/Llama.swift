@@ -86,9 +86,8 @@ public struct LlamaAttention: Sendable {
     /// Queries q [T, Hq*hd] and keys k [T, Hkv*hd] with rotary positions, and values v [T, Hkv*hd], of x [T, D].
     /// Decoding a few rows, the three products are one job over their blocks (x quantized once).
     func project(_ x: Tensor, positions: [Int]) -> (q: Tensor, k: Tensor, v: Tensor) {
-        let t = x.rowCount
-        if let pq = queryProjection.blocks(forRows: t), let pk = keyProjection.blocks(forRows: t),
-           let pv = valueProjection.blocks(forRows: t) {
+        if x.rowCount <= PackedMatrix.rowLimit, let pq = queryProjection.packed, let pk = keyProjection.packed,
+           let pv = valueProjection.packed {
             let qkv = PackedMatrix.apply([pq, pk, pv], to: x)
             let (q, k) = normalizedAndRotated(qkv[0], qkv[1], positions: positions)
             return (q, k, qkv[2])
@@ -121,7 +120,7 @@ public struct LlamaMLP: Sendable {
     /// Decoding a few rows, gate and up are one job over their blocks (x quantized once).
     public func activation(_ x: Tensor) -> Tensor {
         let g: Tensor, u: Tensor
-        if let pg = gateProjection.blocks(forRows: x.rowCount), let pu = upProjection.blocks(forRows: x.rowCount) {
+        if x.rowCount <= PackedMatrix.rowLimit, let pg = gateProjection.packed, let pu = upProjection.packed {
             let gu = PackedMatrix.apply([pg, pu], to: x)
             (g, u) = (gu[0], gu[1])
         } else {

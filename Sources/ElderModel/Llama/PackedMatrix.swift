@@ -3,11 +3,10 @@ import ElderTensor
 // Decode-time products straight from GGUF's quantized blocks.
 //
 // W [N, K] is N rows of K/blockSize blocks, read in place from the memory-mapped checkpoint. With a few
-// rows of x (decoding: T ≤ rowLimit, or ≤ transientRowLimit without float32 copies), x is quantized to int16
-// blocks and every row of W is an integer dot product per block with each row of x (the C kernels of
-// `QuantizedFormat`, which unpack a block of W once for four rows of x), the rows of W split over the
-// worker pool: decoding reads 4.5-8.5 bits per weight and converts none of them to float. With more rows,
-// sgemm on float32 wins (on float32 kept, or made a slab at a time).
+// rows of x (decoding: T ≤ rowLimit), x is quantized to int16 blocks and every row of W is an integer dot
+// product per block with each row of x (the C kernels of `QuantizedFormat`, which unpack a block of W once for
+// four rows of x), the rows of W split over the worker pool: decoding reads 4.5-8.5 bits per weight and converts
+// none of them to float. With more rows, sgemm on float32 wins (on float32 kept, or made a slab at a time).
 
 /// A weight matrix W [N, K] kept in its GGUF block encoding, read in place.
 public struct PackedMatrix: Sendable {
@@ -18,12 +17,6 @@ public struct PackedMatrix: Sendable {
 
     /// Rows of x up to which `linear` reads the blocks (beyond, sgemm on float32 wins).
     public static let rowLimit = 4
-
-    /// Rows of x up to which `linear` reads the blocks of a matrix that keeps no float32 copy
-    /// (`FloatWeights.transient`): the float32 way then dequantizes the whole matrix for each product, which
-    /// costs more than this many rows of integer dot products (a server's batch of 16 decodes; measured in
-    /// docs/ARCHITECTURE.md, "Serving, measured").
-    public static let transientRowLimit = 16
 
     /// Products of at least this many weights are split over the worker pool.
     static let parallelThreshold = 1 << 18

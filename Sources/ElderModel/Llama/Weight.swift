@@ -37,15 +37,6 @@ public struct Weight: Sendable {
     /// The GGUF blocks, when the weights come from a quantized checkpoint.
     public var packed: PackedMatrix? { storage.packed }
 
-    /// The blocks when a product with `rows` rows of x reads them, else nil (the product runs on float32): up to
-    /// `PackedMatrix.rowLimit` rows always, up to `PackedMatrix.transientRowLimit` while no float32 copy is held
-    /// or kept (`FloatWeights.transient`, where the float32 way dequantizes the whole matrix for every product).
-    public func blocks(forRows rows: Int) -> PackedMatrix? {
-        guard let packed else { return nil }
-        if rows <= PackedMatrix.rowLimit { return packed }
-        return rows <= PackedMatrix.transientRowLimit && !storage.keep && storage.materialized() == nil ? packed : nil
-    }
-
     /// Whether float32 values are held now (for memory accounting and tests).
     public var holdsFloat: Bool { storage.materialized() != nil }
 
@@ -81,11 +72,11 @@ final class WeightStorage: @unchecked Sendable {
     }
 }
 
-/// y = x · Wᵀ for x [T, K]: from W's blocks for a few rows (decoding, see `Weight.blocks(forRows:)`), else on
-/// float32 (kept or made slab by slab, see `FloatWeights`).
+/// y = x · Wᵀ for x [T, K]: from W's blocks for a few rows (decoding), else on float32 (kept or made slab by
+/// slab, see `FloatWeights`).
 public func linear(_ x: Tensor, _ w: Weight) -> Tensor {
-    if let blocks = w.blocks(forRows: x.rowCount) { return blocks.apply(x) }
     guard let packed = w.packed else { return matmul(x, w.float, transposeB: true) }
+    if x.rowCount <= PackedMatrix.rowLimit { return packed.apply(x) }
     if let float = w.storage.materialized() { return matmul(x, float, transposeB: true) }
     return w.storage.keep ? matmul(x, w.float, transposeB: true) : packed.product(x)
 }
