@@ -81,7 +81,12 @@ public enum KnowledgeRemotes {
         store.schema = config.adapterShapes()
         let tree = try Commit.lookup(tip, in: store.repository).tree()
         let elderJSON = tree.entry(named: "elder.json")?.id
-        let commits = try store.repository.log(from: tip, excluding: excluding)
+        let limit = store.limits.newCommits
+        let commits = try store.repository.log(from: tip, excluding: excluding, limit: limit + 1)
+        guard commits.count <= limit else {
+            throw StoreError.invalidArgument("\(tip.short) brings more than \(limit) new commits (git config elder.maxNewCommits): "
+                + "send it in parts (push OLDER-COMMIT:refs/heads/BRANCH first), or if you trust it, raise it: git config elder.maxNewCommits N")
+        }
         for commit in commits {
             _ = try store.info(of: commit)
             guard try Commit.lookup(commit, in: store.repository).tree().entry(named: "elder.json")?.id == elderJSON else {

@@ -74,8 +74,8 @@ public enum PushVerification {
                     throw StoreError.invalidArgument("it is a knowledge repo of \(config.model.fileName), this one is of \(theirs.model.fileName)")
                 }
             }
-            let count = try store.repository.log(from: tip, excluding: excluding).count
             _ = try KnowledgeRemotes.verify(store, tip: tip, excluding: excluding, config: config, everyState: true)
+            let count = try store.repository.log(from: tip, excluding: excluding).count   // within elder.maxNewCommits: checked
             return Verdict(ref: ref, commit: tip.hex, commits: count, refusal: nil)
         } catch {
             return Verdict(ref: ref, commit: tip.hex, commits: 0, refusal: reason(error))

@@ -1,7 +1,8 @@
 /// How much a version read from a repo may hold: checked against what its objects *declare* (pack headers,
 /// blob sizes from object headers) before anything that size is allocated. A repo can come from anyone, so
 /// the reader sets these, not the repo: they are read from git config (`elder.maxTensorValues`,
-/// `elder.maxStateValues`, `elder.maxCodebookBytes`; repo-local, global or system, as git reads config),
+/// `elder.maxStateValues`, `elder.maxCodebookBytes`, `elder.maxNewCommits`; repo-local, global or system,
+/// as git reads config),
 /// never from `elder.json`, which the repo's author writes. The defaults are far above what real use needs
 /// (SmolLM2-135M with Elder's default adapter: 13.4 M values, the largest tensor 885 k values for FT-L,
 /// codebooks ~5 KB per live edit).
@@ -12,20 +13,26 @@ public struct ReadLimits: Sendable, Equatable {
     public var stateValues: Int
     /// Bytes of one version's codebook files together.
     public var codebookBytes: Int
+    /// Commits one clone, pull or push may bring that are checked one by one (a push's every state is
+    /// rebuilt): a bound on the time a server spends on one push.
+    public var newCommits: Int
 
-    public init(tensorValues: Int = 1 << 26, stateValues: Int = 1 << 26, codebookBytes: Int = 1 << 29) {
+    public init(tensorValues: Int = 1 << 26, stateValues: Int = 1 << 26, codebookBytes: Int = 1 << 29,
+                newCommits: Int = 100_000) {
         self.tensorValues = tensorValues
         self.stateValues = stateValues
         self.codebookBytes = codebookBytes
+        self.newCommits = newCommits
     }
 
     /// The git config keys.
-    public static let configKeys = ["elder.maxTensorValues", "elder.maxStateValues", "elder.maxCodebookBytes"]
+    public static let configKeys = ["elder.maxTensorValues", "elder.maxStateValues", "elder.maxCodebookBytes",
+                                    "elder.maxNewCommits"]
 
     /// The defaults with whatever git config sets (a positive integer; `k`, `m`, `g` suffixes as git's).
     public static func configured(in repository: Repository) throws -> ReadLimits {
         var limits = ReadLimits()
-        let fields: [WritableKeyPath<ReadLimits, Int>] = [\.tensorValues, \.stateValues, \.codebookBytes]
+        let fields: [WritableKeyPath<ReadLimits, Int>] = [\.tensorValues, \.stateValues, \.codebookBytes, \.newCommits]
         for (key, field) in zip(configKeys, fields) {
             guard let text = try repository.configValue(key, anyLevel: true) else { continue }
             guard let value = Self.parseSize(text), value > 0 else {

@@ -93,5 +93,14 @@ final class PreReceiveHookTests: XCTestCase {
         XCTAssertEqual(refused.status, 1)
         XCTAssertTrue(refused.stdout.contains("is not an Elder commit"), refused.stdout)
         XCTAssertSucceeded(try ElderProcess.run(["verify", tip], in: repo))
+
+        // More new commits than the reader's git config allows: refused before any state is rebuilt.
+        XCTAssertEqual(try git(repo, ["config", "elder.maxNewCommits", "3"]).status, 0)
+        let many = try ElderProcess.run(["verify", "--json", tip], in: repo)
+        XCTAssertEqual(many.status, 1)
+        let refusal = try XCTUnwrap((try many.json()["verdicts"] as? [[String: Any]])?.first?["refusal"] as? String)
+        XCTAssertTrue(refusal.contains("more than 3 new commits") && refusal.contains("git config elder.maxNewCommits"), refusal)
+        XCTAssertEqual(try git(repo, ["config", "elder.maxNewCommits", "4"]).status, 0)
+        XCTAssertSucceeded(try ElderProcess.run(["verify", tip], in: repo))
     }
 }
