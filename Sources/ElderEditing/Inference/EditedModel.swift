@@ -49,17 +49,14 @@ public final class EditedModel {
         }
         // Prompt call: the adapter acts from the last prompt token (or every token); decode calls: every row.
         let fromRow = start > 0 || configuration.adapterSpan == .wholeSequence ? 0 : ids.count - 1
-        var h = model.run(lower, layers: firstAdapted..<model.blocks.count, positions: Array(start..<(start + ids.count)),
+        let h = model.run(lower, layers: firstAdapted..<model.blocks.count, positions: Array(start..<(start + ids.count)),
                           cache: cache, hooks: hooks(fromRow: fromRow, promptLastRow: start == 0 ? ids.count - 1 : nil))
         if start == 0 {
             // After the prompt's pass: an editor keyed at its own layer decides there.
             adapterActs = routing?.fired ?? false
             answer = adapterActs && configuration.stopAfterAnswer != false ? routing?.matchedEdit.flatMap(editor.taughtAnswer) : nil
         }
-        if lastOnly && h.rowCount > 1 {
-            h = Tensor(shape: [1, h.lastDimension], scalars: h.row(h.rowCount - 1))
-        }
-        return model.logits(h)
+        return model.logits(h, rows: lastOnly ? (h.rowCount - 1)..<h.rowCount : 0..<h.rowCount)
     }
 
     /// Logits [T, V] of a whole prompt + continuation (teacher forcing): routing from the prompt's rows.
@@ -96,8 +93,7 @@ public final class EditedModel {
             // Rows from the answer's last token on predict what follows the answer: the base model's rows.
             let first = max(prompt.count - 1 + answer.count, rows.lowerBound)
             if first < rows.upperBound {
-                let baseH = model.run(model.embed(ids), layers: 0..<model.blocks.count, positions: Array(0..<ids.count))
-                let base = model.logits(baseH, rows: rows)   // the same rows as the edited ones: the same product
+                let base = model.logits(of: ids, rows: rows)   // the same rows as the edited ones: the same product
                 let v = logits.lastDimension, from = (first - rows.lowerBound) * v
                 var scalars = logits.scalars
                 scalars.replaceSubrange(from..., with: base.scalars[from...])

@@ -283,12 +283,15 @@ public struct LlamaModel: Sendable {
         return logits(Tensor(shape: [rows.count, d], scalars: Array(h.scalars[(rows.lowerBound * d)..<(rows.upperBound * d)])))
     }
 
+    /// Logits [rows.count, V] of rows `rows` of a pass over `ids` from position 0 (no cache).
+    public func logits(of ids: [Int], rows: Range<Int>) -> Tensor {
+        logits(run(embed(ids), layers: 0..<blocks.count, positions: Array(0..<ids.count)), rows: rows)
+    }
+
     /// Logits [answer.count, V] of `prompt + answer` at the rows that predict the answer (row i: answer[i]).
     public func answerLogits(prompt: [Int], answer: [Int]) -> Tensor {
         precondition(!prompt.isEmpty, "answerLogits: an empty prompt has no row that predicts the answer")
-        let ids = prompt + answer
-        let h = run(embed(ids), layers: 0..<blocks.count, positions: Array(0..<ids.count))
-        return logits(h, rows: (prompt.count - 1)..<(ids.count - 1))
+        return logits(of: prompt + answer, rows: (prompt.count - 1)..<(prompt.count + answer.count - 1))
     }
 
     /// Logits of `ids` placed after the cache's positions (or at 0...). With `lastOnly`, only the last
@@ -296,10 +299,7 @@ public struct LlamaModel: Sendable {
     public func forward(_ ids: [Int], cache: KVCache? = nil, hooks: [Int: BlockHooks] = [:], lastOnly: Bool = false) -> Tensor {
         let start = cache?.length ?? 0
         let positions = Array(start..<start + ids.count)
-        var h = run(embed(ids), layers: 0..<blocks.count, positions: positions, cache: cache, hooks: hooks)
-        if lastOnly && h.rowCount > 1 {
-            h = Tensor(shape: [1, h.lastDimension], scalars: h.row(h.rowCount - 1))
-        }
-        return logits(h)
+        let h = run(embed(ids), layers: 0..<blocks.count, positions: positions, cache: cache, hooks: hooks)
+        return logits(h, rows: lastOnly ? (h.rowCount - 1)..<h.rowCount : 0..<h.rowCount)
     }
 }
