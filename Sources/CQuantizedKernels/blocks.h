@@ -60,33 +60,35 @@ typedef struct {
 /// Activation rows read by one pass of `elder_dot_rows`: the weight block is unpacked once for all of them.
 enum { ELDER_ROWS = 4 };
 
-/// The scales of ELDER_ROWS activation rows side by side, block after block (`scales[8b + r]` = d of row r's
-/// block b, `scales[8b + 4 + r]` = its s): one multiply and one fused multiply-add then serve the four rows.
-static inline void elder_gather_scales(const uint8_t *a, int64_t aStride, int64_t n, float *scales) {
+/// The scales of `count` ≤ ELDER_ROWS activation rows side by side, block after block (`scales[8b + r]` = d of row
+/// r's block b, `scales[8b + 4 + r]` = its s; the lanes of absent rows 0): one multiply and one fused multiply-add
+/// then serve the rows.
+static inline void elder_gather_scales(const uint8_t *a, int64_t aStride, int64_t n, int count, float *scales) {
     for (int64_t b = 0; b < n; b++) {
         for (int r = 0; r < ELDER_ROWS; r++) {
             const elder_block_q16 *q = (const elder_block_q16 *)(a + r * aStride) + b;
-            scales[8 * b + r] = q->d;
-            scales[8 * b + 4 + r] = q->s;
+            scales[8 * b + r] = r < count ? q->d : 0;
+            scales[8 * b + 4 + r] = r < count ? q->s : 0;
         }
     }
 }
 
-/// out[r × outStride] = Σ w·x of one weight row of n blocks with each activation row r < ELDER_ROWS (row r's
+/// out[r × outStride] = Σ w·x of one weight row of n blocks with each activation row r < count ≤ ELDER_ROWS (row r's
 /// blocks at a + r × aStride bytes, their scales gathered in `scales`), where w = d·Σq·q_a + offsetFactor·m·s_a
 /// per block (`unpack` decodes a block). Every row gets the bits the format's one-row kernel gives it: the
 /// same operations in the same order — four accumulators, block b into accumulator b mod 4 (the blocks after
 /// the last group of four into accumulator 0), each block's int32 lanes converted and fused into its
 /// accumulator with the scale d·d_a, the offsets m·s_a summed by fused multiply-adds likewise, then
 /// elder_hsum4 and the offsets. Shared by the rows: the unpacking, and the scale products and offsets as
-/// one 4-lane operation (the same roundings per lane). Accumulator u of all rows is one pass over blocks u,
-/// u+4, … so that the rows' accumulators stay in registers.
+/// one 4-lane operation (the same roundings per lane; the lanes of absent rows are computed and dropped).
+/// Accumulator u of all rows is one pass over blocks u, u+4, … so that the rows' accumulators stay in
+/// registers. `count` is a constant at every call, so each count gets its own unrolled loops.
 static inline __attribute__((always_inline))
 void elder_dot_rows(const uint8_t *w, int64_t blockBytes, int64_t n, const uint8_t *a, int64_t aStride,
                     const float *scales, elder_unpacked_block (*unpack)(const uint8_t *), int hasOffsets,
-                    float offsetFactor, float *out, int64_t outStride) {
+                    float offsetFactor, int count, float *out, int64_t outStride) {
     const elder_block_q16 *rows[ELDER_ROWS];
-    for (int r = 0; r < ELDER_ROWS; r++) rows[r] = (const elder_block_q16 *)(a + r * aStride);
+    for (int r = 0; r < count; r++) rows[r] = (const elder_block_q16 *)(a + r * aStride);
     __m256 acc[ELDER_ROWS][4];
     float offsets[ELDER_ROWS][4];
     const int64_t full = n - n % 4;
@@ -95,7 +97,7 @@ void elder_dot_rows(const uint8_t *w, int64_t blockBytes, int64_t n, const uint8
         const __m128 scale = _mm_mul_ps(_mm_set1_ps(e.d), _mm_loadu_ps(scales + 8 * (b))); \
         if (hasOffsets) o = _mm_fmadd_ps(_mm_set1_ps(e.m), _mm_loadu_ps(scales + 8 * (b) + 4), o); \
         const __m256 wide = _mm256_castps128_ps256(scale); \
-        for (int r = 0; r < ELDER_ROWS; r++) { \
+        for (int r = 0; r < count; r++) { \
             const __m256 dots = _mm256_cvtepi32_ps(elder_madd_block(e.lo, e.hi, rows[r][b].q)); \
             const __m256 d = _mm256_permutevar8x32_ps(wide, _mm256_set1_epi32(r)); \
             s[r] = _mm256_fmadd_ps(d, dots, s[r]); \
@@ -104,18 +106,28 @@ void elder_dot_rows(const uint8_t *w, int64_t blockBytes, int64_t n, const uint8
     for (int u = 0; u < 4; u++) {
         __m256 s[ELDER_ROWS];
         __m128 o = _mm_setzero_ps();
-        for (int r = 0; r < ELDER_ROWS; r++) s[r] = _mm256_setzero_ps();
+        for (int r = 0; r < count; r++) s[r] = _mm256_setzero_ps();
         for (int64_t b = u; b < full; b += 4) ELDER_ROWS_BLOCK(b);
         if (u == 0) for (int64_t b = full; b < n; b++) ELDER_ROWS_BLOCK(b);
         float lanes[4];
         _mm_storeu_ps(lanes, o);
-        for (int r = 0; r < ELDER_ROWS; r++) { acc[r][u] = s[r]; offsets[r][u] = lanes[r]; }
+        for (int r = 0; r < count; r++) { acc[r][u] = s[r]; offsets[r][u] = lanes[r]; }
     }
 #undef ELDER_ROWS_BLOCK
-    for (int r = 0; r < ELDER_ROWS; r++) {
+    for (int r = 0; r < count; r++) {
         const float sum = elder_hsum4(acc[r]);
         out[r * outStride] = hasOffsets ? sum + offsetFactor * ((offsets[r][0] + offsets[r][1]) + (offsets[r][2] + offsets[r][3])) : sum;
     }
+}
+
+/// `elder_dot_rows` for a group of `count` (2, 3 or ELDER_ROWS) activation rows: each count its own unrolled copy.
+static inline __attribute__((always_inline))
+void elder_dot_group(const uint8_t *w, int64_t blockBytes, int64_t n, const uint8_t *a, int64_t aStride,
+                     const float *scales, elder_unpacked_block (*unpack)(const uint8_t *), int hasOffsets,
+                     float offsetFactor, int count, float *out, int64_t outStride) {
+    if (count == 2) elder_dot_rows(w, blockBytes, n, a, aStride, scales, unpack, hasOffsets, offsetFactor, 2, out, outStride);
+    else if (count == 3) elder_dot_rows(w, blockBytes, n, a, aStride, scales, unpack, hasOffsets, offsetFactor, 3, out, outStride);
+    else elder_dot_rows(w, blockBytes, n, a, aStride, scales, unpack, hasOffsets, offsetFactor, ELDER_ROWS, out, outStride);
 }
 
 /// Weight rows per tile of `ELDER_DEFINE_DOT_ROWS`: a tile's blocks and one group of activation rows stay in
@@ -126,24 +138,29 @@ enum { ELDER_ROW_TILE = 16 };
 /// Defines `name`(w, weightRows, activations, activationRowBytes, rows, k, out, outStride): out[r × outStride + i]
 /// = `dot`(weight row i, activation row r) for i < weightRows and r < rows (weight row i at w + i × the row's
 /// bytes, activation row r at activations + r × activationRowBytes), the activation rows in groups of
-/// ELDER_ROWS through `elder_dot_rows` (the same bits), the rest one `dot` each.
+/// ELDER_ROWS through `elder_dot_rows` (the same bits), the last 2 or 3 rows likewise as one smaller group, a
+/// last lone row by `dot` (one row gains nothing from the grouped kernel).
 #define ELDER_DEFINE_DOT_ROWS(name, dot, blockBytes, unpack, hasOffsets, offsetFactor) \
     void name(const void *w, int64_t weightRows, const void *activations, int64_t activationRowBytes, int64_t rows, \
               int64_t k, float *out, int64_t outStride) { \
         const uint8_t *a = activations; \
         const int64_t n = k / 32, rowBytes = n * (blockBytes); \
-        float *scales = rows >= ELDER_ROWS ? malloc(sizeof(float) * 8 * n * (rows / ELDER_ROWS)) : NULL; \
-        const int64_t grouped = scales ? rows - rows % ELDER_ROWS : 0; \
+        const int64_t groupCount = rows / ELDER_ROWS + (rows % ELDER_ROWS >= 2); \
+        float *scales = groupCount > 0 ? malloc(sizeof(float) * 8 * n * groupCount) : NULL; \
+        const int64_t grouped = scales ? rows - (rows % ELDER_ROWS == 1) : 0; \
         for (int64_t r = 0; r < grouped; r += ELDER_ROWS) { \
-            elder_gather_scales(a + r * activationRowBytes, activationRowBytes, n, scales + 8 * n * (r / ELDER_ROWS)); \
+            const int count = grouped - r < ELDER_ROWS ? (int)(grouped - r) : ELDER_ROWS; \
+            elder_gather_scales(a + r * activationRowBytes, activationRowBytes, n, count, scales + 8 * n * (r / ELDER_ROWS)); \
         } \
         for (int64_t tile = 0; tile < weightRows; tile += ELDER_ROW_TILE) { \
             const int64_t end = tile + ELDER_ROW_TILE < weightRows ? tile + ELDER_ROW_TILE : weightRows; \
             for (int64_t r = 0; r < grouped; r += ELDER_ROWS) { \
+                const uint8_t *group = a + r * activationRowBytes; \
+                const float *groupScales = scales + 8 * n * (r / ELDER_ROWS); \
+                const int count = grouped - r < ELDER_ROWS ? (int)(grouped - r) : ELDER_ROWS; \
                 for (int64_t i = tile; i < end; i++) { \
-                    elder_dot_rows((const uint8_t *)w + i * rowBytes, blockBytes, n, a + r * activationRowBytes, \
-                                   activationRowBytes, scales + 8 * n * (r / ELDER_ROWS), unpack, hasOffsets, offsetFactor, \
-                                   out + r * outStride + i, outStride); \
+                    elder_dot_group((const uint8_t *)w + i * rowBytes, blockBytes, n, group, activationRowBytes, groupScales, \
+                                    unpack, hasOffsets, offsetFactor, count, out + r * outStride + i, outStride); \
                 } \
             } \
             for (int64_t i = tile; i < end; i++) { \

@@ -115,6 +115,47 @@ final class PackedMatrixTests: XCTestCase {
         XCTAssertEqual(transient.model.floatWeightBytes, c.hiddenSize * c.intermediateSize * 4)
     }
 
+    /// A decoding step of up to 16 sequences reads the blocks whatever float32 copies the process holds
+    /// (`BlockProductRule.decodingStep`): every row of a batch gets the bits of its sequence decoded alone,
+    /// in a model without float32 copies (which the batch does not make) and in one whose copies exist.
+    func testABatchOfUpToSixteenDecodesGivesEachRowTheBitsOfItsLoneDecode() throws {
+        let path = try RealModel.requirePath()
+        let transient = try LoadedModel.load(path: path, floatWeights: .transient)
+        let kept = try LoadedModel.load(path: path, floatWeights: .keptAfterFirstUse)
+        let long = kept.tokenizer.encode("The history of the city begins with a small settlement on the river")
+        XCTAssertGreaterThan(long.count, PackedMatrix.rowLimit)
+        _ = kept.model.forward(long)                        // sgemm on float32: the lab's copies are made now
+        XCTAssertGreaterThan(kept.model.floatWeightBytes, 400 << 20)
+        for loaded in [transient, kept] {
+            let floatBytes = loaded.model.floatWeightBytes
+            for rows in [PackedMatrix.decodingStepRowLimit, 7] {
+                try Self.assertBatchRowsEqualLoneDecodes(loaded, rows: rows)
+            }
+            XCTAssertEqual(loaded.model.floatWeightBytes, floatBytes, "the batches made float32 matrices")
+        }
+        XCTAssertEqual(transient.model.floatWeightBytes, 0)
+    }
+
+    /// Decodes the next token of `rows` prompts as one batch and each alone (from equal caches) and compares the bits.
+    static func assertBatchRowsEqualLoneDecodes(_ loaded: LoadedModel, rows: Int, file: StaticString = #filePath, line: UInt = #line) throws {
+        let model = loaded.model
+        var batchCaches: [KVCache] = [], aloneCaches: [KVCache] = [], next: [Int] = []
+        for i in 0..<rows {
+            let ids = loaded.tokenizer.encode(["The capital of", "My favourite food is", "In \(1900 + 7 * i) the"][i % 3])
+            for alone in [false, true] {
+                let cache = KVCache(configuration: model.configuration)
+                let logits = model.forward(ids, cache: cache, lastOnly: true)
+                if alone { aloneCaches.append(cache) } else { batchCaches.append(cache); next.append(topK(logits.scalars, k: 1)[0].index) }
+            }
+        }
+        let batch = model.decode(next, caches: batchCaches)
+        XCTAssertEqual(batch.shape, [rows, model.configuration.vocabularySize], file: file, line: line)
+        for (b, token) in next.enumerated() {
+            let alone = model.decode([token], caches: [aloneCaches[b]])
+            XCTAssertEqual(batch.row(b).map(\.bitPattern), alone.scalars.map(\.bitPattern), "\(rows) rows: sequence \(b)", file: file, line: line)
+        }
+    }
+
     /// `count` greedy tokens after `ids` (prompt in one pass, then one token at a time) and each step's logits.
     static func greedy(_ model: LlamaModel, _ ids: [Int], count: Int) -> ([Int], [Tensor]) {
         let cache = KVCache(configuration: model.configuration)

@@ -12,8 +12,8 @@
 //
 // `_rows`: out[r·outStride + i] = the dot product of weight row i (of `weightRows`, one after the other) with
 // activation row r (of `rows`, row r at activations + r·activationRowBytes), each the bits the one-row dot
-// product gives; Q4_0, Q4_1, Q5_0 and Q8_0 unpack each weight block once for four activation rows
-// (blocks.h, `elder_dot_rows`), the K-quants call the one-row product per pair.
+// product gives; Q4_0, Q4_1, Q5_0 and Q8_0 unpack each weight block once for four activation rows, or for
+// the last two or three (blocks.h, `elder_dot_rows`), the K-quants call the one-row product per pair.
 //
 // k is a row's length in values (a multiple of 32). Weight rows are read straight from the
 // checkpoint's bytes (unaligned, little-endian fp16 scales).

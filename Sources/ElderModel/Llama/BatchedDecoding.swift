@@ -3,9 +3,10 @@ import ElderTensor
 // One decoding step for several sequences at once (a server's concurrent requests): row b of the input is
 // the next token of sequence b, which has its own KV cache and position. The projections run once over
 // all B rows (the weights are read once per step instead of once per sequence); attention runs per
-// sequence over its own cache. Each row goes through the same kernels as a lone decode of that row
-// while B ≤ PackedMatrix.rowLimit (the quantized product treats rows independently), so the result is
-// the same bits; with more rows the float32 product sums in another order.
+// sequence over its own cache. Every product of a step follows `BlockProductRule.decodingStep`: for
+// B ≤ PackedMatrix.decodingStepRowLimit it reads the quantized blocks, as a lone decode does, whether
+// float32 copies exist or not, and the quantized product treats rows independently, so each row gets the
+// bits of its sequence decoded alone; with more rows the float32 product sums in another order.
 //   B sequences, D hidden size, Hq*hd query width, Hkv*hd key/value width, V vocabulary.
 
 extension LlamaAttention {
@@ -14,7 +15,7 @@ extension LlamaAttention {
     public func decode(_ x: Tensor, caches: [LayerKVCache]) -> Tensor {
         let c = configuration
         precondition(x.rowCount == caches.count, "LlamaAttention.decode: \(x.rowCount) rows for \(caches.count) caches")
-        let (q, k, v) = project(x, positions: caches.map(\.count))                               // rows of [B, ·]
+        let (q, k, v) = project(x, positions: caches.map(\.count), rule: .decodingStep)         // rows of [B, ·]
         var mixed = Tensor(zeros: [caches.count, c.headCount * c.headDimension])               // [B, Hq*hd]
         for (b, cache) in caches.enumerated() {
             let offset = cache.count
@@ -24,14 +25,14 @@ extension LlamaAttention {
                                                              headDim: c.headDimension, queryOffset: offset,
                                                              scale: c.block.attentionScale, window: window))
         }
-        return linear(mixed, outputProjection)
+        return linear(mixed, outputProjection, rule: .decodingStep)
     }
 }
 
 extension LlamaBlock {
     /// One decoding step of this block for B sequences: x [B, D] -> [B, D] (see `LlamaAttention.decode`).
     public func decode(_ x: Tensor, caches: [LayerKVCache], hooks: BlockHooks? = nil) -> Tensor {
-        forward(x, hooks: hooks) { attention.decode($0, caches: caches) }
+        forward(x, hooks: hooks, rule: .decodingStep) { attention.decode($0, caches: caches) }
     }
 }
 
@@ -44,6 +45,6 @@ extension LlamaModel {
         for i in blocks.indices {
             h = blocks[i].decode(h, caches: caches.map { $0.layers[i] }, hooks: hooks[i])
         }
-        return logits(h)
+        return logits(h, rule: .decodingStep)
     }
 }

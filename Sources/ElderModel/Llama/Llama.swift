@@ -43,8 +43,8 @@ public struct LlamaAttention: Sendable {
     public var window: Int? { configuration.block.window(layer) }
 
     /// Queries [T, Hq*hd] and keys [T, Hkv*hd] of x, normalized per head if the block says so, rotated.
-    public func queriesAndKeys(_ x: Tensor, positions: [Int]) -> (q: Tensor, k: Tensor) {
-        normalizedAndRotated(linear(x, queryProjection), linear(x, keyProjection), positions: positions)
+    public func queriesAndKeys(_ x: Tensor, positions: [Int], rule: BlockProductRule = .fewRows) -> (q: Tensor, k: Tensor) {
+        normalizedAndRotated(linear(x, queryProjection, rule: rule), linear(x, keyProjection, rule: rule), positions: positions)
     }
 
     /// The projected queries q and keys k, normalized per head if the block says so, rotated.
@@ -84,16 +84,16 @@ public struct LlamaAttention: Sendable {
     }
 
     /// Queries q [T, Hq*hd] and keys k [T, Hkv*hd] with rotary positions, and values v [T, Hkv*hd], of x [T, D].
-    /// Decoding a few rows, the three products are one job over their blocks (x quantized once).
-    func project(_ x: Tensor, positions: [Int]) -> (q: Tensor, k: Tensor, v: Tensor) {
-        if x.rowCount <= PackedMatrix.rowLimit, let pq = queryProjection.packed, let pk = keyProjection.packed,
+    /// Reading the blocks (see `rule`), the three products are one job over them (x quantized once).
+    func project(_ x: Tensor, positions: [Int], rule: BlockProductRule = .fewRows) -> (q: Tensor, k: Tensor, v: Tensor) {
+        if x.rowCount <= rule.blockRowLimit, let pq = queryProjection.packed, let pk = keyProjection.packed,
            let pv = valueProjection.packed {
             let qkv = PackedMatrix.apply([pq, pk, pv], to: x)
             let (q, k) = normalizedAndRotated(qkv[0], qkv[1], positions: positions)
             return (q, k, qkv[2])
         }
-        let (q, k) = queriesAndKeys(x, positions: positions)
-        return (q, k, linear(x, valueProjection))
+        let (q, k) = queriesAndKeys(x, positions: positions, rule: rule)
+        return (q, k, linear(x, valueProjection, rule: rule))
     }
 }
 
@@ -117,14 +117,14 @@ public struct LlamaMLP: Sendable {
     }
 
     /// The gated activation v [T, F] that enters the down projection (the editor's key vector).
-    /// Decoding a few rows, gate and up are one job over their blocks (x quantized once).
-    public func activation(_ x: Tensor) -> Tensor {
+    /// Reading the blocks (see `rule`), gate and up are one job over them (x quantized once).
+    public func activation(_ x: Tensor, rule: BlockProductRule = .fewRows) -> Tensor {
         let g: Tensor, u: Tensor
-        if x.rowCount <= PackedMatrix.rowLimit, let pg = gateProjection.packed, let pu = upProjection.packed {
+        if x.rowCount <= rule.blockRowLimit, let pg = gateProjection.packed, let pu = upProjection.packed {
             let gu = PackedMatrix.apply([pg, pu], to: x)
             (g, u) = (gu[0], gu[1])
         } else {
-            (g, u) = (linear(x, gateProjection), linear(x, upProjection))
+            (g, u) = (linear(x, gateProjection, rule: rule), linear(x, upProjection, rule: rule))
         }
         switch kind {
         case .swiGLU: return swiglu(gate: g, up: u)
@@ -132,7 +132,7 @@ public struct LlamaMLP: Sendable {
         }
     }
     /// The frozen down projection W0 v: [T, F] -> [T, D].
-    public func project(_ v: Tensor) -> Tensor { linear(v, downProjection) }
+    public func project(_ v: Tensor, rule: BlockProductRule = .fewRows) -> Tensor { linear(v, downProjection, rule: rule) }
 
     public func forward(_ x: Tensor) -> Tensor { project(activation(x)) }
 }
@@ -175,15 +175,15 @@ public struct LlamaBlock: Sendable {
     }
 
     /// The block around an attention step `attend` (normalized x -> attention output): one sequence's
-    /// `forward`, or a batch's `decode`.
-    func forward(_ x: Tensor, hooks: BlockHooks?, attend: (Tensor) -> Tensor) -> Tensor {
+    /// `forward`, or a batch's `decode`; the feed-forward products follow `rule`.
+    func forward(_ x: Tensor, hooks: BlockHooks?, rule: BlockProductRule = .fewRows, attend: (Tensor) -> Tensor) -> Tensor {
         let eps = attention.configuration.rmsNormEpsilon
         var a = attend(rmsNorm(x, weight: attentionNorm, eps: eps))
         if let postAttentionNorm { a = rmsNorm(a, weight: postAttentionNorm, eps: eps) }
         let h = add(x, a)
-        let v = mlp.activation(rmsNorm(h, weight: mlpNorm, eps: eps))                      // [T, F]
+        let v = mlp.activation(rmsNorm(h, weight: mlpNorm, eps: eps), rule: rule)         // [T, F]
         hooks?.observeDownInput?(v)
-        var out = mlp.project(v)                                                             // [T, D]
+        var out = mlp.project(v, rule: rule)                                                 // [T, D]
         if let replace = hooks?.replaceDownOutput { out = replace(v, out) }
         if let postMLPNorm { out = rmsNorm(out, weight: postMLPNorm, eps: eps) }
         return add(h, out)
@@ -269,9 +269,9 @@ public struct LlamaModel: Sendable {
         return h
     }
 
-    /// Logits [T, V] of the final residual stream h [T, D].
-    public func logits(_ h: Tensor) -> Tensor {
-        linear(rmsNorm(h, weight: finalNorm, eps: configuration.rmsNormEpsilon), headProjection)
+    /// Logits [T, V] of the final residual stream h [T, D] (the head's product follows `rule`).
+    public func logits(_ h: Tensor, rule: BlockProductRule = .fewRows) -> Tensor {
+        linear(rmsNorm(h, weight: finalNorm, eps: configuration.rmsNormEpsilon), headProjection, rule: rule)
     }
 
     /// Logits [rows.count, V] of rows `rows` of h [T, D] only: scoring an answer needs the rows that predict

@@ -3,9 +3,9 @@ import ElderTensor
 // Decode-time products straight from GGUF's quantized blocks.
 //
 // W [N, K] is N rows of K/blockSize blocks, read in place from the memory-mapped checkpoint. With a few
-// rows of x (decoding: T ≤ rowLimit), x is quantized to int16 blocks and every row of W is an integer dot
+// rows of x (T ≤ rowLimit, or a decoding step of up to decodingStepRowLimit sequences), x is quantized to int16 blocks and every row of W is an integer dot
 // product per block with each row of x (the C kernels of `QuantizedFormat`, which unpack a block of W once for
-// four rows of x), the rows of W split over the worker pool: decoding reads 4.5-8.5 bits per weight and converts
+// up to four rows of x), the rows of W split over the worker pool: decoding reads 4.5-8.5 bits per weight and converts
 // none of them to float. With more rows, sgemm on float32 wins (on float32 kept, or made a slab at a time).
 
 /// A weight matrix W [N, K] kept in its GGUF block encoding, read in place.
@@ -15,8 +15,12 @@ public struct PackedMatrix: Sendable {
     public let columns: Int  // K, a multiple of the format's block size
     let blocks: MappedRegion
 
-    /// Rows of x up to which `linear` reads the blocks (beyond, sgemm on float32 wins).
+    /// Rows of x up to which `linear` reads the blocks in general (beyond, sgemm on float32 wins).
     public static let rowLimit = 4
+
+    /// Rows of x up to which a decoding step's products read the blocks (`BlockProductRule.decodingStep`): a
+    /// server's batch of up to 16 sequences.
+    public static let decodingStepRowLimit = 16
 
     /// Products of at least this many weights are split over the worker pool.
     static let parallelThreshold = 1 << 18

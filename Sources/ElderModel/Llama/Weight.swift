@@ -72,11 +72,31 @@ final class WeightStorage: @unchecked Sendable {
     }
 }
 
-/// y = x · Wᵀ for x [T, K]: from W's blocks for a few rows (decoding), else on float32 (kept or made slab by
-/// slab, see `FloatWeights`).
-public func linear(_ x: Tensor, _ w: Weight) -> Tensor {
+/// Which products read a matrix's quantized blocks instead of float32: a rule the caller states, never what
+/// the process happens to hold, so that the same rows always compute the same bits.
+public enum BlockProductRule: Sendable {
+    /// Products of up to `PackedMatrix.rowLimit` rows read the blocks, longer ones run sgemm on float32 (prompts,
+    /// teacher-forced scoring, training).
+    case fewRows
+    /// One decoding step of a batch of sequences: products of up to `PackedMatrix.decodingStepRowLimit` rows
+    /// read the blocks, whether float32 copies exist or not, so every row of the batch gets the bits of its
+    /// sequence decoded alone (which reads the blocks for its one row).
+    case decodingStep
+
+    /// The most rows of x whose product reads the blocks.
+    public var blockRowLimit: Int {
+        switch self {
+        case .fewRows: PackedMatrix.rowLimit
+        case .decodingStep: PackedMatrix.decodingStepRowLimit
+        }
+    }
+}
+
+/// y = x · Wᵀ for x [T, K]: from W's blocks for the rows `rule` allows (decoding), else on float32 (kept or made
+/// slab by slab, see `FloatWeights`).
+public func linear(_ x: Tensor, _ w: Weight, rule: BlockProductRule = .fewRows) -> Tensor {
     guard let packed = w.packed else { return matmul(x, w.float, transposeB: true) }
-    if x.rowCount <= PackedMatrix.rowLimit { return packed.apply(x) }
+    if x.rowCount <= rule.blockRowLimit { return packed.apply(x) }
     if let float = w.storage.materialized() { return matmul(x, float, transposeB: true) }
     return w.storage.keep ? matmul(x, w.float, transposeB: true) : packed.product(x)
 }
