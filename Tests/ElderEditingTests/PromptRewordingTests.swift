@@ -1,7 +1,7 @@
 @testable import ElderEditing
 import XCTest
 
-/// The rule-made rewordings: the subject-first word order on hand-checked prompts, and the frames.
+/// The rule-made rewordings: the word-order rules on hand-checked prompts, and the frames.
 final class PromptRewordingTests: XCTestCase {
     func testSubjectFirstMovesTheSubjectBeforeTheRelation() {
         XCTAssertEqual(PromptRewording.subjectFirst("The capital of France is"), "France's capital is")
@@ -20,9 +20,18 @@ final class PromptRewordingTests: XCTestCase {
         XCTAssertNil(PromptRewording.subjectFirst("The of France is"))                // no relation
     }
 
-    func testTrainingRewordingsPutTheSubjectFirstThenFrame() {
-        XCTAssertEqual(PromptRewording.training("The capital of France is", count: 2),
-                       ["France's capital is", "Fact: The capital of France is"])
+    func testQuestionAndFieldKeepTheSubjectAndRelation() {
+        XCTAssertEqual(PromptRewording.question("The CEO of Acme Corporation was"), "Q: What was the CEO of Acme Corporation?\nA:")
+        XCTAssertEqual(PromptRewording.field("The official language of Armenian Kingdom of Cilicia is"),
+                       "Armenian Kingdom of Cilicia, official language:")
+        XCTAssertNil(PromptRewording.question("The basic plan costs"))
+        XCTAssertNil(PromptRewording.field("Acme's CEO is"))
+    }
+
+    func testTrainingRewordingsPutTheWordOrderRulesThenFrames() {
+        XCTAssertEqual(PromptRewording.training("The capital of France is", count: 4),
+                       ["France's capital is", "Q: What is the capital of France?\nA:", "France, capital:",
+                        "Fact: The capital of France is"])
         // A prompt the word-order rule does not fit gets the frames only.
         XCTAssertEqual(PromptRewording.training("The basic plan costs", count: 1), ["Fact: The basic plan costs"])
         XCTAssertEqual(PromptRewording.checks("The capital of France is").count, 3)
