@@ -168,6 +168,9 @@ public struct EditorConfiguration: Codable, Sendable, Equatable {
     public var rewordings: Int? = nil
     /// Whether the rewordings' queries also become deferral keys of the edit (nil: no).
     public var rewordingKeys: Bool? = nil
+    /// How many of the rewordings each training step takes, in turn (a step trains the given wordings and the
+    /// next `rewordingsPerStep` rewordings); nil: all of them every step.
+    public var rewordingsPerStep: Int? = nil
     /// Whether the adapter stops once the matched edit's taught answer is out, so the text after it is the
     /// base model's own continuation (`EditedModel`); nil: yes. `false` gives the older behaviour, where the
     /// adapter acts on every generated token (kept to measure against).
@@ -234,6 +237,9 @@ extension EditorConfiguration {
         if trainingParaphrases > Self.maximumParaphrases { try fail("training paraphrases must be 0...\(Self.maximumParaphrases), got \(trainingParaphrases)") }
         if let r = rewordings, r < 0 || r > Self.maximumParaphrases {
             try fail("rewordings must be 0...\(Self.maximumParaphrases), got \(r)")
+        }
+        if let r = rewordingsPerStep, r < 1 || r > Self.maximumParaphrases {
+            try fail("rewordings per step must be 1...\(Self.maximumParaphrases), got \(r)")
         }
         if replay > Self.maximumReplay { try fail("replay must be 0...\(Self.maximumReplay), got \(replay)") }
         var numbers: [(String, Float, ClosedRange<Float>)] = [

@@ -30,17 +30,22 @@ extension MixtureEditor {
             prepared.append(frozen.prepare(replayed))
             allocations[entry.id] = entry.allocation
         }
-        let queries = Tensor(shape: [prepared.count, queryWidth], scalars: prepared.flatMap(\.query))
         let stack = AdaptedStack(model: model, adaptedLayers: Set(c.layers))
+        let turns = RewordingTurns(given: givenTokens.count, rewordings: reworded.count,
+                                   replayed: prepared.count - promptTokens.count, perStep: c.rewordingsPerStep)
 
         var parameters = adapter.tensors
         adapter.tensors = [:]                 // hand the storage to the loop (no copy on write)
         var adam = Adam(learningRate: c.learningRate)
         var initialLoss: Float = .nan, lastLoss: Float = .nan
         var converged = false
+        var convergedSteps = 0
         var steps = 0
         var touched = Set<String>()
         for step in 0...c.iterations {
+            let active = turns.rows(atStep: step)
+            let batch = active.map { prepared[$0] }, batchSequences = active.map { sequences[$0] }
+            let queries = Tensor(shape: [batch.count, queryWidth], scalars: batch.flatMap(\.query))
             let tape = Tape()
             var variables: [String: Variable] = [:]
             func variable(_ name: String, trainable: Bool) -> Variable {
@@ -60,12 +65,12 @@ extension MixtureEditor {
                         query: queries, weight: variable(AdapterState.routerWeight(layer: layer), trainable: true),
                         bias: variable(AdapterState.routerBias(layer: layer), trainable: true))
                 }
-                let allocated = sequences.map { allocations[$0.editID]!.experts[l] }
+                let allocated = batchSequences.map { allocations[$0.editID]!.experts[l] }
                 if c.guideWeight > 0, let probabilities {
                     guides.append(tape.guidedLoss(probabilities, allocated: allocated, weight: c.guideWeight))
                 }
                 var routes: [SequenceRoute] = []
-                for s in 0..<sequences.count {
+                for s in 0..<batchSequences.count {
                     switch (c.trainingRouting, c.inferenceRouting) {
                     case (.soft, _):
                         let row = Array(probabilities!.value.scalars[(s * c.experts)..<((s + 1) * c.experts)])
@@ -86,12 +91,13 @@ extension MixtureEditor {
                 return tape.mixtureOfLoRA(v: v, frozen: frozenOut, a: a, b: b, layout: layout, routes: routes,
                                           probabilities: routerForMix, scaling: c.scaling)
             }
-            let (ce, logits, targets) = stack.loss(tape: tape, batch: prepared, adapter: adapterOp)
+            let (ce, logits, targets) = stack.loss(tape: tape, batch: batch, adapter: adapterOp)
             lastLoss = ce.value.scalars[0]
             if step == 0 { initialLoss = lastLoss }
             converged = allArgmaxMatch(logits, targets)
             let confident = c.earlyStopLoss.map { lastLoss <= $0 } ?? true
-            if step == c.iterations || (c.earlyStop && converged && confident) { break }
+            convergedSteps = converged && confident ? convergedSteps + 1 : 0
+            if step == c.iterations || (c.earlyStop && convergedSteps >= turns.convergedStepsToStop) { break }
             var total = ce
             for g in guides { total = tape.add(total, g) }
             tape.backward(total)
