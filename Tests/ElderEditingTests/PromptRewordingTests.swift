@@ -30,7 +30,7 @@ final class PromptRewordingTests: XCTestCase {
 
     func testTrainingRewordingsPutTheWordOrderRulesThenFrames() {
         XCTAssertEqual(PromptRewording.training("The capital of France is", count: 4),
-                       ["France's capital is", "Q: What is the capital of France?\nA:", "France, capital:",
+                       ["France's capital is", "France, capital:", "Q: What is the capital of France?\nA:",
                         "Fact: The capital of France is"])
         // A prompt the word-order rule does not fit gets the frames only.
         XCTAssertEqual(PromptRewording.training("The basic plan costs", count: 1), ["Fact: The basic plan costs"])

@@ -2,8 +2,8 @@
 /// person types `elder edit PROMPT TARGET`): the 135M model cannot paraphrase, so variation comes from
 /// frames around the prompt that keep its words and its end (the answer still follows the last word), and
 /// from rules of English word order for prompts of the shape "The CEO of Acme is": the subject first
-/// ("Acme's CEO is"), the fact as a question and its answer ("Q: What is the CEO of Acme?\nA:"), the fact
-/// as a labelled field ("Acme, CEO:").
+/// ("Acme's CEO is"), the fact as a labelled field ("Acme, CEO:"), the fact as a question and its answer
+/// ("Q: What is the CEO of Acme?\nA:").
 ///
 /// Two disjoint families: `training` frames are trained on beside the prompt; `checks` frames are never
 /// trained on, so `elder edit` can say how an edit carries over to wordings it did not see. Neither is
@@ -12,7 +12,7 @@ public enum PromptRewording {
     /// Frames trained with the prompt, in the order they are used: context before the sentence, and the
     /// sentence as the answer to a question.
     public static let trainingFrames: [Frame] = [
-        .subjectFirst, .question, .field, .prefix("Fact: "), .prefix("Here is what we know. "), .lowercasedPrefix("Note that "),
+        .subjectFirst, .field, .question, .prefix("Fact: "), .prefix("Here is what we know. "), .lowercasedPrefix("Note that "),
         .prefix("Q: Complete the sentence.\nA: "), .lowercasedPrefix("According to the records, "),
         .prefix("Update: "), .lowercasedPrefix("It is true that "), .prefix("From the FAQ: "),
     ]
