@@ -6,11 +6,7 @@ import XCTest
 /// After the taught answer, an edited model goes on as the base model continues prompt + answer.
 final class AnswerStopTests: XCTestCase {
     func testGenerationAfterTheTaughtAnswerIsTheBaseModelsContinuation() throws {
-        let loaded = try TinyModel.make()
-        var c = EditorConfiguration.elderDefault(blockCount: 4)
-        c.experts = 4
-        c.learningRate = 2e-2
-        let editor = try MixtureEditor(model: loaded, configuration: c, referencePrompts: ["ab cd", "ef gh", "ij kl"])
+        let (editor, loaded) = try tinyMixtureEditor()
         let tok = loaded.tokenizer
         let prompt = tok.encode("The sky is"), answer = tok.encode(" QZ")
         XCTAssertEqual(answer.count, 3)

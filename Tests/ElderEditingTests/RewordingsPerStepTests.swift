@@ -7,14 +7,11 @@ import XCTest
 /// edit stops only when every rewording has converged in its turn, so each of them gives the target after.
 final class RewordingsPerStepTests: XCTestCase {
     func testEveryRewordingTakenInTurnGivesTheTargetAfterTheEdit() throws {
-        let loaded = try TinyModel.make()
-        var c = EditorConfiguration.elderDefault(blockCount: 4)
-        c.experts = 4
-        c.learningRate = 2e-2
-        c.iterations = 200
-        c.rewordings = 3
-        c.rewordingsPerStep = 1
-        let editor = try MixtureEditor(model: loaded, configuration: c, referencePrompts: ["ab cd", "ef gh", "ij kl"])
+        let (editor, loaded) = try tinyMixtureEditor {
+            $0.iterations = 200
+            $0.rewordings = 3
+            $0.rewordingsPerStep = 1
+        }
         let prompt = "The sky is", target = " QZ"
         let outcome = try editor.edit(EditRequest(id: "sky", prompt: prompt, target: target))
         XCTAssertTrue(outcome.converged, "loss \(outcome.initialLoss) -> \(outcome.finalLoss)")

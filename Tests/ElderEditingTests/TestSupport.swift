@@ -1,4 +1,5 @@
 import ElderEditing
+import ElderModel
 import ElderStable
 import ElderTensor
 import XCTest
@@ -34,4 +35,15 @@ func assertGradientsClose(_ analytic: [Double], _ numeric: [Double], tolerance: 
     }
     print("gradient check \(what): worst relative difference \(worst)")
     XCTAssertLessThanOrEqual(worst, tolerance, "\(what): worst relative difference \(worst)", file: file, line: line)
+}
+
+/// Elder's default editor on the tiny 4-block model, 4 LoRAs per layer and a learning rate of 2e-2 (it
+/// converges in a few steps there), with `configure` applied before it is made.
+func tinyMixtureEditor(_ configure: (inout EditorConfiguration) -> Void = { _ in }) throws -> (MixtureEditor, LoadedModel) {
+    let loaded = try TinyModel.make()
+    var c = EditorConfiguration.elderDefault(blockCount: 4)
+    c.experts = 4
+    c.learningRate = 2e-2
+    configure(&c)
+    return (try MixtureEditor(model: loaded, configuration: c, referencePrompts: ["ab cd", "ef gh", "ij kl"]), loaded)
 }
