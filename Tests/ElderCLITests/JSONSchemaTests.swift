@@ -26,8 +26,10 @@ final class JSONSchemaTests: XCTestCase {
             }
         }
         try keep("init", ["init", repo, "--model", TinyRepo.modelPath], in: parent)
+        // Edits made from the command line get ids from the time unless given one; fixed ids keep which LoRAs an
+        // edit trains, and so whether the tiny model takes it, the same from run to run.
         try keep("status", ["status"])
-        try keep("edit", ["edit", "fact 1 is", " v1", "-m", "one"])
+        try keep("edit", ["edit", "fact 1 is", " v1", "-m", "one", "--id", "fact-1"])
         try keep("edit", ["edit", "fact 1 is", " v1"])  // nothing to do
         try keep("edit", ["edit", "fact 9 is", " v9", "--dry-run"])
         let file = parent + "/edits.jsonl"
@@ -46,7 +48,7 @@ final class JSONSchemaTests: XCTestCase {
         try keep("tag", ["tag", "v1", "-m", "first"])
         try keep("tag", ["tag"])
         try keep("checkout", ["checkout", "side"])
-        try keep("edit", ["edit", "side fact is", " w", "-m", "side"])
+        try keep("edit", ["edit", "side fact is", " w", "-m", "side", "--id", "side-fact"])
         try keep("checkout", ["checkout", "main"])
         try keep("revert", ["revert", "HEAD"])
         try keep("cherry-pick", ["cherry-pick", "side", "--no-repair"])
@@ -63,7 +65,7 @@ final class JSONSchemaTests: XCTestCase {
         let copy = parent + "/copy"
         try keep("clone", ["clone", repo, copy, "--model", TinyRepo.modelPath], in: parent)
         repo = copy
-        try keep("edit", ["edit", "fact 5 is", " v5"])
+        try keep("edit", ["edit", "fact 5 is", " v5", "--id", "fact-5"])
         try keep("push", ["push"])
         repo = parent + "/facts"
         try keep("pull", ["pull", copy, "main"])
