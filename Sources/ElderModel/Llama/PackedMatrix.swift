@@ -3,10 +3,11 @@ import ElderTensor
 // Decode-time products straight from GGUF's quantized blocks.
 //
 // W [N, K] is N rows of K/blockSize blocks, read in place from the memory-mapped checkpoint. With a few
-// rows of x (T ≤ rowLimit, or a decoding step of up to decodingStepRowLimit sequences), x is quantized to int16 blocks and every row of W is an integer dot
-// product per block with each row of x (the C kernels of `QuantizedFormat`, which unpack a block of W once for
-// up to four rows of x), the rows of W split over the worker pool: decoding reads 4.5-8.5 bits per weight and converts
-// none of them to float. With more rows, sgemm on float32 wins (on float32 kept, or made a slab at a time).
+// rows of x (T ≤ rowLimit, or a decoding step of up to decodingStepRowLimit sequences), x is quantized to
+// int16 blocks and every row of W is an integer dot product per block with each row of x (the C kernels of
+// `QuantizedFormat`, which unpack a block of W once for up to four rows of x), the rows of W split over the
+// worker pool: decoding reads 4.5-8.5 bits per weight and converts none of them to float. With more rows,
+// sgemm on float32 wins (on float32 kept, or made a slab at a time).
 
 /// A weight matrix W [N, K] kept in its GGUF block encoding, read in place.
 public struct PackedMatrix: Sendable {
